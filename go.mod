@@ -1,0 +1,3 @@
+module github.com/bitswap-codec/bitswap
+
+go 1.26
