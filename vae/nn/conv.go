@@ -1,0 +1,276 @@
+package nn
+
+import "fmt"
+
+// ConvShape describes a stride-1, same-padded 2-D convolution with odd kernel sizes.
+type ConvShape struct {
+	Cin, Cout, KH, KW int
+}
+
+// K is the length of the dot product per output element: Cin*KH*KW.
+func (s ConvShape) K() int { return s.Cin * s.KH * s.KW }
+
+// WeightLen is the number of weights, Cout*Cin*KH*KW (layout [Cout][Cin][KH][KW]).
+func (s ConvShape) WeightLen() int { return s.Cout * s.K() }
+
+func (s ConvShape) check(in, out *Tensor) {
+	if s.KH%2 == 0 || s.KW%2 == 0 {
+		panic(fmt.Sprintf("nn: conv kernel %dx%d must be odd", s.KH, s.KW))
+	}
+	if in.C != s.Cin || out.C != s.Cout || in.B != out.B || in.H != out.H || in.W != out.W {
+		panic(fmt.Sprintf("nn: conv %+v with input %s and output %s", s, in.Shape(), out.Shape()))
+	}
+}
+
+// packIm2col packs the k-range [k0, k1) of the implicit im2col matrix of in, for the NR
+// columns starting at column n0, into bp (row p at bp[(p-k0)*NR:]). Columns past the end and
+// taps outside the image are zero.
+func packIm2col(s ConvShape, in *Tensor, k0, k1, n0 int, bp []float32) {
+	H, W := in.H, in.W
+	N := in.N()
+	ph, pw := s.KH/2, s.KW/2
+	taps := s.KH * s.KW
+	if W%NR == 0 {
+		// Fast path: the panel is NR consecutive pixels of one image row.
+		x0 := n0 % W
+		row := n0 / W // b*H + y
+		y := row % H
+		for k := k0; k < k1; k++ {
+			ci, t := k/taps, k%taps
+			dy, dx := t/s.KW-ph, t%s.KW-pw
+			d := bp[(k-k0)*NR : (k-k0+1)*NR]
+			yy := y + dy
+			if yy < 0 || yy >= H {
+				clear(d)
+				continue
+			}
+			src := in.Data[ci*N+(row+dy)*W : ci*N+(row+dy+1)*W]
+			xs := x0 + dx
+			// d[j] = src[xs+j] where 0 <= xs+j < W
+			jlo, jhi := max(0, -xs), min(NR, W-xs)
+			clear(d[:jlo])
+			if jhi > jlo {
+				copy(d[jlo:jhi], src[xs+jlo:xs+jhi])
+			} else {
+				jhi = jlo
+			}
+			clear(d[jhi:])
+		}
+		return
+	}
+	for k := k0; k < k1; k++ {
+		ci, t := k/taps, k%taps
+		dy, dx := t/s.KW-ph, t%s.KW-pw
+		d := bp[(k-k0)*NR : (k-k0+1)*NR]
+		for j := 0; j < NR; j++ {
+			n := n0 + j
+			if n >= N {
+				d[j] = 0
+				continue
+			}
+			x := n % W
+			y := (n / W) % H
+			yy, xx := y+dy, x+dx
+			if yy < 0 || yy >= H || xx < 0 || xx >= W {
+				d[j] = 0
+				continue
+			}
+			d[j] = in.Data[ci*N+n+dy*W+dx]
+		}
+	}
+}
+
+// ConvForward computes out = bias + conv(in, w) where w is the packed weight matrix
+// (Cout x Cin*KH*KW). Deterministic: see the package doc.
+func ConvForward(ctx *Ctx, s ConvShape, in *Tensor, w *PackedA, bias []float32, out *Tensor) {
+	s.check(in, out)
+	if w.M != s.Cout || w.K != s.K() {
+		panic("nn: packed weights do not match the conv shape")
+	}
+	N := in.N()
+	for co := 0; co < s.Cout; co++ {
+		ch := out.Data[co*N : (co+1)*N]
+		b := float32(0)
+		if bias != nil {
+			b = bias[co]
+		}
+		for i := range ch {
+			ch[i] = b
+		}
+	}
+	convAccumulate(ctx, s, in, w, out)
+}
+
+// convAccumulate adds conv(in, w) into out.
+func convAccumulate(ctx *Ctx, s ConvShape, in *Tensor, w *PackedA, out *Tensor) {
+	ctx.grow()
+	N := in.N()
+	K := s.K()
+	colPanels := (N + NR - 1) / NR
+	parallel(colPanels, 1, func(wk, lo, hi int) {
+		bp := ctx.buf(wk, slotPackB, KC*NR)
+		tmp := ctx.buf(wk, slotTmp, MR*NR)
+		for cp := lo; cp < hi; cp++ {
+			n0 := cp * NR
+			nn := min(NR, N-n0)
+			for k0 := 0; k0 < K; k0 += KC {
+				k1 := min(K, k0+KC)
+				packIm2col(s, in, k0, k1, n0, bp)
+				gemmPanel(w, k0, k1, bp, out.Data[n0:], N, s.Cout, nn, tmp)
+			}
+		}
+	})
+}
+
+// PackForward packs weights w ([Cout][Cin][KH][KW]) for ConvForward.
+func PackForward(s ConvShape, w []float32, p *PackedA) {
+	p.Pack(w, s.Cout, s.K())
+}
+
+// PackBackwardData packs weights w for ConvBackwardData: the transposed, flipped kernel
+// w'[ci][co][KH-1-i][KW-1-j] = w[co][ci][i][j].
+func PackBackwardData(s ConvShape, w []float32, p *PackedA) {
+	taps := s.KH * s.KW
+	p.packFn(s.Cin, s.Cout*taps, func(ci, k int) float32 {
+		co, t := k/taps, k%taps
+		return w[(co*s.Cin+ci)*taps+taps-1-t]
+	})
+}
+
+// ConvBackwardData adds the gradient with respect to the input, given the output gradient
+// dout and the weights packed by PackBackwardData, into din.
+func ConvBackwardData(ctx *Ctx, s ConvShape, dout *Tensor, wT *PackedA, din *Tensor) {
+	t := ConvShape{Cin: s.Cout, Cout: s.Cin, KH: s.KH, KW: s.KW}
+	t.check(dout, din)
+	convAccumulate(ctx, t, dout, wT, din)
+}
+
+// ConvBackwardWeights adds the gradients with respect to the weights ([Cout][Cin][KH][KW])
+// and bias into dw and dbias (dbias may be nil). Training only: no determinism promise.
+func ConvBackwardWeights(ctx *Ctx, s ConvShape, in, dout *Tensor, dw, dbias []float32) {
+	s.check(in, dout)
+	ctx.grow()
+	N := in.N()
+	K := s.K()
+	if dbias != nil {
+		for co := 0; co < s.Cout; co++ {
+			var acc float32
+			for _, v := range dout.Data[co*N : (co+1)*N] {
+				acc += v
+			}
+			dbias[co] += acc
+		}
+	}
+	// dW^T[k][co] = sum_n im2col[k][n] * dout[co][n]: a GEMM with M = K, N = Cout and the
+	// reduction over the N columns, blocked by nc. Workers split the k rows; each packs its
+	// own panels and accumulates its rows of dW^T, added transposed into dw at the end.
+	nc := 512
+	if in.W <= nc {
+		nc -= nc % in.W // keep blocks on image-row boundaries (fast packing)
+	}
+	kPanels := (K + MR - 1) / MR
+	coPanels := (s.Cout + NR - 1) / NR
+	ldc := coPanels * NR
+	parallel(kPanels, 1, func(wk, lo, hi int) {
+		bp := ctx.buf(wk, slotPackB, coPanels*nc*NR)
+		ap := ctx.buf(wk, slotPackA, nc*MR)
+		acc := ctx.buf(wk, slotTmp, (hi-lo)*MR*ldc)
+		clear(acc)
+		for n0 := 0; n0 < N; n0 += nc {
+			m := min(nc, N-n0)
+			// Pack dout^T: panel q, row p, column j = dout[q*NR+j][n0+p].
+			for q := 0; q < coPanels; q++ {
+				d := bp[q*nc*NR:]
+				for j := 0; j < NR; j++ {
+					co := q*NR + j
+					if co >= s.Cout {
+						for p := 0; p < m; p++ {
+							d[p*NR+j] = 0
+						}
+						continue
+					}
+					for p, v := range dout.Data[co*N+n0 : co*N+n0+m] {
+						d[p*NR+j] = v
+					}
+				}
+			}
+			for r := lo; r < hi; r++ {
+				packIm2colRows(s, in, r*MR, n0, m, ap)
+				for q := 0; q < coPanels; q++ {
+					kernel(m, ap, bp[q*nc*NR:], acc[(r-lo)*MR*ldc+q*NR:], ldc)
+				}
+			}
+		}
+		for r := lo; r < hi; r++ {
+			for i := 0; i < MR; i++ {
+				k := r*MR + i
+				if k >= K {
+					break
+				}
+				row := acc[((r-lo)*MR+i)*ldc:]
+				for co := 0; co < s.Cout; co++ {
+					dw[co*K+k] += row[co]
+				}
+			}
+		}
+	})
+}
+
+// packIm2colRows packs MR rows [k0, k0+MR) of the im2col matrix of in, columns [n0, n0+nc),
+// interleaved as an A panel: ap[p*MR+i] = im2col[k0+i][n0+p]. Rows past K are zero.
+func packIm2colRows(s ConvShape, in *Tensor, k0, n0, nc int, ap []float32) {
+	H, W := in.H, in.W
+	N := in.N()
+	K := s.K()
+	taps := s.KH * s.KW
+	ph, pw := s.KH/2, s.KW/2
+	rowsAligned := n0%W == 0 && nc%W == 0
+	for i := 0; i < MR; i++ {
+		k := k0 + i
+		if k >= K {
+			for p := 0; p < nc; p++ {
+				ap[p*MR+i] = 0
+			}
+			continue
+		}
+		ci, t := k/taps, k%taps
+		dy, dx := t/s.KW-ph, t%s.KW-pw
+		src := in.Data[ci*N : (ci+1)*N]
+		if rowsAligned {
+			xlo, xhi := max(0, -dx), min(W, W-dx)
+			for r0 := 0; r0 < nc; r0 += W {
+				row := (n0 + r0) / W
+				y := row % H
+				d := ap[r0*MR+i:]
+				if y+dy < 0 || y+dy >= H {
+					for x := 0; x < W; x++ {
+						d[x*MR] = 0
+					}
+					continue
+				}
+				base := (row+dy)*W + dx
+				for x := 0; x < xlo; x++ {
+					d[x*MR] = 0
+				}
+				for x := xlo; x < xhi; x++ {
+					d[x*MR] = src[base+x]
+				}
+				for x := xhi; x < W; x++ {
+					d[x*MR] = 0
+				}
+			}
+			continue
+		}
+		for p := 0; p < nc; p++ {
+			n := n0 + p
+			x := n % W
+			y := (n / W) % H
+			yy, xx := y+dy, x+dx
+			if yy < 0 || yy >= H || xx < 0 || xx >= W {
+				ap[p*MR+i] = 0
+			} else {
+				ap[p*MR+i] = src[n+dy*W+dx]
+			}
+		}
+	}
+}

@@ -1,0 +1,177 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randTensor(rng *rand.Rand, c, b, h, w int) *Tensor {
+	t := NewTensor(c, b, h, w)
+	for i := range t.Data {
+		t.Data[i] = float32(rng.NormFloat64())
+	}
+	return t
+}
+
+// refConv is the direct convolution in the engine's summation order (bias, then taps in
+// (ci, kh, kw) order), in float32.
+func refConv(s ConvShape, in *Tensor, w, bias []float32) *Tensor {
+	out := NewTensor(s.Cout, in.B, in.H, in.W)
+	ph, pw := s.KH/2, s.KW/2
+	for co := 0; co < s.Cout; co++ {
+		for b := 0; b < in.B; b++ {
+			for y := 0; y < in.H; y++ {
+				for x := 0; x < in.W; x++ {
+					acc := bias[co]
+					for ci := 0; ci < s.Cin; ci++ {
+						for i := 0; i < s.KH; i++ {
+							for j := 0; j < s.KW; j++ {
+								yy, xx := y+i-ph, x+j-pw
+								v := float32(0)
+								if yy >= 0 && yy < in.H && xx >= 0 && xx < in.W {
+									v = in.Data[((ci*in.B+b)*in.H+yy)*in.W+xx]
+								}
+								acc += float32(w[((co*s.Cin+ci)*s.KH+i)*s.KW+j] * v)
+							}
+						}
+					}
+					out.Data[((co*in.B+b)*in.H+y)*in.W+x] = acc
+				}
+			}
+		}
+	}
+	return out
+}
+
+var convCases = []struct {
+	s       ConvShape
+	b, h, w int
+	name    string
+}{
+	{ConvShape{3, 5, 3, 3}, 2, 16, 16, "3x3 16x16"},
+	{ConvShape{4, 7, 5, 5}, 3, 16, 16, "5x5 16x16"},
+	{ConvShape{2, 3, 3, 3}, 2, 5, 7, "3x3 5x7 (generic packing)"},
+	{ConvShape{13, 17, 1, 1}, 1, 4, 32, "1x1"},
+	{ConvShape{70, 9, 3, 3}, 1, 16, 16, "K > KC"},
+}
+
+func TestConvForwardBitExact(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, tc := range convCases {
+		in := randTensor(rng, tc.s.Cin, tc.b, tc.h, tc.w)
+		w := randSlice(rng, tc.s.WeightLen())
+		bias := randSlice(rng, tc.s.Cout)
+		want := refConv(tc.s, in, w, bias)
+		var p PackedA
+		PackForward(tc.s, w, &p)
+		for _, asm := range []bool{false, true} {
+			for _, workers := range []int{1, 2, 5} {
+				prevW, prev := Workers, UseAssembly(asm)
+				Workers = workers
+				out := NewTensor(tc.s.Cout, tc.b, tc.h, tc.w)
+				var ctx Ctx
+				ConvForward(&ctx, tc.s, in, &p, bias, out)
+				Workers = prevW
+				UseAssembly(prev)
+				for i := range out.Data {
+					if math.Float32bits(out.Data[i]) != math.Float32bits(want.Data[i]) {
+						t.Fatalf("%s asm=%v workers=%d: out[%d] = %v, want %v", tc.name, asm, workers, i, out.Data[i], want.Data[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestConvBatchInvariance: a patch's output does not depend on what else is in the batch.
+func TestConvBatchInvariance(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	s := ConvShape{8, 12, 3, 3}
+	w := randSlice(rng, s.WeightLen())
+	bias := randSlice(rng, s.Cout)
+	var p PackedA
+	PackForward(s, w, &p)
+	big := randTensor(rng, s.Cin, 7, 16, 16)
+	outBig := NewTensor(s.Cout, 7, 16, 16)
+	var ctx Ctx
+	ConvForward(&ctx, s, big, &p, bias, outBig)
+	for b := 0; b < 7; b++ {
+		one := NewTensor(s.Cin, 1, 16, 16)
+		for c := 0; c < s.Cin; c++ {
+			copy(one.Chan(c), big.Chan(c)[b*256:(b+1)*256])
+		}
+		out := NewTensor(s.Cout, 1, 16, 16)
+		ConvForward(&ctx, s, one, &p, bias, out)
+		for c := 0; c < s.Cout; c++ {
+			got, want := out.Chan(c), outBig.Chan(c)[b*256:(b+1)*256]
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("patch %d channel %d differs alone vs in a batch of 7", b, c)
+				}
+			}
+		}
+	}
+}
+
+// Backward passes against float64 references: dIn = conv^T(dOut), dW = sum dOut * im2col.
+func TestConvBackward(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, tc := range convCases {
+		s := tc.s
+		in := randTensor(rng, s.Cin, tc.b, tc.h, tc.w)
+		dout := randTensor(rng, s.Cout, tc.b, tc.h, tc.w)
+		w := randSlice(rng, s.WeightLen())
+		ph, pw := s.KH/2, s.KW/2
+		wantDin := make([]float64, in.Len())
+		wantDw := make([]float64, s.WeightLen())
+		wantDb := make([]float64, s.Cout)
+		for co := 0; co < s.Cout; co++ {
+			for b := 0; b < tc.b; b++ {
+				for y := 0; y < tc.h; y++ {
+					for x := 0; x < tc.w; x++ {
+						g := float64(dout.Data[((co*tc.b+b)*tc.h+y)*tc.w+x])
+						wantDb[co] += g
+						for ci := 0; ci < s.Cin; ci++ {
+							for i := 0; i < s.KH; i++ {
+								for j := 0; j < s.KW; j++ {
+									yy, xx := y+i-ph, x+j-pw
+									if yy < 0 || yy >= tc.h || xx < 0 || xx >= tc.w {
+										continue
+									}
+									ii := ((ci*tc.b+b)*tc.h+yy)*tc.w + xx
+									wi := ((co*s.Cin+ci)*s.KH+i)*s.KW + j
+									wantDin[ii] += g * float64(w[wi])
+									wantDw[wi] += g * float64(in.Data[ii])
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+		for _, workers := range []int{1, 2} {
+			prevW := Workers
+			Workers = workers
+			var pb PackedA
+			PackBackwardData(s, w, &pb)
+			din := NewTensor(s.Cin, tc.b, tc.h, tc.w)
+			dw := make([]float32, s.WeightLen())
+			db := make([]float32, s.Cout)
+			var ctx Ctx
+			ConvBackwardData(&ctx, s, dout, &pb, din)
+			ConvBackwardWeights(&ctx, s, in, dout, dw, db)
+			Workers = prevW
+			check := func(what string, got []float32, want []float64) {
+				for i := range got {
+					if d := math.Abs(float64(got[i]) - want[i]); d > 1e-3*math.Max(1, math.Abs(want[i])) {
+						t.Fatalf("%s workers=%d: %s[%d] = %v, want %v", tc.name, workers, what, i, got[i], want[i])
+					}
+				}
+			}
+			check("din", din.Data, wantDin)
+			check("dw", dw, wantDw)
+			check("dbias", db, wantDb)
+		}
+	}
+}

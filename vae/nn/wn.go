@@ -1,0 +1,141 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Conv is a convolution with weight normalization (Salimans & Kingma 2016): the effective
+// weights of output channel o are G[o] * V[o] / ||V[o]||. Training updates V, G and Bias; the
+// coder uses the effective weights W only.
+type Conv struct {
+	Shape      ConvShape
+	V, G, Bias []float32 // parameters
+	W          []float32 // effective weights, [Cout][Cin][KH][KW]
+
+	DV, DG, DBias []float32 // gradients (training)
+	dW            []float32
+	norm          []float64 // ||V[o]||
+
+	fwd, bwd PackedA
+}
+
+// NewConv makes a convolution with random V (Gaussian), G = gain and zero bias.
+func NewConv(s ConvShape, gain float32, rng *rand.Rand) *Conv {
+	c := &Conv{Shape: s}
+	n := s.WeightLen()
+	c.V = make([]float32, n)
+	for i := range c.V {
+		c.V[i] = float32(rng.NormFloat64() * 0.05)
+	}
+	c.G = make([]float32, s.Cout)
+	for i := range c.G {
+		c.G[i] = gain
+	}
+	c.Bias = make([]float32, s.Cout)
+	c.alloc()
+	return c
+}
+
+func (c *Conv) alloc() {
+	n := c.Shape.WeightLen()
+	c.W = make([]float32, n)
+	c.dW = make([]float32, n)
+	c.DV = make([]float32, n)
+	c.DG = make([]float32, c.Shape.Cout)
+	c.DBias = make([]float32, c.Shape.Cout)
+	c.norm = make([]float64, c.Shape.Cout)
+}
+
+// Params lists the parameter slices with their gradients, in a fixed order.
+func (c *Conv) Params() (params, grads [][]float32) {
+	return [][]float32{c.V, c.G, c.Bias}, [][]float32{c.DV, c.DG, c.DBias}
+}
+
+// Refresh recomputes the effective weights from V and G and packs them; call after every
+// parameter update (training), or once after loading.
+func (c *Conv) Refresh() {
+	k := c.Shape.K()
+	for o := 0; o < c.Shape.Cout; o++ {
+		v := c.V[o*k : (o+1)*k]
+		ss := 0.0
+		for _, x := range v {
+			ss += float64(x) * float64(x)
+		}
+		nrm := math.Sqrt(ss)
+		if nrm < 1e-12 {
+			nrm = 1e-12
+		}
+		c.norm[o] = nrm
+		f := float32(float64(c.G[o]) / nrm)
+		w := c.W[o*k : (o+1)*k]
+		for i, x := range v {
+			w[i] = x * f
+		}
+	}
+	c.Pack()
+}
+
+// SetEffective sets the effective weights directly (a model loaded for inference has no V/G)
+// and packs them.
+func (c *Conv) SetEffective(w, bias []float32) {
+	if c.W == nil {
+		c.alloc()
+	}
+	copy(c.W, w)
+	if c.Bias == nil {
+		c.Bias = make([]float32, c.Shape.Cout)
+	}
+	copy(c.Bias, bias)
+	c.Pack()
+}
+
+// Pack packs the effective weights for the forward and backward-data passes.
+func (c *Conv) Pack() {
+	PackForward(c.Shape, c.W, &c.fwd)
+	PackBackwardData(c.Shape, c.W, &c.bwd)
+}
+
+// Forward computes out = conv(in) + bias.
+func (c *Conv) Forward(ctx *Ctx, in, out *Tensor) {
+	ConvForward(ctx, c.Shape, in, &c.fwd, c.Bias, out)
+}
+
+// Backward accumulates the parameter gradients (into dW and DBias; call FinishGrad once per
+// step to map dW onto DV and DG) and, when din is not nil, adds the input gradient into din.
+func (c *Conv) Backward(ctx *Ctx, in, dout, din *Tensor) {
+	ConvBackwardWeights(ctx, c.Shape, in, dout, c.dW, c.DBias)
+	if din != nil {
+		ConvBackwardData(ctx, c.Shape, dout, &c.bwd, din)
+	}
+}
+
+// ZeroGrad clears the gradients.
+func (c *Conv) ZeroGrad() {
+	clear(c.dW)
+	clear(c.DV)
+	clear(c.DG)
+	clear(c.DBias)
+}
+
+// FinishGrad turns the accumulated effective-weight gradient into gradients for V and G:
+// dG = <dW, V>/||V||, dV = G/||V|| (dW - dG V/||V||).
+func (c *Conv) FinishGrad() {
+	k := c.Shape.K()
+	for o := 0; o < c.Shape.Cout; o++ {
+		v := c.V[o*k : (o+1)*k]
+		dw := c.dW[o*k : (o+1)*k]
+		nrm := c.norm[o]
+		dot := 0.0
+		for i, x := range v {
+			dot += float64(dw[i]) * float64(x)
+		}
+		dg := dot / nrm
+		c.DG[o] += float32(dg)
+		scale := float64(c.G[o]) / nrm
+		dv := c.DV[o*k : (o+1)*k]
+		for i, x := range v {
+			dv[i] += float32(scale * (float64(dw[i]) - dg*float64(x)/nrm))
+		}
+	}
+}
