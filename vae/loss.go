@@ -1,0 +1,324 @@
+package vae
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/bitswap-codec/bitswap/vae/nn"
+)
+
+// Batch is a batch of patches, planar: X[(c*B+b)*1024 + y*32 + x] for channel c of patch b.
+type Batch struct {
+	B int
+	X []uint8
+}
+
+// NewBatch allocates a batch of b patches.
+func NewBatch(b int) *Batch { return &Batch{B: b, X: make([]uint8, b*Subpixels)} }
+
+// Patch returns the three channel planes of patch b (each 1024 bytes) for filling.
+func (bt *Batch) Plane(c, b int) []uint8 {
+	o := (c*bt.B + b) * PatchSize * PatchSize
+	return bt.X[o : o+PatchSize*PatchSize]
+}
+
+// Stats are the terms of -ELBO for a batch, in bits per subpixel, averaged over the batch.
+type Stats struct {
+	BPD float64   // -ELBO
+	Rec float64   // -log p(x|z_1)
+	KL  []float64 // log q(z_i|.) - log p(z_i|.) per layer (single-sample estimate)
+}
+
+// trainer holds the buffers of a training or evaluation pass.
+type trainer struct {
+	ctx nn.Ctx
+	xt  nn.Tensor // x scaled to [-1, 1], [3][B][32][32]
+	xs  nn.Tensor // squeezed, [12][B][16][16]
+	z   []nn.Tensor
+	eps []nn.Tensor // logistic noise per layer
+	qo  []nn.Tensor // saved copies of the inference outputs
+	po  []nn.Tensor // saved copies of the generative outputs
+	dz  []nn.Tensor
+	dq  nn.Tensor
+	dp  nn.Tensor
+	pix [3]nn.Tensor // unsqueezed pixel params: means, log-scales, coefficients
+	dpx [3]nn.Tensor
+}
+
+func (m *Model) newTrainer() *trainer {
+	L := m.Cfg.Layers
+	return &trainer{
+		z: make([]nn.Tensor, L), eps: make([]nn.Tensor, L), qo: make([]nn.Tensor, L),
+		po: make([]nn.Tensor, L), dz: make([]nn.Tensor, L),
+	}
+}
+
+const (
+	scaleMin   = 0.1
+	logScaleLo = -7.0 // lower clamp of the pixel log-scale (PixelCNN++)
+)
+
+// latentScale maps the raw output h to the scale 0.1 + 0.9*sigmoid(h+2) and its derivative.
+func latentScale(h float32) (s, ds float64) {
+	g := 1 / (1 + math.Exp(-(float64(h) + 2)))
+	return scaleMin + (1-scaleMin)*g, (1 - scaleMin) * g * (1 - g)
+}
+
+// logLogistic returns log f(u) = -u - 2 softplus(-u) of the standard logistic density and its
+// derivative -tanh(u/2).
+func logLogistic(u float64) (lf, dlf float64) {
+	return -u - 2*softplus(-u), -math.Tanh(u / 2)
+}
+
+func softplus(x float64) float64 {
+	if x > 30 {
+		return x
+	}
+	if x < -30 {
+		return math.Exp(x)
+	}
+	return math.Log1p(math.Exp(x))
+}
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// Loss computes -ELBO for the batch with one sample of every latent, and, when grad is true,
+// accumulates the gradients of the mean -ELBO in bits/dim into the model's parameter
+// gradients. rng draws the latent noise.
+func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
+	L, ZC := m.Cfg.Layers, m.Cfg.ZC
+	B := bt.B
+	const HW = LatentHW * LatentHW
+	norm := 1 / (float64(B) * Subpixels * math.Ln2) // nats per batch -> bits per subpixel
+	st := Stats{KL: make([]float64, L)}
+
+	// Input.
+	t.xt.Resize(3, B, PatchSize, PatchSize)
+	for i, v := range bt.X {
+		t.xt.Data[i] = float32(v)/127.5 - 1
+	}
+	t.xs.Resize(12, B, LatentHW, LatentHW)
+	nn.Squeeze(&t.xt, &t.xs)
+
+	// Inference chain: z_i = mu + s*eps.
+	in := &t.xs
+	for i := 0; i < L; i++ {
+		out := m.Inf[i].Forward(&t.ctx, in)
+		t.qo[i].Resize(out.C, out.B, out.H, out.W)
+		copy(t.qo[i].Data, out.Data)
+		t.z[i].Resize(ZC, B, LatentHW, LatentHW)
+		t.eps[i].Resize(ZC, B, LatentHW, LatentHW)
+		n := ZC * B * HW
+		mu, h := out.Data[:n], out.Data[n:2*n]
+		for j := 0; j < n; j++ {
+			u := rng.Float64()
+			for u == 0 {
+				u = rng.Float64()
+			}
+			e := math.Log(u / (1 - u))
+			s, _ := latentScale(h[j])
+			t.eps[i].Data[j] = float32(e)
+			t.z[i].Data[j] = float32(float64(mu[j]) + s*e)
+			st.KL[i] += -e - 2*softplus(-e) - math.Log(s) // log q
+		}
+		in = &t.z[i]
+	}
+
+	if grad {
+		for i := 0; i < L; i++ {
+			t.dz[i].Resize(ZC, B, LatentHW, LatentHW)
+			t.dz[i].Zero()
+		}
+	}
+
+	// Top prior: standard logistic.
+	{
+		zt := t.z[L-1].Data
+		for j, z := range zt {
+			lf, dlf := logLogistic(float64(z))
+			st.KL[L-1] -= lf
+			if grad {
+				t.dz[L-1].Data[j] += float32(-dlf * norm)
+			}
+		}
+	}
+
+	// Generative priors p(z_i | z_{i+1}).
+	for i := 1; i < L; i++ {
+		out := m.Gen[i].Forward(&t.ctx, &t.z[i])
+		n := ZC * B * HW
+		mu, h := out.Data[:n], out.Data[n:2*n]
+		if grad {
+			t.dp.Resize(out.C, out.B, out.H, out.W)
+		}
+		zi := t.z[i-1].Data
+		for j := 0; j < n; j++ {
+			s, ds := latentScale(h[j])
+			u := (float64(zi[j]) - float64(mu[j])) / s
+			lf, dlf := logLogistic(u)
+			st.KL[i-1] -= lf - math.Log(s)
+			if grad {
+				// loss term -log p = -(lf - log s)
+				dzv := -dlf / s
+				t.dz[i-1].Data[j] += float32(dzv * norm)
+				t.dp.Data[j] = float32(dlf / s * norm)                // d/dmu
+				t.dp.Data[n+j] = float32((dlf*u/s + 1/s) * ds * norm) // d/ds * ds/dh
+			}
+		}
+		if grad {
+			m.Gen[i].Backward(&t.ctx, &t.dp, &t.dz[i])
+		}
+	}
+
+	// Pixels p(x | z_1).
+	{
+		out := m.Gen[0].Forward(&t.ctx, &t.z[0])
+		for k := 0; k < 3; k++ {
+			t.pix[k].Resize(3, B, PatchSize, PatchSize)
+			part := nn.Tensor{C: 12, B: B, H: LatentHW, W: LatentHW, Data: out.Data[k*12*B*HW : (k+1)*12*B*HW]}
+			nn.Unsqueeze(&part, &t.pix[k])
+			if grad {
+				t.dpx[k].Resize(3, B, PatchSize, PatchSize)
+			}
+		}
+		st.Rec = m.pixelLoss(t, bt, grad, norm)
+		if grad {
+			t.dp.Resize(out.C, out.B, out.H, out.W)
+			for k := 0; k < 3; k++ {
+				part := nn.Tensor{C: 12, B: B, H: LatentHW, W: LatentHW, Data: t.dp.Data[k*12*B*HW : (k+1)*12*B*HW]}
+				nn.Squeeze(&t.dpx[k], &part)
+			}
+			m.Gen[0].Backward(&t.ctx, &t.dp, &t.dz[0])
+		}
+	}
+
+	// Back through the inference chain, top-down: z_i = mu + s*eps, and +log q = lf(eps) - log s.
+	if grad {
+		for i := L - 1; i >= 0; i-- {
+			q := &t.qo[i]
+			n := ZC * B * HW
+			mu, h := q.Data[:n], q.Data[n:2*n]
+			_ = mu
+			t.dq.Resize(q.C, q.B, q.H, q.W)
+			for j := 0; j < n; j++ {
+				s, ds := latentScale(h[j])
+				dzj := float64(t.dz[i].Data[j])
+				t.dq.Data[j] = float32(dzj)
+				t.dq.Data[n+j] = float32((dzj*float64(t.eps[i].Data[j]) - norm/s) * ds)
+			}
+			var dx *nn.Tensor
+			if i > 0 {
+				dx = &t.dz[i-1]
+			}
+			// Net i's saved activations are from the inference pass: it ran once per step.
+			m.Inf[i].Backward(&t.ctx, &t.dq, dx)
+		}
+	}
+
+	st.Rec *= norm
+	st.BPD = st.Rec
+	for i := range st.KL {
+		st.KL[i] *= norm
+		st.BPD += st.KL[i]
+	}
+	return st
+}
+
+// pixelLoss returns -log p(x|z_1) in nats summed over the batch and, with grad, writes the
+// gradients (scaled by norm) of the pixel parameters into t.dpx.
+func (m *Model) pixelLoss(t *trainer, bt *Batch, grad bool, norm float64) float64 {
+	B := bt.B
+	const P = PatchSize * PatchSize
+	mean, lsc, coef := t.pix[0].Data, t.pix[1].Data, t.pix[2].Data
+	total := 0.0
+	for b := 0; b < B; b++ {
+		for p := 0; p < P; p++ {
+			var idx [3]int
+			var xv [3]float64
+			var xi [3]int
+			for c := 0; c < 3; c++ {
+				idx[c] = (c*B+b)*P + p
+				xi[c] = int(bt.X[idx[c]])
+				xv[c] = float64(xi[c])/127.5 - 1
+			}
+			ta := math.Tanh(float64(coef[idx[0]]))
+			tb := math.Tanh(float64(coef[idx[1]]))
+			tc := math.Tanh(float64(coef[idx[2]]))
+			mu := [3]float64{
+				float64(mean[idx[0]]),
+				float64(mean[idx[1]]) + ta*xv[0],
+				float64(mean[idx[2]]) + tb*xv[0] + tc*xv[1],
+			}
+			var dmu [3]float64
+			for c := 0; c < 3; c++ {
+				ls := float64(lsc[idx[c]])
+				clamped := ls < logScaleLo
+				if clamped {
+					ls = logScaleLo
+				}
+				lp, dm, dls := discLogistic(xi[c], xv[c], mu[c], ls)
+				total -= lp
+				if grad {
+					dmu[c] = -dm * norm
+					if clamped {
+						dls = 0
+					}
+					t.dpx[1].Data[idx[c]] = float32(-dls * norm)
+				}
+			}
+			if grad {
+				t.dpx[0].Data[idx[0]] = float32(dmu[0])
+				t.dpx[0].Data[idx[1]] = float32(dmu[1])
+				t.dpx[0].Data[idx[2]] = float32(dmu[2])
+				t.dpx[2].Data[idx[0]] = float32(dmu[1] * xv[0] * (1 - ta*ta))
+				t.dpx[2].Data[idx[1]] = float32(dmu[2] * xv[0] * (1 - tb*tb))
+				t.dpx[2].Data[idx[2]] = float32(dmu[2] * xv[1] * (1 - tc*tc))
+			}
+		}
+	}
+	return total
+}
+
+// discLogistic returns log P(x) of the 8-bit value xi (xv its [-1,1] value) under a logistic
+// with mean mu and log-scale ls discretized to bins of width 2/255 (open bins at 0 and 255),
+// and the derivatives of log P with respect to mu and ls.
+func discLogistic(xi int, xv, mu, ls float64) (lp, dmu, dls float64) {
+	inv := math.Exp(-ls)
+	c := xv - mu
+	a := inv * (c + 1.0/255) // upper edge
+	b := inv * (c - 1.0/255) // lower edge
+	var ga, gb float64       // d log P / da, d log P / db
+	switch {
+	case xi == 0:
+		lp = -softplus(-a) // log sigmoid(a)
+		ga = sigmoid(-a)
+	case xi == 255:
+		lp = -softplus(b) // log(1 - sigmoid(b))
+		gb = -sigmoid(b)
+	default:
+		// P = sigmoid(a) - sigmoid(b), computed on the side where it does not cancel.
+		var p float64
+		if b > 0 {
+			p = sigmoid(-b) - sigmoid(-a)
+		} else {
+			p = sigmoid(a) - sigmoid(b)
+		}
+		if p > 1e-12 {
+			lp = math.Log(p)
+			sa, sb := sigmoid(a), sigmoid(b)
+			ga = sa * (1 - sa) / p
+			gb = -sb * (1 - sb) / p
+		} else {
+			// Far in a tail: log of density at the centre times the bin width.
+			mid := inv * c
+			lf, dlf := logLogistic(mid)
+			lp = lf - ls + math.Log(2.0/255)
+			// d/dmu = dlf * (-inv); d/dls = dlf * (-mid) - 1
+			return lp, -dlf * inv, -dlf*mid - 1
+		}
+	}
+	// a = inv*(c + d), da/dmu = -inv, da/dls = -a; same for b.
+	dmu = -inv * (ga + gb)
+	dls = -(a*ga + b*gb)
+	return lp, dmu, dls
+}

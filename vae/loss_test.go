@@ -1,0 +1,120 @@
+package vae
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func tinyModel(t *testing.T) *Model {
+	cfg := Config{Layers: 2, ZC: 2, Width: 6, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 1}, InKernel: 3}
+	m, err := New(cfg, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Non-trivial gains so that every path carries gradient.
+	for _, c := range m.Convs() {
+		for i := range c.G {
+			c.G[i] = 0.7
+		}
+		for i := range c.Bias {
+			c.Bias[i] = 0.05 * float32(i%3)
+		}
+	}
+	m.Refresh()
+	return m
+}
+
+func randomBatch(b int, seed uint64) *Batch {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	bt := NewBatch(b)
+	for i := range bt.X {
+		bt.X[i] = uint8(rng.IntN(256))
+	}
+	// Some saturated values to exercise the edge bins.
+	bt.X[0], bt.X[1], bt.X[2000] = 0, 255, 255
+	return bt
+}
+
+func (m *Model) lossAt(bt *Batch, seed uint64) float64 {
+	tr := m.newTrainer()
+	return m.Loss(tr, bt, rand.New(rand.NewPCG(seed, 2)), false).BPD
+}
+
+// TestGradientFiniteDifference checks the analytic gradient of -ELBO against central
+// differences (loss summed in float64) for parameters of every convolution.
+func TestGradientFiniteDifference(t *testing.T) {
+	m := tinyModel(t)
+	bt := randomBatch(2, 3)
+	tr := m.newTrainer()
+	for _, c := range m.Convs() {
+		c.ZeroGrad()
+	}
+	m.Loss(tr, bt, rand.New(rand.NewPCG(11, 2)), true)
+	for _, c := range m.Convs() {
+		c.FinishGrad()
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	checked, bad := 0, 0
+	for ci, c := range m.Convs() {
+		params, grads := c.Params()
+		for pi, p := range params {
+			for trial := 0; trial < 3; trial++ {
+				j := rng.IntN(len(p))
+				orig := p[j]
+				h := float32(3e-3) * float32(math.Max(1, math.Abs(float64(orig))))
+				p[j] = orig + h
+				m.Refresh()
+				lp := m.lossAt(bt, 11)
+				p[j] = orig - h
+				m.Refresh()
+				lm := m.lossAt(bt, 11)
+				p[j] = orig
+				m.Refresh()
+				num := (lp - lm) / (2 * float64(h))
+				ana := float64(grads[pi][j])
+				checked++
+				if testing.Verbose() && trial == 0 {
+					t.Logf("conv %d param %d[%d]: analytic %.6g numeric %.6g", ci, pi, j, ana, num)
+				}
+				if math.Abs(num-ana) > 2e-3*math.Max(math.Abs(num), math.Abs(ana))+2e-5 {
+					bad++
+					t.Errorf("conv %d param %d[%d]: analytic %.6g, numeric %.6g", ci, pi, j, ana, num)
+				}
+			}
+		}
+	}
+	if bad > 0 {
+		t.Fatalf("%d of %d gradient checks failed", bad, checked)
+	}
+}
+
+func TestDiscLogisticGradient(t *testing.T) {
+	for _, tc := range []struct {
+		xi     int
+		mu, ls float64
+	}{{0, -0.9, -3}, {255, 0.95, -2}, {128, 0.01, -4}, {10, 0.9, -6.5}, {200, -1, -5}, {77, 0.3, 0.5}} {
+		xv := float64(tc.xi)/127.5 - 1
+		_, dmu, dls := discLogistic(tc.xi, xv, tc.mu, tc.ls)
+		const h = 1e-6
+		lp1, _, _ := discLogistic(tc.xi, xv, tc.mu+h, tc.ls)
+		lp0, _, _ := discLogistic(tc.xi, xv, tc.mu-h, tc.ls)
+		if num := (lp1 - lp0) / (2 * h); math.Abs(num-dmu) > 1e-4*math.Max(1, math.Abs(num)) {
+			t.Errorf("%+v: dmu %v, numeric %v", tc, dmu, num)
+		}
+		lp1, _, _ = discLogistic(tc.xi, xv, tc.mu, tc.ls+h)
+		lp0, _, _ = discLogistic(tc.xi, xv, tc.mu, tc.ls-h)
+		if num := (lp1 - lp0) / (2 * h); math.Abs(num-dls) > 1e-4*math.Max(1, math.Abs(num)) {
+			t.Errorf("%+v: dls %v, numeric %v", tc, dls, num)
+		}
+	}
+	// The 256 probabilities sum to 1.
+	sum := 0.0
+	for x := 0; x < 256; x++ {
+		lp, _, _ := discLogistic(x, float64(x)/127.5-1, 0.2, -3)
+		sum += math.Exp(lp)
+	}
+	if math.Abs(sum-1) > 1e-9 {
+		t.Fatalf("probabilities sum to %v", sum)
+	}
+}

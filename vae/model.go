@@ -1,0 +1,153 @@
+// Package vae is the hierarchical VAE of Bit-Swap (Kingma, Abbeel, Ho 2019) over 32x32 RGB
+// patches: its networks, its training objective (-ELBO in bits per dimension) and gradients,
+// deterministic inference for the coders, and weight (de)serialization.
+//
+// The model: the patch x (3x32x32) is squeezed 2x2 to 12x16x16. There are L latent layers
+// z_1..z_L, each ZC x 16 x 16. Inference is a Markov chain q(z_1|x) q(z_2|z_1) ... q(z_L|z_{L-1})
+// and so is the generative model p(z_L) p(z_{L-1}|z_L) ... p(z_1|z_2) p(x|z_1), which is what
+// lets Bit-Swap code layer by layer. Every latent conditional is a logistic with mean mu and
+// scale 0.1 + 0.9*sigmoid(h+2); the top prior is the standard logistic. p(x|z_1) is a
+// discretized logistic per subpixel with PixelCNN++-style linear conditioning of G on R and of
+// B on R and G (parallel over pixels, sequential over the three channels).
+package vae
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/bitswap-codec/bitswap/vae/nn"
+)
+
+// Patch geometry.
+const (
+	PatchSize = 32
+	LatentHW  = PatchSize / 2 // latents and all networks work at 16x16
+	Subpixels = 3 * PatchSize * PatchSize
+)
+
+// Config is the model architecture.
+type Config struct {
+	Layers    int   // number of latent layers L
+	ZC        int   // channels per latent layer
+	Width     int   // hidden width of every network
+	BlocksInf []int // residual blocks of inference net i (len Layers)
+	BlocksGen []int // residual blocks of generative net i (len Layers): net 0 outputs p(x|z_1)
+	InKernel  int   // kernel size of the input conv of the pixel-side nets (inference 0)
+}
+
+// DefaultConfig is the architecture of the shipped model.
+func DefaultConfig() Config {
+	return Config{
+		Layers:    4,
+		ZC:        8,
+		Width:     64,
+		BlocksInf: []int{1, 1, 1, 1},
+		BlocksGen: []int{1, 1, 1, 1},
+		InKernel:  5,
+	}
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if c.Layers < 1 || c.Layers > 16 || c.ZC < 1 || c.ZC > 64 || c.Width < 1 || c.Width > 1024 {
+		return fmt.Errorf("vae: config out of range: %+v", c)
+	}
+	if len(c.BlocksInf) != c.Layers || len(c.BlocksGen) != c.Layers {
+		return fmt.Errorf("vae: config needs %d block counts per side: %+v", c.Layers, c)
+	}
+	for _, b := range append(append([]int(nil), c.BlocksInf...), c.BlocksGen...) {
+		if b < 0 || b > 32 {
+			return fmt.Errorf("vae: block count %d out of range", b)
+		}
+	}
+	if c.InKernel != 1 && c.InKernel != 3 && c.InKernel != 5 && c.InKernel != 7 {
+		return fmt.Errorf("vae: input kernel %d must be 1, 3, 5 or 7", c.InKernel)
+	}
+	return nil
+}
+
+// PixelParams is the number of output channels of the pixel network in squeezed space: per
+// pixel 3 means, 3 log-scales and 3 channel-conditioning coefficients, 4 pixels per position.
+const PixelParams = 9 * 4
+
+// Model is the VAE. Inf[0] maps the squeezed patch to q(z_1|x); Inf[i] maps z_i to
+// q(z_{i+1}|z_i). Gen[0] maps z_1 to p(x|z_1); Gen[i] maps z_{i+1} to p(z_i|z_{i+1}).
+type Model struct {
+	Cfg Config
+	Inf []*Net
+	Gen []*Net
+
+	// Bins are the latent discretization of the coders: per layer and channel, the reference
+	// logistic under which the 2^k bins have equal mass (set after training, see FitBins).
+	Bins []BinRef
+}
+
+// BinRef is the reference logistic (location M, scale S) of one latent channel.
+type BinRef struct{ M, S float64 }
+
+// New makes a freshly initialized model.
+func New(cfg Config, seed uint64) (*Model, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	m := &Model{Cfg: cfg}
+	for i := 0; i < cfg.Layers; i++ {
+		cin, k := cfg.ZC, 3
+		if i == 0 {
+			cin, k = 12, cfg.InKernel
+		}
+		m.Inf = append(m.Inf, newNet(cin, cfg.Width, 2*cfg.ZC, k, cfg.BlocksInf[i], rng))
+	}
+	for i := 0; i < cfg.Layers; i++ {
+		cout := 2 * cfg.ZC
+		if i == 0 {
+			cout = PixelParams
+		}
+		m.Gen = append(m.Gen, newNet(cfg.ZC, cfg.Width, cout, 3, cfg.BlocksGen[i], rng))
+	}
+	m.Bins = make([]BinRef, cfg.Layers*cfg.ZC)
+	for i := range m.Bins {
+		m.Bins[i] = BinRef{M: 0, S: 1}
+	}
+	m.Refresh()
+	return m, nil
+}
+
+// Convs lists every convolution of the model in a fixed order.
+func (m *Model) Convs() []*nn.Conv {
+	var cs []*nn.Conv
+	for _, n := range m.Inf {
+		cs = append(cs, n.convs()...)
+	}
+	for _, n := range m.Gen {
+		cs = append(cs, n.convs()...)
+	}
+	return cs
+}
+
+// Refresh recomputes the effective weights after a parameter change.
+func (m *Model) Refresh() {
+	for _, c := range m.Convs() {
+		c.Refresh()
+	}
+}
+
+// NumParams is the number of trainable parameters.
+func (m *Model) NumParams() int {
+	n := 0
+	for _, c := range m.Convs() {
+		n += len(c.V) + len(c.G) + len(c.Bias)
+	}
+	return n
+}
+
+// MACsPerPatch is the number of multiply-adds of one full forward pass per patch (every
+// network once), from the conv shapes.
+func (m *Model) MACsPerPatch() int {
+	n := 0
+	for _, c := range m.Convs() {
+		n += c.Shape.WeightLen() * LatentHW * LatentHW
+	}
+	return n
+}
