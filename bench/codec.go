@@ -1,0 +1,104 @@
+package bench
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Codec is one row of the comparison: a compressor together with its exact decoder.
+type Codec interface {
+	// Key is the short name used to select the codec (--codecs), e.g. "gzip".
+	Key() string
+	// Label is the row label. It names the implementation and its settings, e.g.
+	// "gzip -9 (compress/gzip)", because a Go port need not match the C tool's output.
+	Label() string
+	// Encode compresses img. It must not modify img.
+	Encode(img *Image) ([]byte, error)
+	// Decode reverses Encode. s is the shape of the original image, for formats that do not
+	// store it (raw-byte baselines). The runner compares the result with the original
+	// pixel for pixel.
+	Decode(data []byte, s Shape) (*Image, error)
+}
+
+// NegELBOer may be implemented by a Codec (or by a coder registered in the codec package)
+// backed by a latent-variable model: NegELBO returns the model's negative evidence lower bound
+// for img in bits per subpixel, the rate bits-back coding approaches. When a codec implements
+// it, the comparison shows it next to the achieved rate.
+type NegELBOer interface {
+	NegELBO(img *Image) (bitsPerDim float64, err error)
+}
+
+// Settings select the baselines' speed/size trade-off.
+type Settings struct {
+	// Slow selects the slowest, strongest settings where a library has them: WebP lossless
+	// -z 9 (method 6, quality 100) instead of -z 6 (method 4, quality 75), JPEG XL effort 9
+	// instead of 7. gzip, bzip2, LZMA and PNG always use their strongest level.
+	Slow bool
+}
+
+// Unavailable lists baselines that are known but not built into this binary, with the
+// reason (e.g. WebP and JPEG XL need the nodynamic build tag).
+func Unavailable() map[string]string {
+	out := map[string]string{}
+	for k, v := range unavailable {
+		out[k] = v
+	}
+	return out
+}
+
+var unavailable = map[string]string{}
+
+// Baselines returns the general-purpose codecs compared against, in table order.
+func Baselines(s Settings) []Codec {
+	cs := []Codec{gzipCodec{}, bzip2Codec{}, lzmaCodec{}, pngCodec{}}
+	return append(cs, extraBaselines(s)...)
+}
+
+// extraBaselines is set by optional files (gen2brain.go under the nodynamic tag).
+var extraBaselines = func(Settings) []Codec { return nil }
+
+// Select returns the codecs whose keys are listed in keys (comma-separated names are accepted
+// too), in the order of all. An empty list selects everything. Unknown names are an error that
+// lists the known ones.
+func Select(all []Codec, keys []string) ([]Codec, error) {
+	want := map[string]bool{}
+	for _, k := range keys {
+		for _, p := range strings.Split(k, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				want[strings.ToLower(p)] = true
+			}
+		}
+	}
+	if len(want) == 0 {
+		return all, nil
+	}
+	var out []Codec
+	known := map[string]bool{}
+	for _, c := range all {
+		k := strings.ToLower(c.Key())
+		known[k] = true
+		if want[k] {
+			out = append(out, c)
+		}
+	}
+	var bad []string
+	for k := range want {
+		if !known[k] {
+			if why, ok := unavailable[k]; ok {
+				bad = append(bad, fmt.Sprintf("%s (%s)", k, why))
+			} else {
+				bad = append(bad, k)
+			}
+		}
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		names := make([]string, 0, len(all))
+		for _, c := range all {
+			names = append(names, c.Key())
+		}
+		return nil, fmt.Errorf("bench: unknown codec %s; known: %s", strings.Join(bad, ", "), strings.Join(names, ", "))
+	}
+	return out, nil
+}
