@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/bitswap-codec/bitswap/imageio"
 )
 
 // testImage makes a w x h image with c channels: smooth gradients plus a little noise, so
@@ -262,9 +264,9 @@ func TestEqual(t *testing.T) {
 // elboCodec is a fake model-based codec reporting a fixed −ELBO.
 type elboCodec struct{ gzipCodec }
 
-func (elboCodec) Key() string                         { return "elbo" }
-func (elboCodec) Label() string                       { return "fake vae" }
-func (elboCodec) NegELBO(img *Image) (float64, error) { return 3.25, nil }
+func (elboCodec) Key() string                                 { return "elbo" }
+func (elboCodec) Label() string                               { return "fake vae" }
+func (elboCodec) NegELBO(img *imageio.Image) (float64, error) { return 3.25, nil }
 
 func sampleReport(t *testing.T) *Report {
 	cs := []Codec{gzipCodec{}, elboCodec{}, corruptCodec{pngCodec{}}}
@@ -595,5 +597,30 @@ func TestFromDecodedIsStrict(t *testing.T) {
 	r.Set(0, 0, color.RGBA{9, 8, 7, 255})
 	if got, err := fromDecoded(r, Shape{1, 1, 3}); err != nil || !bytes.Equal(got.Pix, []byte{9, 8, 7}) {
 		t.Errorf("rgba: %v %v", got, err)
+	}
+}
+
+func TestImageioConversion(t *testing.T) {
+	for ch := 1; ch <= 4; ch++ {
+		img := testImage(7, 5, ch, int64(ch))
+		m, err := ToImageio(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Color.Channels() != ch || m.Depth != 8 || m.Planes[ch-1][5*7-1] != uint16(img.Pix[len(img.Pix)-1]) ||
+			m.Planes[0][1] != uint16(img.Pix[ch]) {
+			t.Fatalf("%d channels: planes wrong", ch)
+		}
+		back, err := FromImageio(m)
+		if err != nil || Equal(img, back) != nil {
+			t.Fatalf("%d channels: %v %v", ch, err, Equal(img, back))
+		}
+	}
+	deep := imageio.New(4, 4, imageio.RGB, 16)
+	if _, err := FromImageio(deep); err == nil || !strings.Contains(err.Error(), "16-bit") {
+		t.Errorf("16-bit: %v", err)
+	}
+	if _, err := ToImageio(&Image{Width: 2, Height: 2, Channels: 5, Pix: make([]byte, 20)}); err == nil {
+		t.Error("5 channels accepted")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/bitswap-codec/bitswap/imageio"
 )
 
 // Codec is one row of the comparison: a compressor together with its exact decoder.
@@ -26,7 +28,7 @@ type Codec interface {
 // for img in bits per subpixel, the rate bits-back coding approaches. When a codec implements
 // it, the comparison shows it next to the achieved rate.
 type NegELBOer interface {
-	NegELBO(img *Image) (bitsPerDim float64, err error)
+	NegELBO(img *imageio.Image) (bitsPerDim float64, err error)
 }
 
 // Settings select the baselines' speed/size trade-off.
@@ -53,6 +55,11 @@ var unavailable = map[string]string{}
 func Baselines(s Settings) []Codec {
 	cs := []Codec{gzipCodec{}, bzip2Codec{}, lzmaCodec{}, pngCodec{}}
 	return append(cs, extraBaselines(s)...)
+}
+
+// AllCodecs returns the codec's own coders (see Registered) followed by the baselines.
+func AllCodecs(s Settings) []Codec {
+	return append(Registered(), Baselines(s)...)
 }
 
 // extraBaselines is set by optional files (gen2brain.go under the nodynamic tag).

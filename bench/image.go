@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	"image/draw"
+
+	"github.com/bitswap-codec/bitswap/imageio"
 )
 
 // Image is an 8-bit image with interleaved channels: Pix holds Width*Height*Channels bytes,
@@ -123,74 +124,41 @@ func Equal(a, b *Image) error {
 		n, len(a.Pix), px%a.Width, px/a.Width, first%a.Channels, b.Pix[first], a.Pix[first])
 }
 
-// FromStdImage converts a decoded image.Image to an 8-bit Image. Gray images give one channel;
-// images whose alpha is 255 everywhere give three (RGB); others give four (RGBA, not
-// premultiplied). Sixteen-bit samples keep their high byte.
-func FromStdImage(src image.Image) (*Image, error) {
-	if src == nil {
+// FromImageio converts a planar imageio image to an interleaved one. Only depth 8 is
+// supported.
+func FromImageio(m *imageio.Image) (*Image, error) {
+	if m == nil {
 		return nil, errors.New("bench: nil image")
 	}
-	b := src.Bounds()
-	w, h := b.Dx(), b.Dy()
-	if w <= 0 || h <= 0 {
-		return nil, fmt.Errorf("bench: empty image %dx%d", w, h)
+	if err := m.Validate(); err != nil {
+		return nil, err
 	}
-	switch g := src.(type) {
-	case *image.Gray:
-		m := &Image{Width: w, Height: h, Channels: 1, Pix: make([]byte, w*h)}
-		for y := 0; y < h; y++ {
-			o := g.PixOffset(b.Min.X, b.Min.Y+y)
-			copy(m.Pix[y*w:(y+1)*w], g.Pix[o:o+w])
-		}
-		return m, nil
-	case *image.Gray16:
-		m := &Image{Width: w, Height: h, Channels: 1, Pix: make([]byte, w*h)}
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				m.Pix[y*w+x] = uint8(g.Gray16At(b.Min.X+x, b.Min.Y+y).Y >> 8)
-			}
-		}
-		return m, nil
+	if m.Depth != 8 {
+		return nil, fmt.Errorf("bench: %d-bit images are not supported (the baselines are 8-bit)", m.Depth)
 	}
-	rgba := make([]byte, 4*w*h)
-	opaque := true
-	switch t := src.(type) {
-	case *image.NRGBA:
-		for y := 0; y < h; y++ {
-			o := t.PixOffset(b.Min.X, b.Min.Y+y)
-			copy(rgba[4*w*y:4*w*(y+1)], t.Pix[o:o+4*w])
-		}
-	case *image.RGBA, *image.YCbCr:
-		// image/draw converts YCbCr to RGBA on a fast path; for opaque pixels RGBA and
-		// NRGBA agree, the others are un-premultiplied below.
-		dst := image.NewRGBA(image.Rect(0, 0, w, h))
-		draw.Draw(dst, dst.Rect, src, b.Min, draw.Src)
-		copy(rgba, dst.Pix)
-		for i := 0; i < len(rgba); i += 4 {
-			if a := rgba[i+3]; a != 255 {
-				c := color.NRGBAModel.Convert(color.RGBA{rgba[i], rgba[i+1], rgba[i+2], a}).(color.NRGBA)
-				rgba[i], rgba[i+1], rgba[i+2] = c.R, c.G, c.B
-			}
-		}
-	default:
-		dst := image.NewNRGBA(image.Rect(0, 0, w, h))
-		draw.Draw(dst, dst.Rect, src, b.Min, draw.Src)
-		copy(rgba, dst.Pix)
-	}
-	for i := 3; i < len(rgba); i += 4 {
-		if rgba[i] != 255 {
-			opaque = false
-			break
+	c := len(m.Planes)
+	out := &Image{Width: m.Width, Height: m.Height, Channels: c, Pix: make([]byte, m.Width*m.Height*c)}
+	for k, p := range m.Planes {
+		for i, v := range p {
+			out.Pix[i*c+k] = byte(v)
 		}
 	}
-	if !opaque {
-		return &Image{Width: w, Height: h, Channels: 4, Pix: rgba}, nil
+	return out, nil
+}
+
+// ToImageio converts m to imageio's planar form (depth 8).
+func ToImageio(m *Image) (*imageio.Image, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
 	}
-	m := &Image{Width: w, Height: h, Channels: 3, Pix: make([]byte, 3*w*h)}
-	for i, j := 0, 0; i < len(rgba); i, j = i+4, j+3 {
-		m.Pix[j], m.Pix[j+1], m.Pix[j+2] = rgba[i], rgba[i+1], rgba[i+2]
+	out := imageio.New(m.Width, m.Height, imageio.ColorType(m.Channels), 8)
+	c := m.Channels
+	for k, p := range out.Planes {
+		for i := range p {
+			p[i] = uint16(m.Pix[i*c+k])
+		}
 	}
-	return m, nil
+	return out, nil
 }
 
 // toNRGBA expands m to a non-premultiplied RGBA image (gray is copied to R, G and B; missing

@@ -1,22 +1,18 @@
 package bench
 
 import (
-	"bytes"
 	"fmt"
-	"image"
-	"image/gif"
-	"image/jpeg"
-	"image/png"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
-	xwebp "golang.org/x/image/webp"
+	"github.com/bitswap-codec/bitswap/imageio"
 )
 
 // imageExts are the file name extensions picked up when a directory is given.
-var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".webp": true, ".gif": true}
+var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".webp": true, ".gif": true,
+	".bmp": true, ".tif": true, ".tiff": true, ".ppm": true, ".pgm": true}
 
 // Inputs expands command-line arguments into inputs: a file stands for itself, a directory
 // for the image files directly inside it (by extension, sorted by name; subdirectories are
@@ -70,30 +66,13 @@ func FileInput(path string) Input {
 	return Input{Name: filepath.Base(path), Load: func() (*Image, error) { return LoadFile(path) }}
 }
 
-// LoadFile decodes a PNG, JPEG, WebP or GIF file (chosen by its signature, not its name) into
-// an 8-bit Image. WebP is decoded with golang.org/x/image/webp explicitly, never through
-// image.Decode, so that which WebP decoder runs does not depend on which packages are linked.
+// LoadFile decodes an image file with imageio (PNG, JPEG, GIF, BMP, TIFF, WebP, PPM/PGM: the
+// formats and conversions of imageio.Decode) and converts it to an interleaved Image. Only
+// 8-bit images are supported: the baselines here are all 8-bit.
 func LoadFile(path string) (*Image, error) {
-	data, err := os.ReadFile(path)
+	m, _, err := imageio.DecodeFile(path, nil)
 	if err != nil {
 		return nil, err
 	}
-	var m image.Image
-	r := bytes.NewReader(data)
-	switch {
-	case bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")):
-		m, err = png.Decode(r)
-	case bytes.HasPrefix(data, []byte("\xff\xd8")):
-		m, err = jpeg.Decode(r)
-	case len(data) >= 12 && string(data[:4]) == "RIFF" && string(data[8:12]) == "WEBP":
-		m, err = xwebp.Decode(r)
-	case bytes.HasPrefix(data, []byte("GIF8")):
-		m, err = gif.Decode(r)
-	default:
-		return nil, fmt.Errorf("%s: unknown image format", filepath.Base(path))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
-	}
-	return FromStdImage(m)
+	return FromImageio(m)
 }

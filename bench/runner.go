@@ -278,7 +278,14 @@ func runCodec(c Codec, img *Image) Result {
 
 	if e, ok := c.(NegELBOer); ok {
 		var v float64
-		if err := safe(func() (err error) { v, err = e.NegELBO(img); return err }); err != nil {
+		err := safe(func() error {
+			m, err := ToImageio(img)
+			if err == nil {
+				v, err = e.NegELBO(m)
+			}
+			return err
+		})
+		if err != nil {
 			r.Err = "neg-elbo: " + err.Error()
 			return r
 		}
