@@ -37,6 +37,9 @@ type Settings struct {
 	// -z 9 (method 6, quality 100) instead of -z 6 (method 4, quality 75), JPEG XL effort 9
 	// instead of 7. gzip, bzip2, LZMA and PNG always use their strongest level.
 	Slow bool
+	// CoderWorkers is the number of goroutines the codec package's coders may use
+	// (default 1, like the baselines).
+	CoderWorkers int
 }
 
 // Unavailable lists baselines that are known but not built into this binary, with the
@@ -57,9 +60,9 @@ func Baselines(s Settings) []Codec {
 	return append(cs, extraBaselines(s)...)
 }
 
-// AllCodecs returns the codec's own coders (see Registered) followed by the baselines.
+// AllCodecs returns the codec package's coders (see Registered) followed by the baselines.
 func AllCodecs(s Settings) []Codec {
-	return append(Registered(), Baselines(s)...)
+	return append(Registered(s), Baselines(s)...)
 }
 
 // extraBaselines is set by optional files (gen2brain.go under the nodynamic tag).
