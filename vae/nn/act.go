@@ -2,16 +2,23 @@ package nn
 
 import "github.com/bitswap-codec/bitswap/internal/dmath"
 
+// elemGrain is the chunk size of elementwise passes split over the workers.
+const elemGrain = 4096
+
 // ELU computes y = x for x > 0, e**x - 1 otherwise (alpha = 1), elementwise. y may alias x.
+// Each element is computed on its own, so the split over workers does not change results.
 func ELU(x, y []float32) {
 	y = y[:len(x)]
-	for i, v := range x {
-		if v > 0 {
-			y[i] = v
-		} else {
-			y[i] = dmath.Exp32(v) - 1
+	parallel(len(x), elemGrain, func(_, lo, hi int) {
+		xs, ys := x[lo:hi], y[lo:hi]
+		for i, v := range xs {
+			if v > 0 {
+				ys[i] = v
+			} else {
+				ys[i] = dmath.Exp32(v) - 1
+			}
 		}
-	}
+	})
 }
 
 // ELUBackward adds dx += dy * ELU'(x), using the forward output y (ELU'(x) = y+1 for x <= 0).
@@ -19,13 +26,16 @@ func ELUBackward(x, y, dy, dx []float32) {
 	dx = dx[:len(x)]
 	y = y[:len(x)]
 	dy = dy[:len(x)]
-	for i, v := range x {
-		if v > 0 {
-			dx[i] += dy[i]
-		} else {
-			dx[i] += dy[i] * (y[i] + 1)
+	parallel(len(x), elemGrain, func(_, lo, hi int) {
+		xs, ys, dys, dxs := x[lo:hi], y[lo:hi], dy[lo:hi], dx[lo:hi]
+		for i, v := range xs {
+			if v > 0 {
+				dxs[i] += dys[i]
+			} else {
+				dxs[i] += dys[i] * (ys[i] + 1)
+			}
 		}
-	}
+	})
 }
 
 // Add sets z = x + y elementwise. z may alias x or y.

@@ -31,30 +31,47 @@ func packIm2col(s ConvShape, in *Tensor, k0, k1, n0 int, bp []float32) {
 	ph, pw := s.KH/2, s.KW/2
 	taps := s.KH * s.KW
 	if W%NR == 0 {
-		// Fast path: the panel is NR consecutive pixels of one image row.
+		// Fast path: the panel is NR consecutive pixels of one image row. Taps are walked with
+		// counters (no division per k); a shifted row is loaded as one 16-float array from the
+		// neighbouring memory when that stays inside the channel, and the lanes that fall
+		// outside the image row are zeroed.
 		x0 := n0 % W
 		row := n0 / W // b*H + y
 		y := row % H
+		ci, t := k0/taps, k0%taps
+		ky, kx := t/s.KW, t%s.KW
 		for k := k0; k < k1; k++ {
-			ci, t := k/taps, k%taps
-			dy, dx := t/s.KW-ph, t%s.KW-pw
-			d := bp[(k-k0)*NR : (k-k0+1)*NR]
-			yy := y + dy
-			if yy < 0 || yy >= H {
-				clear(d)
-				continue
-			}
-			src := in.Data[ci*N+(row+dy)*W : ci*N+(row+dy+1)*W]
-			xs := x0 + dx
-			// d[j] = src[xs+j] where 0 <= xs+j < W
-			jlo, jhi := max(0, -xs), min(NR, W-xs)
-			clear(d[:jlo])
-			if jhi > jlo {
-				copy(d[jlo:jhi], src[xs+jlo:xs+jhi])
+			dy, dx := ky-ph, kx-pw
+			d := (*[NR]float32)(bp[(k-k0)*NR:])
+			if yy := y + dy; yy < 0 || yy >= H {
+				*d = [NR]float32{}
 			} else {
-				jhi = jlo
+				chan0 := ci * N
+				o := chan0 + (row+dy)*W + x0 + dx
+				if o >= chan0 && o+NR <= chan0+N {
+					*d = *(*[NR]float32)(in.Data[o:])
+					if x0+dx < 0 {
+						clear(d[:-(x0 + dx)])
+					} else if x0+dx+NR > W {
+						clear(d[W-(x0+dx):])
+					}
+				} else {
+					for j := 0; j < NR; j++ {
+						if xx := x0 + dx + j; xx < 0 || xx >= W {
+							d[j] = 0
+						} else {
+							d[j] = in.Data[o+j]
+						}
+					}
+				}
 			}
-			clear(d[jhi:])
+			if kx++; kx == s.KW {
+				kx = 0
+				if ky++; ky == s.KH {
+					ky = 0
+					ci++
+				}
+			}
 		}
 		return
 	}
@@ -220,11 +237,76 @@ func ConvBackwardWeights(ctx *Ctx, s ConvShape, in, dout *Tensor, dw, dbias []fl
 // interleaved as an A panel: ap[p*MR+i] = im2col[k0+i][n0+p]. Rows past K are zero.
 func packIm2colRows(s ConvShape, in *Tensor, k0, n0, nc int, ap []float32) {
 	H, W := in.H, in.W
+	if W != NR || n0%W != 0 || nc%W != 0 {
+		packIm2colRowsGeneric(s, in, k0, n0, nc, ap)
+		return
+	}
+	// Fast path for 16-pixel rows: gather each image row's six shifted source rows as 16-float
+	// arrays, then write them interleaved, sequentially.
 	N := in.N()
 	K := s.K()
 	taps := s.KH * s.KW
 	ph, pw := s.KH/2, s.KW/2
-	rowsAligned := n0%W == 0 && nc%W == 0
+	var off [MR]int // source offset of the row start for tap i (relative to the image row)
+	var dys, dxs [MR]int
+	var valid [MR]bool
+	for i := 0; i < MR; i++ {
+		k := k0 + i
+		if valid[i] = k < K; !valid[i] {
+			continue
+		}
+		ci, t := k/taps, k%taps
+		dys[i], dxs[i] = t/s.KW-ph, t%s.KW-pw
+		off[i] = ci*N + dys[i]*W + dxs[i]
+	}
+	var rows [MR][NR]float32
+	for r0 := 0; r0 < nc; r0 += W {
+		row := (n0 + r0) / W
+		y := row % H
+		for i := 0; i < MR; i++ {
+			d := &rows[i]
+			if !valid[i] || y+dys[i] < 0 || y+dys[i] >= H {
+				*d = [NR]float32{}
+				continue
+			}
+			o := off[i] + row*W
+			dx := dxs[i]
+			if o >= 0 && o+NR <= len(in.Data) {
+				*d = *(*[NR]float32)(in.Data[o:])
+				if dx < 0 {
+					clear(d[:-dx])
+				} else if dx > 0 {
+					clear(d[NR-dx:])
+				}
+			} else {
+				for j := 0; j < NR; j++ {
+					if xx := j + dx; xx < 0 || xx >= W {
+						d[j] = 0
+					} else {
+						d[j] = in.Data[o+j]
+					}
+				}
+			}
+		}
+		dst := ap[r0*MR : (r0+W)*MR]
+		for x := 0; x < NR; x++ {
+			o := x * MR
+			dst[o] = rows[0][x]
+			dst[o+1] = rows[1][x]
+			dst[o+2] = rows[2][x]
+			dst[o+3] = rows[3][x]
+			dst[o+4] = rows[4][x]
+			dst[o+5] = rows[5][x]
+		}
+	}
+}
+
+func packIm2colRowsGeneric(s ConvShape, in *Tensor, k0, n0, nc int, ap []float32) {
+	H, W := in.H, in.W
+	N := in.N()
+	K := s.K()
+	taps := s.KH * s.KW
+	ph, pw := s.KH/2, s.KW/2
 	for i := 0; i < MR; i++ {
 		k := k0 + i
 		if k >= K {
@@ -236,31 +318,6 @@ func packIm2colRows(s ConvShape, in *Tensor, k0, n0, nc int, ap []float32) {
 		ci, t := k/taps, k%taps
 		dy, dx := t/s.KW-ph, t%s.KW-pw
 		src := in.Data[ci*N : (ci+1)*N]
-		if rowsAligned {
-			xlo, xhi := max(0, -dx), min(W, W-dx)
-			for r0 := 0; r0 < nc; r0 += W {
-				row := (n0 + r0) / W
-				y := row % H
-				d := ap[r0*MR+i:]
-				if y+dy < 0 || y+dy >= H {
-					for x := 0; x < W; x++ {
-						d[x*MR] = 0
-					}
-					continue
-				}
-				base := (row+dy)*W + dx
-				for x := 0; x < xlo; x++ {
-					d[x*MR] = 0
-				}
-				for x := xlo; x < xhi; x++ {
-					d[x*MR] = src[base+x]
-				}
-				for x := xhi; x < W; x++ {
-					d[x*MR] = 0
-				}
-			}
-			continue
-		}
 		for p := 0; p < nc; p++ {
 			n := n0 + p
 			x := n % W

@@ -1,0 +1,407 @@
+package vae
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// TrainOptions configure a training run.
+type TrainOptions struct {
+	DataDir    string        // holds train/ and val/ (scripts/fetch-wallpapers.sh)
+	Out        string        // checkpoint file; the loss curve goes to Out+".csv"
+	Resume     string        // checkpoint to resume from ("" = fresh model)
+	Config     Config        // architecture of a fresh model
+	Batch      int           // patches per step
+	LR         float64       // peak Adam learning rate
+	Warmup     int           // linear warm-up steps
+	Decay      float64       // multiplicative learning-rate decay per step after warm-up
+	EMA        float64       // Polyak averaging decay of the evaluated weights
+	Steps      int           // stop after this many steps in total (0: no limit)
+	Duration   time.Duration // stop after this much wall time in this run (0: no limit)
+	CkptEvery  time.Duration // checkpoint interval
+	ValEvery   int           // validate every this many steps
+	ValPatches int           // fixed validation subset size
+	Seed       uint64
+	Log        io.Writer // progress lines
+}
+
+// DefaultTrainOptions are the settings of the shipped model's training.
+func DefaultTrainOptions() TrainOptions {
+	return TrainOptions{
+		Config: DefaultConfig(), Batch: 32, LR: 2e-3, Warmup: 500, Decay: 0.99998, EMA: 0.999,
+		CkptEvery: 5 * time.Minute, ValEvery: 1000, ValPatches: 2048, Seed: 1, Log: io.Discard,
+	}
+}
+
+// Checkpoint is the complete training state (gob-encoded).
+type Checkpoint struct {
+	Config  Config
+	Params  [][]float32 // every conv's V, G, Bias in Convs() order
+	EMA     [][]float32
+	AdamM   [][]float32
+	AdamV   [][]float32
+	Step    int
+	Seconds float64 // total training wall time so far
+	RNG     []byte  // state of the sampling/noise generator
+	BestVal float64 // best validation -ELBO seen (bits/dim), +Inf if none
+	BestEMA [][]float32
+	Bins    []BinRef
+	Notes   []string // one line per run: what changed
+}
+
+func (m *Model) paramSlices() (params, grads [][]float32) {
+	for _, c := range m.Convs() {
+		p, g := c.Params()
+		params = append(params, p...)
+		grads = append(grads, g...)
+	}
+	return
+}
+
+func cloneSlices(src [][]float32) [][]float32 {
+	out := make([][]float32, len(src))
+	for i, s := range src {
+		out[i] = append([]float32(nil), s...)
+	}
+	return out
+}
+
+func zerosLike(src [][]float32) [][]float32 {
+	out := make([][]float32, len(src))
+	for i, s := range src {
+		out[i] = make([]float32, len(s))
+	}
+	return out
+}
+
+// SaveCheckpoint writes ck atomically.
+func SaveCheckpoint(path string, ck *Checkpoint) error {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(ck); err != nil {
+		return err
+	}
+	return writeFileAtomic(path, buf.Bytes())
+}
+
+// LoadCheckpoint reads a checkpoint.
+func LoadCheckpoint(path string) (*Checkpoint, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var ck Checkpoint
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&ck); err != nil {
+		return nil, fmt.Errorf("%s: not a checkpoint: %w", path, err)
+	}
+	return &ck, nil
+}
+
+// ModelFromParams builds a model of cfg with the given parameter slices (Convs() order).
+func ModelFromParams(cfg Config, params [][]float32, bins []BinRef) (*Model, error) {
+	m, err := New(cfg, 0)
+	if err != nil {
+		return nil, err
+	}
+	ps, _ := m.paramSlices()
+	if len(ps) != len(params) {
+		return nil, fmt.Errorf("vae: checkpoint has %d parameter arrays, config needs %d", len(params), len(ps))
+	}
+	for i := range ps {
+		if len(ps[i]) != len(params[i]) {
+			return nil, fmt.Errorf("vae: parameter array %d has %d values, config needs %d", i, len(params[i]), len(ps[i]))
+		}
+		copy(ps[i], params[i])
+	}
+	if len(bins) == len(m.Bins) {
+		copy(m.Bins, bins)
+	}
+	m.Refresh()
+	return m, nil
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// Evaluate returns the mean -ELBO statistics of model m over the given patches, in batches,
+// with latent noise from a fixed seed.
+func Evaluate(m *Model, imgs []*RGB, refs []PatchRef, batch int, seed uint64) Stats {
+	tr := m.newTrainer()
+	rng := rand.New(rand.NewPCG(seed, 77))
+	total := Stats{KL: make([]float64, m.Cfg.Layers)}
+	done := 0
+	for done < len(refs) {
+		n := min(batch, len(refs)-done)
+		bt := NewBatch(n)
+		for b := 0; b < n; b++ {
+			r := refs[done+b]
+			copyPatch(imgs[r.Img], r.X0, r.Y0, false, bt, b)
+		}
+		st := m.Loss(tr, bt, rng, false)
+		w := float64(n)
+		total.BPD += st.BPD * w
+		total.Rec += st.Rec * w
+		for i := range st.KL {
+			total.KL[i] += st.KL[i] * w
+		}
+		done += n
+	}
+	d := float64(len(refs))
+	total.BPD /= d
+	total.Rec /= d
+	for i := range total.KL {
+		total.KL[i] /= d
+	}
+	return total
+}
+
+func (s Stats) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%.4f bpd (rec %.4f, kl", s.BPD, s.Rec)
+	for _, k := range s.KL {
+		fmt.Fprintf(&b, " %.4f", k)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// Train runs (or resumes) training until ctx is cancelled or a limit is reached, checkpointing
+// every CkptEvery and at the end. It returns the final checkpoint.
+func Train(ctx context.Context, o TrainOptions) (*Checkpoint, error) {
+	logf := func(format string, a ...any) { fmt.Fprintf(o.Log, format+"\n", a...) }
+	start := time.Now()
+	var ck *Checkpoint
+	var m *Model
+	var err error
+	if o.Resume != "" {
+		if ck, err = LoadCheckpoint(o.Resume); err != nil {
+			return nil, err
+		}
+		if m, err = ModelFromParams(ck.Config, ck.Params, ck.Bins); err != nil {
+			return nil, err
+		}
+		logf("resumed %s at step %d (%.1f h trained, best val %.4f bpd)", o.Resume, ck.Step, ck.Seconds/3600, ck.BestVal)
+	} else {
+		if m, err = New(o.Config, o.Seed); err != nil {
+			return nil, err
+		}
+		ck = &Checkpoint{Config: o.Config, BestVal: math.Inf(1)}
+		logf("new model: %d parameters, %.1f MMAC per patch", m.NumParams(), float64(m.MACsPerPatch())/1e6)
+	}
+	params, grads := m.paramSlices()
+	if ck.EMA == nil {
+		ck.EMA = cloneSlices(params)
+		ck.AdamM = zerosLike(params)
+		ck.AdamV = zerosLike(params)
+	}
+	rngState := rand.NewPCG(o.Seed, 1)
+	if ck.RNG != nil {
+		if err := rngState.UnmarshalBinary(ck.RNG); err != nil {
+			return nil, err
+		}
+	}
+	rng := rand.New(rngState)
+
+	logf("loading %s ...", o.DataDir)
+	trainImgs, err := LoadDir(filepath.Join(o.DataDir, "train"), 2)
+	if err != nil {
+		return nil, err
+	}
+	valImgs, err := LoadDir(filepath.Join(o.DataDir, "val"), 2)
+	if err != nil {
+		return nil, err
+	}
+	nv := CountGridPatches(valImgs)
+	stride := max(1, nv/max(1, o.ValPatches))
+	valRefs := GridPatches(valImgs, stride, o.ValPatches)
+	logf("data: %d train images, %d val images (%d val patches, %d in the fixed subset), %.1fs", len(trainImgs), len(valImgs), nv, len(valRefs), time.Since(start).Seconds())
+	sampler := NewSampler(trainImgs)
+
+	csvPath := o.Out + ".csv"
+	newCSV := false
+	if _, err := os.Stat(csvPath); err != nil {
+		newCSV = true
+	}
+	csv, err := os.OpenFile(csvPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer csv.Close()
+	if newCSV {
+		fmt.Fprintln(csv, "step,hours,lr,train_bpd,val_bpd,patches_per_s")
+	}
+
+	evalModel, err := ModelFromParams(m.Cfg, ck.EMA, m.Bins)
+	if err != nil {
+		return nil, err
+	}
+	evalParams, _ := evalModel.paramSlices()
+	validate := func() Stats {
+		for i := range evalParams {
+			copy(evalParams[i], ck.EMA[i])
+		}
+		evalModel.Refresh()
+		return Evaluate(evalModel, valImgs, valRefs, 64, 12345)
+	}
+
+	tr := m.newTrainer()
+	bt := NewBatch(o.Batch)
+	baseSeconds := ck.Seconds
+	runStart := time.Now()
+	lastCkpt := time.Now()
+	lastLog := time.Now()
+	logSteps := 0
+	var logStats Stats
+	save := func() error {
+		ck.Params = cloneSlices(params)
+		ck.Seconds = baseSeconds + time.Since(runStart).Seconds()
+		st, err := rngState.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		ck.RNG = st
+		ck.Bins = m.Bins
+		return SaveCheckpoint(o.Out, ck)
+	}
+	b1, b2 := 0.9, 0.999
+	for {
+		if o.Steps > 0 && ck.Step >= o.Steps {
+			break
+		}
+		if o.Duration > 0 && time.Since(runStart) >= o.Duration {
+			break
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		sampler.Fill(bt, rng)
+		for _, c := range m.Convs() {
+			c.ZeroGrad()
+		}
+		st := m.Loss(tr, bt, rng, true)
+		for _, c := range m.Convs() {
+			c.FinishGrad()
+		}
+		gn := 0.0
+		for _, g := range grads {
+			for _, v := range g {
+				gn += float64(v) * float64(v)
+			}
+		}
+		gn = math.Sqrt(gn)
+		if math.IsNaN(st.BPD) || math.IsInf(st.BPD, 0) || math.IsNaN(gn) {
+			logf("step %d: non-finite loss or gradient, batch skipped", ck.Step)
+			continue
+		}
+		clip := 1.0
+		const maxNorm = 50
+		if gn > maxNorm {
+			clip = maxNorm / gn
+		}
+		ck.Step++
+		t := float64(ck.Step)
+		lr := o.LR * math.Min(1, t/float64(max(1, o.Warmup)))
+		if ck.Step > o.Warmup {
+			lr *= math.Pow(o.Decay, float64(ck.Step-o.Warmup))
+		}
+		c1 := 1 - math.Pow(b1, t)
+		c2 := 1 - math.Pow(b2, t)
+		step := lr * math.Sqrt(c2) / c1
+		for i, p := range params {
+			g, mm, vv, e := grads[i], ck.AdamM[i], ck.AdamV[i], ck.EMA[i]
+			for j := range p {
+				gj := float64(g[j]) * clip
+				mj := b1*float64(mm[j]) + (1-b1)*gj
+				vj := b2*float64(vv[j]) + (1-b2)*gj*gj
+				mm[j], vv[j] = float32(mj), float32(vj)
+				p[j] -= float32(step * mj / (math.Sqrt(vj) + 1e-8))
+				e[j] = float32(o.EMA*float64(e[j]) + (1-o.EMA)*float64(p[j]))
+			}
+		}
+		m.Refresh()
+
+		logSteps++
+		if logStats.KL == nil {
+			logStats = Stats{KL: make([]float64, len(st.KL))}
+		}
+		logStats.BPD += st.BPD
+		logStats.Rec += st.Rec
+		for i := range st.KL {
+			logStats.KL[i] += st.KL[i]
+		}
+		if time.Since(lastLog) > 30*time.Second || ck.Step%o.ValEvery == 0 {
+			el := time.Since(lastLog).Seconds()
+			n := float64(logSteps)
+			logStats.BPD /= n
+			logStats.Rec /= n
+			for i := range logStats.KL {
+				logStats.KL[i] /= n
+			}
+			pps := float64(logSteps*o.Batch) / el
+			logf("step %d  train %s  lr %.2e  |g| %.2f  %.1f patches/s", ck.Step, logStats, lr, gn, pps)
+			valStr := ""
+			if ck.Step%o.ValEvery == 0 {
+				vs := validate()
+				valStr = fmt.Sprintf("%.5f", vs.BPD)
+				logf("step %d  VAL (EMA) %s", ck.Step, vs)
+				if vs.BPD < ck.BestVal {
+					ck.BestVal = vs.BPD
+					ck.BestEMA = cloneSlices(ck.EMA)
+				}
+			}
+			fmt.Fprintf(csv, "%d,%.4f,%.3g,%.5f,%s,%.1f\n", ck.Step, (baseSeconds+time.Since(runStart).Seconds())/3600, lr, logStats.BPD, valStr, pps)
+			lastLog = time.Now()
+			logSteps = 0
+			logStats = Stats{KL: make([]float64, len(st.KL))}
+		}
+		if time.Since(lastCkpt) > o.CkptEvery {
+			if err := save(); err != nil {
+				return nil, err
+			}
+			lastCkpt = time.Now()
+		}
+	}
+	vs := validate()
+	logf("final step %d  VAL (EMA) %s", ck.Step, vs)
+	if vs.BPD < ck.BestVal {
+		ck.BestVal = vs.BPD
+		ck.BestEMA = cloneSlices(ck.EMA)
+	}
+	if err := save(); err != nil {
+		return nil, err
+	}
+	logf("checkpoint %s saved at step %d", o.Out, ck.Step)
+	if ctx.Err() != nil && !errors.Is(ctx.Err(), context.Canceled) {
+		return ck, ctx.Err()
+	}
+	return ck, nil
+}
