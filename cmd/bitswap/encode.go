@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/bitswap-codec/bitswap/codec"
+	"github.com/bitswap-codec/bitswap/imageio"
+)
+
+// defaultCoder is the best registered coder: bitswap, then bbans, then fallback.
+func defaultCoder() string {
+	for _, name := range []string{"bitswap", "bbans"} {
+		if _, err := codec.Lookup(name); err == nil {
+			return name
+		}
+	}
+	return "fallback"
+}
+
+func maxPixelsFlag() cli.Flag {
+	return &cli.Int64Flag{Name: "max-pixels", Value: imageio.DefaultMaxPixels,
+		Usage: "refuse images of more than `N` pixels (width*height), checked before decoding them"}
+}
+
+func encodeCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "encode",
+		Usage:     "compress an image losslessly into a .bsw file",
+		ArgsUsage: "IN",
+		Description: `Reads IN (PNG, JPEG, GIF, BMP, TIFF, WebP, PPM/PGM; "-" for stdin) and writes
+a .bsw file, by default IN with its extension replaced by .bsw ("-" for stdout).
+Decoding it gives back exactly IN's pixels (see docs/format.md).`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `OUT` (\"-\" for stdout)"},
+			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite OUT if it exists"},
+			&cli.StringFlag{Name: "coder", Value: defaultCoder(),
+				Usage: "coder `NAME`: bitswap, bbans or fallback (registered: " + strings.Join(codec.Names(), ", ") + ")"},
+			maxPixelsFlag(),
+		},
+		Action: runEncode,
+	}
+}
+
+func runEncode(c *cli.Context) error {
+	in, err := oneArg(c, "input image")
+	if err != nil {
+		return err
+	}
+	out := c.String("output")
+	if out == "" {
+		out = defaultOutput(in, ".bsw")
+	}
+	name := c.String("coder")
+	if _, err := codec.Lookup(name); err != nil {
+		return err
+	}
+	r, err := openInput(c, in)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	img, _, err := imageio.Decode(r, &imageio.DecodeOptions{MaxPixels: c.Int64("max-pixels")})
+	if err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	data, err := codec.Encode(img, name, &codec.Options{MaxPixels: c.Int64("max-pixels")})
+	if err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	return writeOutput(c, out, data, c.Bool("force"))
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/bitswap-codec/bitswap/codec"
+	"github.com/bitswap-codec/bitswap/container"
+)
+
+func infoCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "info",
+		Usage:     "show the header of .bsw files",
+		ArgsUsage: "FILE...",
+		Description: `Prints the header fields of each .bsw file ("-" for stdin), its size in bits per
+subpixel, and whether the payload has the length the header claims. It does not
+decode the pixels (use decode for a full check).`,
+		Flags:  []cli.Flag{maxPixelsFlag()},
+		Action: runInfo,
+	}
+}
+
+func runInfo(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return usagef("info: missing .bsw file (see --help)")
+	}
+	var errs []error
+	for i, name := range c.Args().Slice() {
+		if i > 0 {
+			fmt.Fprintln(c.App.Writer)
+		}
+		if err := info(c, name); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func info(c *cli.Context, name string) error {
+	r, err := openInput(c, name)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	h, err := container.Read(r, container.Limits{MaxPixels: c.Int64("max-pixels")})
+	if err != nil {
+		return err
+	}
+	rest, err := io.Copy(io.Discard, r)
+	if err != nil {
+		return err
+	}
+	w := c.App.Writer
+	channels := h.Color.Channels()
+	size := container.HeaderSize + rest
+	fmt.Fprintf(w, "file:       %s\n", name)
+	fmt.Fprintf(w, "format:     .bsw version %d\n", h.Version)
+	avail := ""
+	if _, err := codec.LookupID(h.Coder); err != nil {
+		avail = " (not available in this build)"
+	}
+	fmt.Fprintf(w, "coder:      %v%s\n", h.Coder, avail)
+	if h.ModelID == [8]byte{} {
+		fmt.Fprintf(w, "model:      none\n")
+	} else {
+		fmt.Fprintf(w, "model:      %x\n", h.ModelID)
+	}
+	fmt.Fprintf(w, "image:      %dx%d %v, %d bits per sample\n", h.Width, h.Height, h.Color, h.Depth)
+	fmt.Fprintf(w, "pixel crc:  %08x (CRC-32C)\n", h.PixelCRC)
+	status := "complete"
+	switch {
+	case uint64(rest) < h.PayloadLen:
+		status = fmt.Sprintf("TRUNCATED: %d bytes present", rest)
+	case uint64(rest) > h.PayloadLen:
+		status = fmt.Sprintf("%d bytes of TRAILING DATA", uint64(rest)-h.PayloadLen)
+	}
+	fmt.Fprintf(w, "payload:    %d bytes, %s\n", h.PayloadLen, status)
+	dims := float64(h.Width) * float64(h.Height) * float64(channels)
+	raw := dims * float64(h.Depth) / 8
+	fmt.Fprintf(w, "size:       %d bytes, %.4f bits/subpixel, ratio %.3f to raw\n", size, float64(size)*8/dims, raw/float64(size))
+	if status != "complete" {
+		return fmt.Errorf("%w: payload length does not match the header", container.ErrCorrupt)
+	}
+	return nil
+}
