@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"image/color"
 	"io"
 	"path/filepath"
 	"strings"
@@ -28,16 +29,21 @@ func PlotFormat(path string) (string, error) {
 // PlotFormat).
 func WritePlot(w io.Writer, format string, rep *Report) error {
 	var labels []string
-	var values plotter.Values
+	var values, own plotter.Values
 	var marks plotter.XYLabels
-	for _, s := range Summarize(rep) {
+	for i, s := range Summarize(rep) {
 		if s.Images == 0 {
 			continue
 		}
 		// NominalY puts the first name at the bottom; reverse so the table's first row is
-		// on top.
+		// on top. The project's own coders get a second, colored bar chart.
+		o := 0.0
+		if rep.Codecs[i].Own {
+			o = s.MeanBitsPerDim
+		}
 		labels = append([]string{s.Label}, labels...)
 		values = append(plotter.Values{s.MeanBitsPerDim}, values...)
+		own = append(plotter.Values{o}, own...)
 	}
 	if len(values) == 0 {
 		return errors.New("bench: nothing to plot: no codec coded any image")
@@ -67,7 +73,17 @@ func WritePlot(w io.Writer, format string, rep *Report) error {
 		return err
 	}
 	bars.Horizontal = true
+	bars.Color = color.Gray{Y: 110}
+	bars.LineStyle.Width = 0
 	p.Add(bars)
+	ownBars, err := plotter.NewBarChart(own, vg.Points(14))
+	if err != nil {
+		return err
+	}
+	ownBars.Horizontal = true
+	ownBars.Color = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
+	ownBars.LineStyle.Width = 0
+	p.Add(ownBars)
 	text, err := plotter.NewLabels(marks)
 	if err != nil {
 		return err

@@ -46,6 +46,9 @@ type registryCodec struct {
 func (c registryCodec) Key() string   { return c.name }
 func (c registryCodec) Label() string { return "bitswap " + c.name + " (.bsw file)" }
 
+// own marks the row as one of the project's coders (drawn highlighted in the plot).
+func (registryCodec) own() {}
+
 func (c registryCodec) opts() *codec.Options { return &codec.Options{Workers: c.workers} }
 
 func (c registryCodec) Encode(img *Image) ([]byte, error) {

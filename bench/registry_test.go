@@ -120,8 +120,12 @@ func TestRegisteredNegELBO(t *testing.T) {
 	if !r.OK() || !r.HasNegELBO || r.NegELBO != 2.5+64.0/1000 || r.Bytes != 64*32*3+container.HeaderSize {
 		t.Errorf("%+v", r)
 	}
-	if !rep.Codecs[0].HasNegELBO {
-		t.Error("codec info has no -ELBO")
+	if !rep.Codecs[0].HasNegELBO || !rep.Codecs[0].Own {
+		t.Errorf("codec info %+v", rep.Codecs[0])
+	}
+	rep = run(t, []Input{memInput("a", testImage(64, 32, 3, 1))}, Options{Codecs: []Codec{gzipCodec{}}})
+	if rep.Codecs[0].Own || rep.Codecs[0].HasNegELBO {
+		t.Errorf("gzip info %+v", rep.Codecs[0])
 	}
 	// fallback has no −ELBO.
 	for _, c := range Registered(Settings{}) {

@@ -73,6 +73,8 @@ type CodecInfo struct {
 	Key, Label string
 	// HasNegELBO is true when the codec reports the model's −ELBO.
 	HasNegELBO bool
+	// Own is true for the codec package's coders (as opposed to baselines).
+	Own bool
 }
 
 // ImageInfo describes one input.
@@ -128,7 +130,8 @@ func Run(ctx context.Context, inputs []Input, opt Options) (*Report, error) {
 		}
 		seen[c.Key()] = true
 		_, elbo := c.(NegELBOer)
-		rep.Codecs = append(rep.Codecs, CodecInfo{Key: c.Key(), Label: c.Label(), HasNegELBO: elbo})
+		_, own := c.(interface{ own() })
+		rep.Codecs = append(rep.Codecs, CodecInfo{Key: c.Key(), Label: c.Label(), HasNegELBO: elbo, Own: own})
 	}
 	// Codecs with a one-time setup (e.g. compiling WASM) do it now, off the clock.
 	for _, c := range opt.Codecs {
