@@ -60,7 +60,7 @@ func (c *Conv) Refresh() {
 		v := c.V[o*k : (o+1)*k]
 		ss := 0.0
 		for _, x := range v {
-			ss += float64(x) * float64(x)
+			ss += float64(float64(x) * float64(x)) // no FMA: W must not depend on GOAMD64
 		}
 		nrm := math.Sqrt(ss)
 		if nrm < 1e-12 {

@@ -1,0 +1,124 @@
+package vae
+
+import (
+	"fmt"
+
+	"github.com/bitswap-codec/bitswap/internal/dmath"
+	"github.com/bitswap-codec/bitswap/vae/nn"
+)
+
+// Inference runs the model's networks for the coders. Its outputs are bit-for-bit the same on
+// every machine and for any batch composition, worker count and GOAMD64 level (the engine's
+// forward passes are deterministic and the float64 conversions below use only dmath).
+//
+// An Inference has its own activation buffers and may run concurrently with other Inferences
+// of the same Model (the weights are shared read-only).
+type Inference struct {
+	m   *Model
+	inf []*Net
+	gen []*Net
+	ctx nn.Ctx
+	xt  nn.Tensor
+	xs  nn.Tensor
+	pix [3]nn.Tensor
+}
+
+// NewInference makes an inference runner for m.
+func (m *Model) NewInference() *Inference {
+	r := &Inference{m: m}
+	for _, n := range m.Inf {
+		r.inf = append(r.inf, n.shareWeights())
+	}
+	for _, n := range m.Gen {
+		r.gen = append(r.gen, n.shareWeights())
+	}
+	return r
+}
+
+// shareWeights returns a Net with the same convolutions and its own activation buffers.
+func (n *Net) shareWeights() *Net {
+	c := &Net{In: n.In, Out: n.Out}
+	for _, b := range n.Blocks {
+		c.Blocks = append(c.Blocks, &resBlock{c1: b.c1, c2: b.c2})
+	}
+	return c
+}
+
+// Model returns the model.
+func (r *Inference) Model() *Model { return r.m }
+
+// LatentTensor returns a tensor shaped for b patches of one latent layer.
+func (r *Inference) LatentTensor(b int) *nn.Tensor {
+	return nn.NewTensor(r.m.Cfg.ZC, b, LatentHW, LatentHW)
+}
+
+// Posterior0 runs q(z_1 | x) for b patches given planar as [3][b][32][32] 8-bit values. The
+// result holds the raw means (channels [0, ZC)) and raw scales (channels [ZC, 2ZC)); see
+// LatentScale. It is valid until the next call of the same network.
+func (r *Inference) Posterior0(x []uint8, b int) *nn.Tensor {
+	r.xt.Resize(3, b, PatchSize, PatchSize)
+	if len(x) != len(r.xt.Data) {
+		panic(fmt.Sprintf("vae: %d pixel values for %d patches", len(x), b))
+	}
+	for i, v := range x {
+		r.xt.Data[i] = float32(v)/127.5 - 1
+	}
+	r.xs.Resize(12, b, LatentHW, LatentHW)
+	nn.Squeeze(&r.xt, &r.xs)
+	return r.inf[0].Forward(&r.ctx, &r.xs)
+}
+
+// Posterior runs q(z_{i+1} | z_i) for i >= 1 (z holds z_i).
+func (r *Inference) Posterior(i int, z *nn.Tensor) *nn.Tensor {
+	return r.inf[i].Forward(&r.ctx, z)
+}
+
+// Prior runs p(z_i | z_{i+1}) for i >= 1 (z holds z_{i+1}).
+func (r *Inference) Prior(i int, z *nn.Tensor) *nn.Tensor {
+	return r.gen[i].Forward(&r.ctx, z)
+}
+
+// Pixels runs p(x | z_1) and returns the unsqueezed raw parameters, each [3][b][32][32]:
+// means, log-scales and channel coefficients; see PixelLogistic.
+func (r *Inference) Pixels(z1 *nn.Tensor) (mean, logScale, coef *nn.Tensor) {
+	out := r.gen[0].Forward(&r.ctx, z1)
+	b := z1.B
+	hw := LatentHW * LatentHW
+	for k := 0; k < 3; k++ {
+		r.pix[k].Resize(3, b, PatchSize, PatchSize)
+		part := nn.Tensor{C: 12, B: b, H: LatentHW, W: LatentHW, Data: out.Data[k*12*b*hw : (k+1)*12*b*hw]}
+		nn.Unsqueeze(&part, &r.pix[k])
+	}
+	return &r.pix[0], &r.pix[1], &r.pix[2]
+}
+
+// LatentScale is the scale of a latent logistic from the raw network output h:
+// 0.1 + 0.9*sigmoid(h+2), computed deterministically.
+func LatentScale(h float32) float64 {
+	return scaleMin + float64((1-scaleMin)*dmath.Sigmoid(float64(h)+2))
+}
+
+// PixelLogistic returns the logistic (mean and scale in pixel units, 0..255) of channel c of a
+// pixel, given its raw parameters (means, log-scales and coefficients of the three channels)
+// and the already known values of the channels before c (R for G; R and G for B).
+// Deterministic.
+func PixelLogistic(c int, mean, logScale, coef [3]float32, x [3]uint8) (mu, s float64) {
+	m := float64(mean[c])
+	xr := float64(x[0])/127.5 - 1
+	switch c {
+	case 1:
+		m += float64(tanh(coef[0]) * xr)
+	case 2:
+		xg := float64(x[1])/127.5 - 1
+		m += float64(tanh(coef[1])*xr) + float64(tanh(coef[2])*xg)
+	}
+	ls := float64(logScale[c])
+	if ls < logScaleLo {
+		ls = logScaleLo
+	}
+	return float64((m + 1) * 127.5), float64(dmath.Exp(ls) * 127.5)
+}
+
+func tanh(a float32) float64 {
+	return float64(2*dmath.Sigmoid(2*float64(a))) - 1
+}

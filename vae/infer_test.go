@@ -1,0 +1,212 @@
+package vae
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/bitswap-codec/bitswap/vae/nn"
+)
+
+// digestModel is a small random model with non-trivial weights.
+func digestModel(t testing.TB) *Model {
+	cfg := Config{Layers: 2, ZC: 4, Width: 16, BlocksInf: []int{1, 1}, BlocksGen: []int{1, 1}, InKernel: 5}
+	m, err := New(cfg, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, c := range m.Convs() {
+		for i := range c.G {
+			c.G[i] = float32(0.5 + rng.Float64())
+		}
+		for i := range c.Bias {
+			c.Bias[i] = float32(rng.NormFloat64() * 0.1)
+		}
+	}
+	m.Refresh()
+	return m
+}
+
+// inferenceDigest runs every network of m on b patches (computed as batches of size batch)
+// and hashes all outputs, including the derived float64 scales and pixel logistics, patch by
+// patch, so that the digest does not depend on the batching.
+func inferenceDigest(m *Model, b, batch int) string {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]uint8, 3*b*PatchSize*PatchSize)
+	for i := range x {
+		x[i] = uint8(rng.IntN(256))
+	}
+	hs := make([]hash.Hash, b)
+	for i := range hs {
+		hs[i] = sha256.New()
+	}
+	r := m.NewInference()
+	const P = PatchSize * PatchSize
+	for b0 := 0; b0 < b; b0 += batch {
+		n := min(batch, b-b0)
+		ph := hs[b0 : b0+n]
+		xb := make([]uint8, 3*n*P)
+		for c := 0; c < 3; c++ {
+			copy(xb[c*n*P:(c+1)*n*P], x[(c*b+b0)*P:(c*b+b0+n)*P])
+		}
+		q := r.Posterior0(xb, n)
+		hashPerPatch(ph, q)
+		zc := m.Cfg.ZC
+		z := r.LatentTensor(n)
+		for i := range z.Data {
+			z.Data[i] = q.Data[i] * 0.7
+		}
+		for i := 1; i < m.Cfg.Layers; i++ {
+			hashPerPatch(ph, r.Posterior(i, z))
+			p := r.Prior(i, z)
+			hashPerPatch(ph, p)
+			for bb := 0; bb < n; bb++ {
+				for c := 0; c < zc; c++ {
+					for j := 0; j < 256; j++ {
+						binary.Write(ph[bb], binary.LittleEndian, LatentScale(p.Data[((zc+c)*n+bb)*256+j]))
+					}
+				}
+			}
+		}
+		mean, ls, coef := r.Pixels(z)
+		for bb := 0; bb < n; bb++ {
+			for p := 0; p < P; p++ {
+				var mm, ll, cc [3]float32
+				var px [3]uint8
+				for c := 0; c < 3; c++ {
+					i := (c*n+bb)*P + p
+					mm[c], ll[c], cc[c], px[c] = mean.Data[i], ls.Data[i], coef.Data[i], xb[i]
+				}
+				for c := 0; c < 3; c++ {
+					mu, s := PixelLogistic(c, mm, ll, cc, px)
+					binary.Write(ph[bb], binary.LittleEndian, [2]float64{mu, s})
+				}
+			}
+		}
+	}
+	all := sha256.New()
+	for _, h := range hs {
+		all.Write(h.Sum(nil))
+	}
+	return hex.EncodeToString(all.Sum(nil))
+}
+
+// hashPerPatch hashes patch b of t into hs[b].
+func hashPerPatch(hs []hash.Hash, t *nn.Tensor) {
+	n := len(hs)
+	hw := t.H * t.W
+	for b := 0; b < n; b++ {
+		for c := 0; c < t.C; c++ {
+			binary.Write(hs[b], binary.LittleEndian, t.Data[(c*n+b)*hw:(c*n+b+1)*hw])
+		}
+	}
+}
+
+// TestInferenceDeterministic: the same bits for batch sizes 1/7/64, worker counts 1/2/3 and
+// the assembly and pure-Go kernels.
+func TestInferenceDeterministic(t *testing.T) {
+	m := digestModel(t)
+	ref := inferenceDigest(m, 9, 9)
+	for _, batch := range []int{1, 7, 64} {
+		for _, workers := range []int{1, 2, 3} {
+			for _, asm := range []bool{true, false} {
+				prevW, prevA := nn.Workers, nn.UseAssembly(asm)
+				nn.Workers = workers
+				got := inferenceDigest(m, 9, batch)
+				nn.Workers = prevW
+				nn.UseAssembly(prevA)
+				if got != ref {
+					t.Fatalf("batch %d, workers %d, asm %v: digest %s, want %s", batch, workers, asm, got, ref)
+				}
+			}
+		}
+	}
+}
+
+// TestInferenceAcrossBuilds compiles this test for GOAMD64=v1 and v3 (where the compiler may
+// fuse multiply-adds) and checks that both give the digest computed here.
+func TestInferenceAcrossBuilds(t *testing.T) {
+	if os.Getenv("BITSWAP_PRINT_DIGEST") != "" {
+		fmt.Printf("DIGEST=%s\n", inferenceDigest(digestModel(t), 3, 2))
+		return
+	}
+	if testing.Short() {
+		t.Skip("builds the package twice")
+	}
+	if runtime.GOARCH != "amd64" {
+		t.Skip("GOAMD64 levels are an amd64 matter")
+	}
+	want := inferenceDigest(digestModel(t), 3, 2)
+	for _, level := range []string{"v1", "v3"} {
+		cmd := exec.Command("go", "test", "-v", "-count=1", "-run", "^TestInferenceAcrossBuilds$", ".")
+		cmd.Env = append(os.Environ(), "GOAMD64="+level, "BITSWAP_PRINT_DIGEST=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("GOAMD64=%s: %v\n%s", level, err, out)
+		}
+		i := strings.Index(string(out), "DIGEST=")
+		if i < 0 {
+			t.Fatalf("GOAMD64=%s: no digest in\n%s", level, out)
+		}
+		if got := string(out[i+7 : i+7+64]); got != want {
+			t.Fatalf("GOAMD64=%s gives digest %s, this build %s", level, got, want)
+		}
+	}
+}
+
+func TestWeightsRoundTrip(t *testing.T) {
+	m := digestModel(t)
+	m.Bins[3] = BinRef{M: 0.25, S: 1.5}
+	data := m.MarshalWeights()
+	m2, err := UnmarshalWeights(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m2.Bins[3] != m.Bins[3] {
+		t.Fatalf("bins %v, want %v", m2.Bins[3], m.Bins[3])
+	}
+	if a, b := inferenceDigest(m, 2, 2), inferenceDigest(m2, 2, 2); a != b {
+		t.Fatal("a model read back from its weights computes differently")
+	}
+	if !bytes.Equal(m2.MarshalWeights(), data) {
+		t.Fatal("re-marshalled weights differ")
+	}
+	if ModelID(data) == ModelID(digestModel(t).MarshalWeights()[1:]) {
+		t.Fatal("model ids collide")
+	}
+	// Every truncation and a flipped bit are refused.
+	for _, n := range []int{0, 3, 10, len(data) / 2, len(data) - 1} {
+		if _, err := UnmarshalWeights(data[:n]); !errors.Is(err, ErrBadWeights) {
+			t.Fatalf("truncated to %d bytes: err %v", n, err)
+		}
+	}
+	bad := append([]byte(nil), data...)
+	bad[len(bad)/2] ^= 4
+	if _, err := UnmarshalWeights(bad); !errors.Is(err, ErrBadWeights) {
+		t.Fatalf("flipped bit: err %v", err)
+	}
+}
+
+func TestLatentScaleRange(t *testing.T) {
+	for _, h := range []float32{-1e30, -50, -2, 0, 3, 1e30} {
+		s := LatentScale(h)
+		if !(s >= 0.1 && s <= 1) {
+			t.Fatalf("LatentScale(%v) = %v", h, s)
+		}
+	}
+	if math.Abs(LatentScale(-2)-0.55) > 1e-15 {
+		t.Fatalf("LatentScale(-2) = %v", LatentScale(-2))
+	}
+}

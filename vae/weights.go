@@ -1,0 +1,131 @@
+package vae
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+)
+
+// The weights file: what the coders need and nothing else. Little-endian:
+//
+//	"BSWM" | u8 version (1) | u8 layers | u8 zc | u16 width | u8 in-kernel |
+//	u8 blocks per inference net (layers) | u8 blocks per generative net (layers) |
+//	float64 m0, s0 per latent channel (layers*zc pairs, layer-major): the bin references |
+//	for every conv in Model.Convs() order: float32 effective weights [Cout][Cin][KH][KW],
+//	float32 bias [Cout] |
+//	u32 CRC-32 (IEEE) of everything before it.
+//
+// The model id written into .bsw files is the first 8 bytes of the SHA-256 of the file.
+const weightsMagic = "BSWM"
+
+// ErrBadWeights is returned for a weights file that cannot be read.
+var ErrBadWeights = errors.New("vae: bad weights file")
+
+// MarshalWeights encodes the model's effective weights and bins.
+func (m *Model) MarshalWeights() []byte {
+	var b bytes.Buffer
+	c := m.Cfg
+	b.WriteString(weightsMagic)
+	b.WriteByte(1)
+	b.WriteByte(byte(c.Layers))
+	b.WriteByte(byte(c.ZC))
+	binary.Write(&b, binary.LittleEndian, uint16(c.Width))
+	b.WriteByte(byte(c.InKernel))
+	for _, v := range c.BlocksInf {
+		b.WriteByte(byte(v))
+	}
+	for _, v := range c.BlocksGen {
+		b.WriteByte(byte(v))
+	}
+	for _, r := range m.Bins {
+		binary.Write(&b, binary.LittleEndian, r.M)
+		binary.Write(&b, binary.LittleEndian, r.S)
+	}
+	for _, cv := range m.Convs() {
+		binary.Write(&b, binary.LittleEndian, cv.W)
+		binary.Write(&b, binary.LittleEndian, cv.Bias)
+	}
+	binary.Write(&b, binary.LittleEndian, crc32.ChecksumIEEE(b.Bytes()))
+	return b.Bytes()
+}
+
+// ModelID is the id of a weights file: the first 8 bytes of its SHA-256.
+func ModelID(weights []byte) [8]byte {
+	h := sha256.Sum256(weights)
+	var id [8]byte
+	copy(id[:], h[:8])
+	return id
+}
+
+// UnmarshalWeights decodes a weights file into an inference-ready model (effective weights
+// only; it cannot be trained further).
+func UnmarshalWeights(data []byte) (*Model, error) {
+	if len(data) < 4+1+5+4 || string(data[:4]) != weightsMagic {
+		return nil, fmt.Errorf("%w: no magic", ErrBadWeights)
+	}
+	body := data[:len(data)-4]
+	if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
+		return nil, fmt.Errorf("%w: checksum mismatch", ErrBadWeights)
+	}
+	r := bytes.NewReader(body[4:])
+	var hdr struct {
+		Version, Layers, ZC uint8
+		Width               uint16
+		InKernel            uint8
+	}
+	if err := binary.Read(r, binary.LittleEndian, &hdr); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
+	}
+	if hdr.Version != 1 {
+		return nil, fmt.Errorf("%w: version %d", ErrBadWeights, hdr.Version)
+	}
+	cfg := Config{Layers: int(hdr.Layers), ZC: int(hdr.ZC), Width: int(hdr.Width), InKernel: int(hdr.InKernel)}
+	blocks := make([]byte, 2*cfg.Layers)
+	if _, err := io.ReadFull(r, blocks); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
+	}
+	for i := 0; i < cfg.Layers; i++ {
+		cfg.BlocksInf = append(cfg.BlocksInf, int(blocks[i]))
+		cfg.BlocksGen = append(cfg.BlocksGen, int(blocks[cfg.Layers+i]))
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
+	}
+	m, err := New(cfg, 0)
+	if err != nil {
+		return nil, err
+	}
+	for i := range m.Bins {
+		if err := binary.Read(r, binary.LittleEndian, &m.Bins[i]); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
+		}
+		if !(m.Bins[i].S > 0) || math.IsInf(m.Bins[i].S, 0) || math.IsNaN(m.Bins[i].M) || math.IsInf(m.Bins[i].M, 0) {
+			return nil, fmt.Errorf("%w: bad bin reference %v", ErrBadWeights, m.Bins[i])
+		}
+	}
+	for _, cv := range m.Convs() {
+		w := make([]float32, cv.Shape.WeightLen())
+		bias := make([]float32, cv.Shape.Cout)
+		if err := binary.Read(r, binary.LittleEndian, w); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
+		}
+		if err := binary.Read(r, binary.LittleEndian, bias); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
+		}
+		for _, v := range append(w, bias...) {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("%w: non-finite weight", ErrBadWeights)
+			}
+		}
+		cv.SetEffective(w, bias)
+	}
+	if r.Len() != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBadWeights, r.Len())
+	}
+	return m, nil
+}
