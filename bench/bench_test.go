@@ -624,3 +624,43 @@ func TestImageioConversion(t *testing.T) {
 		t.Error("5 channels accepted")
 	}
 }
+
+func TestDuplicateNames(t *testing.T) {
+	d1, d2 := t.TempDir(), t.TempDir()
+	m := image.NewGray(image.Rect(0, 0, 32, 32))
+	for _, d := range []string{d1, d2} {
+		f, err := os.Create(filepath.Join(d, "x.png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := png.Encode(f, m); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	in, err := Inputs([]string{d1, filepath.Join(d2, "x.png")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in) != 2 || in[0].Name != filepath.Join(d1, "x.png") || in[1].Name != filepath.Join(d2, "x.png") {
+		t.Fatalf("names %q %q", in[0].Name, in[1].Name)
+	}
+	rep := run(t, in, Options{Codecs: []Codec{gzipCodec{}, pngCodec{}}})
+	var b bytes.Buffer
+	if err := WriteTable(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), "gzip -9 (compress/gzip)"); n != 2+1 { // two images + summary
+		t.Errorf("%d gzip rows:\n%s", n, b.String())
+	}
+	// Inputs with equal names (made by hand) still get one row per image and codec.
+	img := testImage(32, 32, 3, 1)
+	rep = run(t, []Input{memInput("same", img), memInput("same", img)}, Options{Codecs: []Codec{gzipCodec{}}})
+	b.Reset()
+	if err := WriteTable(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), "gzip -9 (compress/gzip)"); n != 2+1 {
+		t.Errorf("%d gzip rows:\n%s", n, b.String())
+	}
+}

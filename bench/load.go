@@ -49,6 +49,17 @@ func Inputs(args []string) ([]Input, error) {
 			out = append(out, FileInput(filepath.Join(a, n)))
 		}
 	}
+	// Two files with the same base name (from different directories) are told apart by
+	// their paths as given.
+	seen := map[string]int{}
+	for _, in := range out {
+		seen[in.Name]++
+	}
+	for i := range out {
+		if seen[out[i].Name] > 1 {
+			out[i].Name = out[i].path
+		}
+	}
 	return out, nil
 }
 
@@ -63,7 +74,7 @@ func sortedKeys(m map[string]bool) []string {
 
 // FileInput is an input read from a file; its name is the file's base name.
 func FileInput(path string) Input {
-	return Input{Name: filepath.Base(path), Load: func() (*Image, error) { return LoadFile(path) }}
+	return Input{Name: filepath.Base(path), Load: func() (*Image, error) { return LoadFile(path) }, path: path}
 }
 
 // LoadFile decodes an image file with imageio (PNG, JPEG, GIF, BMP, TIFF, WebP, PPM/PGM: the

@@ -202,12 +202,18 @@ func WriteTable(w io.Writer, rep *Report) error {
 		t.right[i] = true
 	}
 	t.add(head...)
-	results := map[string][]Result{}
-	for _, r := range rep.Results {
-		results[r.Image] = append(results[r.Image], r)
+	// Results come in image order, each image's rows together: one row for an image that
+	// failed to load, one per codec otherwise.
+	next := 0
+	take := func(n int) []Result {
+		n = min(n, len(rep.Results)-next)
+		rs := rep.Results[next : next+n]
+		next += n
+		return rs
 	}
 	for _, im := range rep.Images {
 		if im.Err != "" {
+			take(1)
 			t.add(fmt.Sprintf("%s: ERROR %s", im.Name, oneLine(im.Err)))
 			continue
 		}
@@ -216,7 +222,7 @@ func WriteTable(w io.Writer, rep *Report) error {
 			geo += fmt.Sprintf(", cropped from %dx%d", im.OrigWidth, im.OrigHeight)
 		}
 		t.add(fmt.Sprintf("%s (%s)", im.Name, geo))
-		for _, r := range results[im.Name] {
+		for _, r := range take(len(rep.Codecs)) {
 			status := "ok"
 			if !r.OK() {
 				status = "ERROR " + oneLine(r.Err)

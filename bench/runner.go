@@ -14,6 +14,8 @@ type Input struct {
 	Name string
 	// Load decodes the image. It is called once, by the worker that handles the image.
 	Load func() (*Image, error)
+
+	path string // for FileInput
 }
 
 // Options configure a run.
