@@ -61,8 +61,22 @@ func run(t *testing.T, inputs []Input, opt Options) *Report {
 	return rep
 }
 
+// testBaselines returns the baselines, without JPEG XL under -short: compiling its WASM
+// module takes seconds.
+func testBaselines(t *testing.T) []Codec {
+	var out []Codec
+	for _, c := range Baselines(Settings{}) {
+		if c.Key() == "jxl" && testing.Short() {
+			t.Log("-short: JPEG XL left out")
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
 func TestBaselinesRoundTrip(t *testing.T) {
-	cs := Baselines(Settings{})
+	cs := testBaselines(t)
 	keys := map[string]bool{}
 	for _, c := range cs {
 		keys[c.Key()] = true
@@ -102,7 +116,7 @@ func TestBaselinesRoundTrip(t *testing.T) {
 
 func TestBaselinesRejectWrongShape(t *testing.T) {
 	img := testImage(40, 24, 3, 9)
-	for _, c := range Baselines(Settings{}) {
+	for _, c := range testBaselines(t) {
 		data, err := c.Encode(img)
 		if err != nil {
 			t.Fatalf("%s: %v", c.Key(), err)
