@@ -17,18 +17,34 @@ const (
 )
 
 type planeModels struct {
-	zero [nA]bitModel
-	sign [36]bitModel
-	exp  [nA][maxExp]bitModel
-	mant [nA][maxExp][4]bitModel // the first two mantissa bits
-	low  [maxExp][maxExp]bitModel
-	bsum [nBias]int32
-	bcnt [nBias]int32
+	zero  [nA]bitModel
+	zero2 [nA]bitModel
+	zero3 [nA]bitModel
+	exp2  [nA][maxExp]bitModel
+	exp3  [nA][maxExp]bitModel
+	mixZ  mixer
+	mixE  [maxExp]mixer
+	sign  [36]bitModel
+	exp   [nA][maxExp]bitModel
+	mant  [nA][maxExp][4]bitModel // the first two mantissa bits
+	low   [maxExp][maxExp]bitModel
+	bsum  [nBias]int32
+	bcnt  [nBias]int32
 }
 
 func (m *planeModels) reset() {
 	for i := range m.zero {
 		m.zero[i] = newBitModel()
+		m.zero2[i] = newBitModel()
+		m.zero3[i] = newBitModel()
+		for k := range m.exp2[i] {
+			m.exp2[i][k] = newBitModel()
+			m.exp3[i][k] = newBitModel()
+		}
+	}
+	m.mixZ = newMixer()
+	for i := range m.mixE {
+		m.mixE[i] = newMixer()
 	}
 	for i := range m.sign {
 		m.sign[i] = newBitModel()
@@ -252,6 +268,7 @@ func (st *state) codePlane(planes [][]uint16, c int, refs []int, w, h, depth int
 	mid := int32(1) << (depth - 1)
 	var s [maxSub]int32
 	var es [maxSub]uint32
+	eps := uint32(12) << (depth - 8) // keeps weights from following single lucky guesses
 	for y := 0; y < h; y++ {
 		if dec != nil && dec.pos > len(dec.in)+4 {
 			return corruptf("stream overrun in plane %d row %d", c, y)
@@ -279,7 +296,7 @@ func (st *state) codePlane(planes [][]uint16, c int, refs []int, w, h, depth int
 			minE := ^uint32(0)
 			for k := 0; k < nsub; k++ {
 				e := errs[k*2*stride:]
-				v := 2*e[prv+xo] + 2*e[cur+xo-1] + e[prv+xo-1] + e[prv+xo+1] + 2
+				v := 2*e[prv+xo] + 2*e[cur+xo-1] + e[prv+xo-1] + e[prv+xo+1] + eps
 				es[k] = v
 				if v < minE {
 					minE = v
@@ -294,7 +311,7 @@ func (st *state) codePlane(planes [][]uint16, c int, refs []int, w, h, depth int
 				} else {
 					e <<= uint(-sh)
 				}
-				t := int64((1 << 16) / e)
+				t := int64(recipTab[min(e, recipMax)])
 				wt := t * t
 				num += wt * int64(s[k])
 				den += wt
@@ -315,6 +332,12 @@ func (st *state) codePlane(planes [][]uint16, c int, refs []int, w, h, depth int
 				rs = sgn3(rr)
 			}
 			a := bucket(uint32(A)/2 + minE/12)
+			a2 := bucket(minE / 6)
+			G := abs32(N-NW) + abs32(W-NW) + abs32(NE-N)
+			if len(refs) > 0 {
+				G += 2 * abs32(int32(refR[0][i]))
+			}
+			a3 := bucket(uint32(G))
 			tex := b2i(8*N > P8) | b2i(8*W > P8)<<1 | b2i(8*NW > P8)<<2 | b2i(8*NE > P8)<<3
 			bc := (min(a>>1, nAct-1)*16+tex)*3 + rs
 			P8c := P8 + m.bsum[bc]/m.bcnt[bc]
@@ -324,9 +347,9 @@ func (st *state) codePlane(planes [][]uint16, c int, refs []int, w, h, depth int
 			var v int32
 			if enc != nil {
 				v = int32(p[i])
-				m.encodeResidual(enc, v-pr, a, sc, pr, maxv)
+				m.encodeResidual(enc, v-pr, a, a2, a3, sc, pr, maxv)
 			} else {
-				e, ok := m.decodeResidual(dec, a, sc, pr, maxv)
+				e, ok := m.decodeResidual(dec, a, a2, a3, sc, pr, maxv)
 				v = pr + e
 				if !ok || v < 0 || v > maxv {
 					return corruptf("sample out of range in plane %d at (%d,%d)", c, x, y)
@@ -353,6 +376,17 @@ func (st *state) codePlane(planes [][]uint16, c int, refs []int, w, h, depth int
 	return nil
 }
 
+// recipTab[e] = 2^16/e for the normalized error sums e (at least 128; larger ones are
+// clamped to recipMax, where the weight is already negligible).
+const recipMax = 4095
+
+var recipTab = func() (t [recipMax + 1]uint16) {
+	for e := 1; e <= recipMax; e++ {
+		t[e] = uint16(min(65535, (1<<16)/e))
+	}
+	return
+}()
+
 func b2i(b bool) int {
 	if b {
 		return 1
@@ -369,11 +403,9 @@ func maxExpFor(bound int32) int {
 	return bits.Len32(uint32(bound)) - 1
 }
 
-func (m *planeModels) encodeResidual(enc *rcEncoder, e int32, a, sc int, pr, maxv int32) {
-	zm := &m.zero[a]
+func (m *planeModels) encodeResidual(enc *rcEncoder, e int32, a, a2, a3, sc int, pr, maxv int32) {
 	bit := b2i(e != 0)
-	enc.encode(bit, zm.p12())
-	zm.update(bit, rateLimit)
+	mixBit(enc, nil, bit, &m.mixZ, &[nMix]*bitModel{&m.zero[a], &m.zero2[a2], &m.zero3[a3]})
 	if e == 0 {
 		return
 	}
@@ -390,9 +422,7 @@ func (m *planeModels) encodeResidual(enc *rcEncoder, e int32, a, sc int, pr, max
 	k := bits.Len32(uint32(mag)) - 1
 	for i := 0; i < kmax; i++ {
 		bit := b2i(k > i)
-		em := &m.exp[a][i]
-		enc.encode(bit, em.p12())
-		em.update(bit, rateLimit)
+		mixBit(enc, nil, bit, &m.mixE[i], &[nMix]*bitModel{&m.exp[a][i], &m.exp2[a2][i], &m.exp3[a3][i]})
 		if bit == 0 {
 			break
 		}
@@ -415,10 +445,8 @@ func (m *planeModels) encodeResidual(enc *rcEncoder, e int32, a, sc int, pr, max
 	}
 }
 
-func (m *planeModels) decodeResidual(dec *rcDecoder, a, sc int, pr, maxv int32) (int32, bool) {
-	zm := &m.zero[a]
-	bit := dec.decode(zm.p12())
-	zm.update(bit, rateLimit)
+func (m *planeModels) decodeResidual(dec *rcDecoder, a, a2, a3, sc int, pr, maxv int32) (int32, bool) {
+	bit := mixBit(nil, dec, 0, &m.mixZ, &[nMix]*bitModel{&m.zero[a], &m.zero2[a2], &m.zero3[a3]})
 	if bit == 0 {
 		return 0, true
 	}
@@ -435,9 +463,7 @@ func (m *planeModels) decodeResidual(dec *rcDecoder, a, sc int, pr, maxv int32) 
 	kmax := maxExpFor(bound)
 	k := 0
 	for i := 0; i < kmax; i++ {
-		em := &m.exp[a][i]
-		bit := dec.decode(em.p12())
-		em.update(bit, rateLimit)
+		bit := mixBit(nil, dec, 0, &m.mixE[i], &[nMix]*bitModel{&m.exp[a][i], &m.exp2[a2][i], &m.exp3[a3][i]})
 		if bit == 0 {
 			break
 		}
