@@ -54,4 +54,3 @@ func BenchmarkPatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(total*8)/float64(b.N*3*1024), "bits/dim")
 }
-
