@@ -40,6 +40,7 @@ const (
 	mixInit  = 1 << 16 * 2 / 5 // initial weight 0.4 for each input
 	mixShift = 16
 	mixRate  = 6
+	mixMaxW  = 1 << 22 // weights stay within +-64
 )
 
 // mixer combines nMix predictions with weights in 16.16 fixed point.
@@ -77,7 +78,8 @@ func mixBit(enc *rcEncoder, dec *rcDecoder, bit int, mx *mixer, ms *[nMix]*bitMo
 	}
 	err := (y - p) * mixRate
 	for i := range ms {
-		mx.w[i] += (st[i]*err + 0x8000) >> 16
+		// Clamped so that no input, however hostile, can overflow the weights.
+		mx.w[i] = max(-mixMaxW, min(mixMaxW, mx.w[i]+(st[i]*err+0x8000)>>16))
 		ms[i].update(bit, rateLimit)
 	}
 	return bit
