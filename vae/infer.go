@@ -2,6 +2,7 @@ package vae
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/bitswap-codec/bitswap/internal/dmath"
 	"github.com/bitswap-codec/bitswap/vae/nn"
@@ -121,4 +122,48 @@ func PixelLogistic(c int, mean, logScale, coef [3]float32, x [3]uint8) (mu, s fl
 
 func tanh(a float32) float64 {
 	return float64(2*dmath.Sigmoid(2*float64(a))) - 1
+}
+
+// shareNets returns a model with the same weights and its own activation buffers, safe to
+// run concurrently with m.
+func (m *Model) shareNets() *Model {
+	c := &Model{Cfg: m.Cfg, Bins: m.Bins}
+	for _, n := range m.Inf {
+		c.Inf = append(c.Inf, n.shareWeights())
+	}
+	for _, n := range m.Gen {
+		c.Gen = append(c.Gen, n.shareWeights())
+	}
+	return c
+}
+
+// NegELBO returns the model's -ELBO in bits per subpixel averaged over the given patches
+// (planar [3][n][32][32]), with one sample of every latent drawn from a fixed seed. Safe for
+// concurrent use.
+func (m *Model) NegELBO(x []uint8, n int) Stats {
+	c := m.shareNets()
+	tr := c.newTrainer()
+	rng := rand.New(rand.NewPCG(2019, 7))
+	total := Stats{KL: make([]float64, m.Cfg.Layers)}
+	const batch = 32
+	const P = PatchSize * PatchSize
+	for b0 := 0; b0 < n; b0 += batch {
+		k := min(batch, n-b0)
+		bt := NewBatch(k)
+		for ch := 0; ch < 3; ch++ {
+			copy(bt.X[ch*k*P:(ch+1)*k*P], x[(ch*n+b0)*P:(ch*n+b0+k)*P])
+		}
+		st := c.Loss(tr, bt, rng, false)
+		total.BPD += st.BPD * float64(k)
+		total.Rec += st.Rec * float64(k)
+		for i := range st.KL {
+			total.KL[i] += st.KL[i] * float64(k)
+		}
+	}
+	total.BPD /= float64(n)
+	total.Rec /= float64(n)
+	for i := range total.KL {
+		total.KL[i] /= float64(n)
+	}
+	return total
 }

@@ -405,3 +405,22 @@ func Train(ctx context.Context, o TrainOptions) (*Checkpoint, error) {
 	}
 	return ck, nil
 }
+
+// ExportModel builds the model to ship from a checkpoint: the best validated EMA weights (or
+// the current EMA weights when no validation has run), with bin references fitted on n
+// training patches drawn by s.
+func ExportModel(ck *Checkpoint, s *Sampler, n int) (*Model, error) {
+	params := ck.BestEMA
+	if params == nil {
+		params = ck.EMA
+	}
+	if params == nil {
+		params = ck.Params
+	}
+	m, err := ModelFromParams(ck.Config, params, nil)
+	if err != nil {
+		return nil, err
+	}
+	m.FitBins(s, n, 1)
+	return m, nil
+}

@@ -16,6 +16,9 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	_ "github.com/bitswap-codec/bitswap/bbans"   // registers the bbans coder
+	_ "github.com/bitswap-codec/bitswap/bitswap" // registers the bitswap coder
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -31,6 +34,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			decodeCommand(),
 			infoCommand(),
 			benchCommand(),
+			trainCommand(),
 		},
 		Reader:          stdin,
 		Writer:          stdout,

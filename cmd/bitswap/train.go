@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/bitswap-codec/bitswap/vae"
+)
+
+func trainCommand() *cli.Command {
+	d := vae.DefaultTrainOptions()
+	return &cli.Command{
+		Name:      "train",
+		Usage:     "train the VAE on a directory of images (train/ and val/), or export a checkpoint",
+		ArgsUsage: " ",
+		Description: `Trains (or, with --resume, continues training) the hierarchical VAE on random
+32x32 crops of DATA/train, validating on a fixed subset of the aligned patches of DATA/val.
+Checkpoints go to OUT every few minutes and on Ctrl-C; the loss curve to OUT.csv.
+Get the wallpaper data set with scripts/fetch-wallpapers.sh.
+
+With --export FILE, writes the weights file of checkpoint --resume (its best validated
+EMA weights, with latent bins fitted on DATA/train) instead of training.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "data", Value: "data/wallpapers", Usage: "data `DIR` with train/ and val/"},
+			&cli.StringFlag{Name: "out", Value: "runs/model.ckpt", Usage: "checkpoint `FILE` to write"},
+			&cli.StringFlag{Name: "resume", Usage: "checkpoint `FILE` to continue from"},
+			&cli.StringFlag{Name: "export", Usage: "write the weights `FILE` of --resume and stop"},
+			&cli.IntFlag{Name: "steps", Usage: "stop at this many steps in total (0: no limit)"},
+			&cli.DurationFlag{Name: "duration", Usage: "stop after this much time (0: no limit)"},
+			&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "patches per step"},
+			&cli.Float64Flag{Name: "lr", Value: d.LR, Usage: "peak learning rate"},
+			&cli.IntFlag{Name: "val-every", Value: d.ValEvery, Usage: "validate every `N` steps"},
+			&cli.IntFlag{Name: "val-patches", Value: d.ValPatches, Usage: "size of the fixed validation subset"},
+			&cli.DurationFlag{Name: "ckpt-every", Value: d.CkptEvery, Usage: "checkpoint interval"},
+			&cli.Uint64Flag{Name: "seed", Value: d.Seed, Usage: "random seed of a new run"},
+		},
+		Action: runTrain,
+	}
+}
+
+func runTrain(c *cli.Context) error {
+	if c.String("export") != "" {
+		return runExport(c)
+	}
+	o := vae.DefaultTrainOptions()
+	o.DataDir = c.String("data")
+	o.Out = c.String("out")
+	o.Resume = c.String("resume")
+	o.Steps = c.Int("steps")
+	o.Duration = c.Duration("duration")
+	o.Batch = c.Int("batch")
+	o.LR = c.Float64("lr")
+	o.ValEvery = c.Int("val-every")
+	o.ValPatches = c.Int("val-patches")
+	o.CkptEvery = c.Duration("ckpt-every")
+	o.Seed = c.Uint64("seed")
+	o.Log = c.App.ErrWriter
+	if o.Batch < 1 || o.ValEvery < 1 || o.ValPatches < 1 {
+		return usagef("train: --batch, --val-every and --val-patches must be positive")
+	}
+	if err := os.MkdirAll(filepath.Dir(o.Out), 0o755); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	_, err := vae.Train(ctx, o)
+	return err
+}
+
+func runExport(c *cli.Context) error {
+	if c.String("resume") == "" {
+		return usagef("train --export needs --resume CHECKPOINT")
+	}
+	ck, err := vae.LoadCheckpoint(c.String("resume"))
+	if err != nil {
+		return err
+	}
+	imgs, err := vae.LoadDir(filepath.Join(c.String("data"), "train"), 2)
+	if err != nil {
+		return err
+	}
+	m, err := vae.ExportModel(ck, vae.NewSampler(imgs), 8192)
+	if err != nil {
+		return err
+	}
+	data := m.MarshalWeights()
+	if err := os.WriteFile(c.String("export"), data, 0o644); err != nil {
+		return err
+	}
+	id := vae.ModelID(data)
+	fmt.Fprintf(c.App.ErrWriter, "wrote %s: %d bytes, model id %x, step %d, best val %.4f bpd\n",
+		c.String("export"), len(data), id, ck.Step, ck.BestVal)
+	return nil
+}

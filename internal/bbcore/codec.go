@@ -1,0 +1,361 @@
+package bbcore
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/bitswap-codec/bitswap/container"
+	"github.com/bitswap-codec/bitswap/fallback"
+	"github.com/bitswap-codec/bitswap/imageio"
+	"github.com/bitswap-codec/bitswap/rans"
+	"github.com/bitswap-codec/bitswap/vae"
+)
+
+// The payload of a bits-back coded image:
+//
+//	u8 version (1) | u8 mode
+//	mode 0 (the whole image through the fallback coder: gray, 16-bit, or too small):
+//	    fallback stream of all planes
+//	mode 1 (RGB through the VAE):
+//	    u8 latent bits k | u8 lanes per chain |
+//	    uvarint clean patches K | uvarint chains C | uvarint stagger |
+//	    uvarint clean stream length | uvarint message length | rANS message |
+//	    fallback stream of the planes after RGB (alpha), if any
+//
+// The patches of the image (imageio.Grid raster order) are coded as follows. The first K go
+// through the fallback coder; its stream, padded to 32-bit words, seeds the rANS message
+// ("clean bits", HiLLoC) so that the first bits-back pops draw on real data instead of
+// random bits. The other patches are split into C chains of consecutive patches; chain c
+// starts at step c*stagger and codes one patch per step. All chains share one message (each
+// has its own lanes and they share the tail), so a chain that starts later pops bits that
+// the earlier chains pushed: only the first patch needs the clean bits. The networks of a
+// step run as one batch over the active chains.
+const payloadVersion = 1
+
+const (
+	modeFallback = 0
+	modeVAE      = 1
+)
+
+// Settings of the encoder (written into the payload).
+const (
+	DefaultLatentBits = 10
+	DefaultLanes      = 2
+	minPerChain       = 12 // patches per chain at least (fewer chains for small images)
+	maxChains         = 16
+	maxClean          = 64
+)
+
+// Limits on what a payload may ask for (hostile headers).
+const (
+	maxLanes = 16
+)
+
+// ErrCorrupt is returned for payloads that cannot be decoded.
+var ErrCorrupt = container.ErrCorrupt
+
+// Coder is a bits-back coder over a model with a coding scheme.
+type Coder struct {
+	Model  *vae.Model
+	Scheme Scheme
+	// Bits is the number of latent bits k (2^k bins per latent); 0 means DefaultLatentBits.
+	Bits uint
+}
+
+type schedule struct {
+	K, C, stagger int
+	start, n      []int // per chain: first step, number of patches
+	first         []int // per chain: index of its first patch
+	T             int   // number of steps
+}
+
+func makeSchedule(P, K, C, stagger int) *schedule {
+	s := &schedule{K: K, C: C, stagger: stagger}
+	rest := P - K
+	base, extra := 0, 0
+	if C > 0 {
+		base, extra = rest/C, rest%C
+	}
+	next := K
+	for c := 0; c < C; c++ {
+		n := base
+		if c < extra {
+			n++
+		}
+		s.start = append(s.start, c*stagger)
+		s.n = append(s.n, n)
+		s.first = append(s.first, next)
+		next += n
+		s.T = max(s.T, c*stagger+n)
+	}
+	return s
+}
+
+// active returns the chains active at step t, increasing.
+func (s *schedule) active(t int) []int {
+	var a []int
+	for c := 0; c < s.C; c++ {
+		if t >= s.start[c] && t < s.start[c]+s.n[c] {
+			a = append(a, c)
+		}
+	}
+	return a
+}
+
+func chooseChains(vaePatches int) int {
+	return max(1, min(maxChains, vaePatches/minPerChain))
+}
+
+// Encode codes img into a payload.
+func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]byte, error) {
+	out := []byte{payloadVersion}
+	if img.Depth != 8 || (img.Color != imageio.RGB && img.Color != imageio.RGBA) {
+		out = append(out, modeFallback)
+		return fallback.Encode(out, img.Planes, img.Width, img.Height, img.Depth)
+	}
+	grid := imageio.NewGrid(img.Width, img.Height)
+	P := grid.Len()
+	bits := cd.Bits
+	if bits == 0 {
+		bits = DefaultLatentBits
+	}
+	var lastErr error
+	for K := 1; K <= min(P, maxClean); K *= 2 {
+		if K == P {
+			break // nothing left for the VAE
+		}
+		C := chooseChains(P - K)
+		msg, cleanLen, err := cd.encodeVAE(img, grid, K, C, 1, bits, progress)
+		if errors.Is(err, rans.ErrEmpty) {
+			lastErr = err
+			continue // not enough clean bits to start the chains: seed with more patches
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, modeVAE, byte(bits), DefaultLanes)
+		out = binary.AppendUvarint(out, uint64(K))
+		out = binary.AppendUvarint(out, uint64(C))
+		out = binary.AppendUvarint(out, 1)
+		out = binary.AppendUvarint(out, uint64(cleanLen))
+		mb := msg.Bytes()
+		out = binary.AppendUvarint(out, uint64(len(mb)))
+		out = append(out, mb...)
+		if len(img.Planes) > 3 {
+			out, err = fallback.Encode(out, img.Planes[3:], img.Width, img.Height, img.Depth)
+			if err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	_ = lastErr
+	// Too small (or too little to seed): the fallback coder does it all.
+	out = append(out, modeFallback)
+	return fallback.Encode(out, img.Planes, img.Width, img.Height, img.Depth)
+}
+
+// cleanPatches codes patches [0, K) with the fallback coder as one 32 x 32K image per plane.
+func cleanPatches(img *imageio.Image, grid imageio.Grid, K int) ([]byte, error) {
+	const P = imageio.PatchSize
+	planes := make([][]uint16, 3)
+	for c := range planes {
+		planes[c] = make([]uint16, K*P*P)
+	}
+	buf := make([]uint16, 3*P*P)
+	for k := 0; k < K; k++ {
+		grid.Extract(img.Planes[:3], k, buf)
+		for c := 0; c < 3; c++ {
+			copy(planes[c][k*P*P:(k+1)*P*P], buf[c*P*P:(c+1)*P*P])
+		}
+	}
+	return fallback.Encode(nil, planes, P, K*P, 8)
+}
+
+func bytesToWords(b []byte) []uint32 {
+	w := make([]uint32, (len(b)+3)/4)
+	for i := range w {
+		var q [4]byte
+		copy(q[:], b[4*i:])
+		w[i] = binary.LittleEndian.Uint32(q[:])
+	}
+	return w
+}
+
+func wordsToBytes(w []uint32) []byte {
+	b := make([]byte, 4*len(w))
+	for i, v := range w {
+		binary.LittleEndian.PutUint32(b[4*i:], v)
+	}
+	return b
+}
+
+func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, K, C, stagger int, bits uint, progress func(int, int)) (*rans.Message, int, error) {
+	clean, err := cleanPatches(img, grid, K)
+	if err != nil {
+		return nil, 0, err
+	}
+	msg := rans.NewMessageFromWords(C*DefaultLanes, bytesToWords(clean))
+	sch := makeSchedule(grid.Len(), K, C, stagger)
+	inf := cd.Model.NewInference()
+	buf := make([]uint16, 3*patchPix)
+	done := K
+	for t := 0; t < sch.T; t++ {
+		chains := sch.active(t)
+		st := newStep(inf, msg, DefaultLanes, chains, false, bits)
+		B := len(chains)
+		for b, c := range chains {
+			p := sch.first[c] + t - sch.start[c]
+			grid.Extract(img.Planes[:3], p, buf)
+			for ch := 0; ch < 3; ch++ {
+				dst := st.X[(ch*B+b)*patchPix : (ch*B+b+1)*patchPix]
+				for i, v := range buf[ch*patchPix : (ch+1)*patchPix] {
+					dst[i] = uint8(v)
+				}
+			}
+			vw, vh := grid.Valid(p)
+			st.Valid[b] = [2]int{vw, vh}
+		}
+		if err := cd.Scheme.EncodeStep(st); err != nil {
+			return nil, 0, err
+		}
+		done += B
+		if progress != nil {
+			progress(done, grid.Len())
+		}
+	}
+	return msg, len(clean), nil
+}
+
+// Decode decodes a payload into an image of the header's shape.
+func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done, total int)) (*imageio.Image, error) {
+	if len(payload) < 2 || payload[0] != payloadVersion {
+		return nil, fmt.Errorf("%w: unknown payload version", ErrCorrupt)
+	}
+	img := imageio.New(h.Width, h.Height, h.Color, h.Depth)
+	rest := payload[2:]
+	switch payload[1] {
+	case modeFallback:
+		n, err := fallback.DecodeInto(rest, img.Planes, h.Width, h.Height, h.Depth)
+		if err != nil {
+			return nil, err
+		}
+		if n != len(rest) {
+			return nil, fmt.Errorf("%w: %d bytes after the fallback stream", ErrCorrupt, len(rest)-n)
+		}
+		return img, nil
+	case modeVAE:
+	default:
+		return nil, fmt.Errorf("%w: unknown payload mode %d", ErrCorrupt, payload[1])
+	}
+	if h.Depth != 8 || (h.Color != imageio.RGB && h.Color != imageio.RGBA) {
+		return nil, fmt.Errorf("%w: VAE payload for a %v %d-bit image", ErrCorrupt, h.Color, h.Depth)
+	}
+	if len(rest) < 2 {
+		return nil, fmt.Errorf("%w: short payload", ErrCorrupt)
+	}
+	bits, lanes := uint(rest[0]), int(rest[1])
+	rest = rest[2:]
+	if bits < 1 || bits > rans.MaxLatentBits || lanes < 1 || lanes > maxLanes {
+		return nil, fmt.Errorf("%w: latent bits %d, lanes %d", ErrCorrupt, bits, lanes)
+	}
+	var vals [5]uint64
+	for i := range vals {
+		v, n := binary.Uvarint(rest)
+		if n <= 0 {
+			return nil, fmt.Errorf("%w: bad payload header", ErrCorrupt)
+		}
+		vals[i], rest = v, rest[n:]
+	}
+	grid := imageio.NewGrid(h.Width, h.Height)
+	P := uint64(grid.Len())
+	K, C, stagger, cleanLen, msgLen := vals[0], vals[1], vals[2], vals[3], vals[4]
+	if K < 1 || K >= P || C < 1 || C > P-K || C*uint64(lanes) > rans.MaxLanes || stagger < 1 || stagger > P ||
+		msgLen > uint64(len(rest)) || cleanLen > msgLen {
+		return nil, fmt.Errorf("%w: bad payload header (K %d, C %d, stagger %d)", ErrCorrupt, K, C, stagger)
+	}
+	msg, err := rans.FromBytes(rest[:msgLen])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if msg.Lanes() != int(C)*lanes {
+		return nil, fmt.Errorf("%w: message has %d lanes, want %d", ErrCorrupt, msg.Lanes(), int(C)*lanes)
+	}
+	rest = rest[msgLen:]
+	sch := makeSchedule(int(P), int(K), int(C), int(stagger))
+	inf := cd.Model.NewInference()
+	buf := make([]uint16, 3*patchPix)
+	rgb := img.Planes[:3]
+	done := 0
+	for t := sch.T - 1; t >= 0; t-- {
+		chains := sch.active(t)
+		st := newStep(inf, msg, lanes, chains, true, bits)
+		B := len(chains)
+		for b, c := range chains {
+			p := sch.first[c] + t - sch.start[c]
+			vw, vh := grid.Valid(p)
+			st.Valid[b] = [2]int{vw, vh}
+		}
+		if err := cd.Scheme.DecodeStep(st); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+		for b, c := range chains {
+			p := sch.first[c] + t - sch.start[c]
+			for ch := 0; ch < 3; ch++ {
+				src := st.X[(ch*B+b)*patchPix : (ch*B+b+1)*patchPix]
+				for i, v := range src {
+					buf[ch*patchPix+i] = uint16(v)
+				}
+			}
+			grid.Insert(rgb, p, buf)
+		}
+		done += B
+		if progress != nil {
+			progress(done, int(P))
+		}
+	}
+	words, err := msg.Words()
+	if err != nil {
+		return nil, fmt.Errorf("%w: message not exhausted after the last patch", ErrCorrupt)
+	}
+	clean := wordsToBytes(words)
+	if uint64(len(clean)) < cleanLen || uint64(len(clean)) > cleanLen+3 {
+		return nil, fmt.Errorf("%w: %d bytes of clean bits, want %d", ErrCorrupt, len(clean), cleanLen)
+	}
+	for _, v := range clean[cleanLen:] {
+		if v != 0 {
+			return nil, fmt.Errorf("%w: non-zero padding after the clean bits", ErrCorrupt)
+		}
+	}
+	clean = clean[:cleanLen]
+	const PS = imageio.PatchSize
+	cplanes := make([][]uint16, 3)
+	for c := range cplanes {
+		cplanes[c] = make([]uint16, int(K)*PS*PS)
+	}
+	n, err := fallback.DecodeInto(clean, cplanes, PS, int(K)*PS, 8)
+	if err != nil {
+		return nil, err
+	}
+	if n != len(clean) {
+		return nil, fmt.Errorf("%w: clean-bit stream length", ErrCorrupt)
+	}
+	for k := 0; k < int(K); k++ {
+		for c := 0; c < 3; c++ {
+			copy(buf[c*patchPix:(c+1)*patchPix], cplanes[c][k*PS*PS:(k+1)*PS*PS])
+		}
+		grid.Insert(rgb, k, buf)
+	}
+	if len(img.Planes) > 3 {
+		n, err := fallback.DecodeInto(rest, img.Planes[3:], h.Width, h.Height, 8)
+		if err != nil {
+			return nil, err
+		}
+		rest = rest[n:]
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing payload bytes", ErrCorrupt, len(rest))
+	}
+	return img, nil
+}

@@ -1,0 +1,93 @@
+package bbcore_test
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/bitswap-codec/bitswap/bbans"
+	"github.com/bitswap-codec/bitswap/bitswap"
+	"github.com/bitswap-codec/bitswap/container"
+	"github.com/bitswap-codec/bitswap/imageio"
+	"github.com/bitswap-codec/bitswap/internal/bbcore"
+	"github.com/bitswap-codec/bitswap/vae"
+)
+
+func smallModel(t testing.TB) *vae.Model {
+	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3}
+	m, err := vae.New(cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// smoothImage makes a w x h image of the given colour type with smooth structure and noise.
+func smoothImage(w, h int, color imageio.ColorType, seed uint64) *imageio.Image {
+	img := imageio.New(w, h, color, 8)
+	rng := rand.New(rand.NewPCG(seed, 5))
+	for c, pl := range img.Planes {
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				v := 128 + 60*float64((x*(c+1)+y*2)%97)/97 + rng.NormFloat64()*4
+				pl[y*w+x] = uint16(max(0, min(255, int(v))))
+			}
+		}
+	}
+	return img
+}
+
+func roundTrip(t *testing.T, cd *bbcore.Coder, img *imageio.Image) []byte {
+	t.Helper()
+	payload, err := cd.Encode(img, nil)
+	if err != nil {
+		t.Fatalf("encode %dx%d: %v", img.Width, img.Height, err)
+	}
+	h := &container.Header{Width: img.Width, Height: img.Height, Color: img.Color, Depth: img.Depth}
+	got, err := cd.Decode(h, payload, nil)
+	if err != nil {
+		t.Fatalf("decode %dx%d: %v", img.Width, img.Height, err)
+	}
+	for c := range img.Planes {
+		for i := range img.Planes[c] {
+			if got.Planes[c][i] != img.Planes[c][i] {
+				t.Fatalf("%dx%d: plane %d sample %d = %d, want %d", img.Width, img.Height, c, i, got.Planes[c][i], img.Planes[c][i])
+			}
+		}
+	}
+	return payload
+}
+
+func TestRoundTripBothSchemes(t *testing.T) {
+	m := smallModel(t)
+	for _, sc := range []struct {
+		name string
+		s    bbcore.Scheme
+	}{{"bitswap", bitswap.Scheme{}}, {"bbans", bbans.Scheme{}}} {
+		cd := &bbcore.Coder{Model: m, Scheme: sc.s}
+		for _, sz := range [][2]int{{1, 1}, {33, 17}, {100, 75}, {64, 64}, {40, 200}} {
+			for _, ct := range []imageio.ColorType{imageio.RGB, imageio.RGBA} {
+				img := smoothImage(sz[0], sz[1], ct, uint64(sz[0]))
+				p := roundTrip(t, cd, img)
+				t.Logf("%s %dx%d %v: %d bytes, mode %d", sc.name, sz[0], sz[1], ct, len(p), p[1])
+			}
+		}
+	}
+}
+
+func TestPayloadDeterministic(t *testing.T) {
+	m := smallModel(t)
+	cd := &bbcore.Coder{Model: m, Scheme: bitswap.Scheme{}}
+	img := smoothImage(70, 50, imageio.RGB, 1)
+	a, err := cd.Encode(img, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := cd.Encode(img, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(a, b) {
+		t.Fatal("two encodings of one image differ")
+	}
+}
