@@ -121,14 +121,15 @@ func TestInferenceDeterministic(t *testing.T) {
 	ref := inferenceDigest(m, 9, 9)
 	for _, batch := range []int{1, 7, 64} {
 		for _, workers := range []int{1, 2, 3} {
-			for _, asm := range []bool{true, false} {
-				prevW, prevA := nn.Workers, nn.UseAssembly(asm)
+			for _, kn := range nn.Kernels() {
+				prevW := nn.Workers
+				prevK, _ := nn.UseKernel(kn)
 				nn.Workers = workers
 				got := inferenceDigest(m, 9, batch)
 				nn.Workers = prevW
-				nn.UseAssembly(prevA)
+				nn.UseKernel(prevK)
 				if got != ref {
-					t.Fatalf("batch %d, workers %d, asm %v: digest %s, want %s", batch, workers, asm, got, ref)
+					t.Fatalf("batch %d, workers %d, kernel %s: digest %s, want %s", batch, workers, kn, got, ref)
 				}
 			}
 		}

@@ -28,36 +28,38 @@ func (s ConvShape) check(in, out *Tensor) {
 func packIm2col(s ConvShape, in *Tensor, k0, k1, n0 int, bp []float32) {
 	H, W := in.H, in.W
 	N := in.N()
+	NR := NR
 	ph, pw := s.KH/2, s.KW/2
 	taps := s.KH * s.KW
-	if W%NR == 0 {
-		// Fast path: the panel is NR consecutive pixels of one image row. Taps are walked with
-		// counters (no division per k); a shifted row is loaded as one 16-float array from the
-		// neighbouring memory when that stays inside the channel, and the lanes that fall
-		// outside the image row are zeroed.
-		x0 := n0 % W
-		row := n0 / W // b*H + y
-		y := row % H
+	if W == 16 && NR%16 == 0 && n0+NR <= N {
+		// Fast path for 16-pixel rows (all of the model's convolutions): the panel is NR/16
+		// whole image rows. Taps are walked with counters (no division per k); a shifted row
+		// is loaded as one 16-float array from the neighbouring memory when that stays inside
+		// the channel, and the lanes that fall outside the image row are zeroed.
 		ci, t := k0/taps, k0%taps
 		ky, kx := t/s.KW, t%s.KW
 		for k := k0; k < k1; k++ {
 			dy, dx := ky-ph, kx-pw
-			d := (*[NR]float32)(bp[(k-k0)*NR:])
-			if yy := y + dy; yy < 0 || yy >= H {
-				*d = [NR]float32{}
-			} else {
-				chan0 := ci * N
-				o := chan0 + (row+dy)*W + x0 + dx
-				if o >= chan0 && o+NR <= chan0+N {
-					*d = *(*[NR]float32)(in.Data[o:])
-					if x0+dx < 0 {
-						clear(d[:-(x0 + dx)])
-					} else if x0+dx+NR > W {
-						clear(d[W-(x0+dx):])
+			chan0 := ci * N
+			for seg := 0; seg < NR; seg += 16 {
+				row := (n0 + seg) / 16 // b*H + y
+				y := row % H
+				d := (*[16]float32)(bp[(k-k0)*NR+seg:])
+				if yy := y + dy; yy < 0 || yy >= H {
+					*d = [16]float32{}
+					continue
+				}
+				o := chan0 + (row+dy)*16 + dx
+				if o >= chan0 && o+16 <= chan0+N {
+					*d = *(*[16]float32)(in.Data[o:])
+					if dx < 0 {
+						clear(d[:-dx])
+					} else if dx > 0 {
+						clear(d[16-dx:])
 					}
 				} else {
-					for j := 0; j < NR; j++ {
-						if xx := x0 + dx + j; xx < 0 || xx >= W {
+					for j := 0; j < 16; j++ {
+						if xx := dx + j; xx < 0 || xx >= 16 {
 							d[j] = 0
 						} else {
 							d[j] = in.Data[o+j]
@@ -121,8 +123,10 @@ func ConvForward(ctx *Ctx, s ConvShape, in *Tensor, w *PackedA, bias []float32, 
 // convAccumulate adds conv(in, w) into out.
 func convAccumulate(ctx *Ctx, s ConvShape, in *Tensor, w *PackedA, out *Tensor) {
 	ctx.grow()
+	w.ready()
 	N := in.N()
 	K := s.K()
+	MR, NR := MR, NR
 	colPanels := (N + NR - 1) / NR
 	parallel(colPanels, 1, func(wk, lo, hi int) {
 		bp := ctx.buf(wk, slotPackB, KC*NR)
@@ -185,6 +189,7 @@ func ConvBackwardWeights(ctx *Ctx, s ConvShape, in, dout *Tensor, dw, dbias []fl
 	if in.W <= nc {
 		nc -= nc % in.W // keep blocks on image-row boundaries (fast packing)
 	}
+	MR, NR := MR, NR
 	kPanels := (K + MR - 1) / MR
 	coPanels := (s.Cout + NR - 1) / NR
 	ldc := coPanels * NR
@@ -237,19 +242,20 @@ func ConvBackwardWeights(ctx *Ctx, s ConvShape, in, dout *Tensor, dw, dbias []fl
 // interleaved as an A panel: ap[p*MR+i] = im2col[k0+i][n0+p]. Rows past K are zero.
 func packIm2colRows(s ConvShape, in *Tensor, k0, n0, nc int, ap []float32) {
 	H, W := in.H, in.W
-	if W != NR || n0%W != 0 || nc%W != 0 {
+	MR := MR
+	if W != 16 || n0%W != 0 || nc%W != 0 {
 		packIm2colRowsGeneric(s, in, k0, n0, nc, ap)
 		return
 	}
-	// Fast path for 16-pixel rows: gather each image row's six shifted source rows as 16-float
+	// Fast path for 16-pixel rows: gather each image row's MR shifted source rows as 16-float
 	// arrays, then write them interleaved, sequentially.
 	N := in.N()
 	K := s.K()
 	taps := s.KH * s.KW
 	ph, pw := s.KH/2, s.KW/2
-	var off [MR]int // source offset of the row start for tap i (relative to the image row)
-	var dys, dxs [MR]int
-	var valid [MR]bool
+	var off [maxMR]int // source offset of the row start for tap i (relative to the image row)
+	var dys, dxs [maxMR]int
+	var valid [maxMR]bool
 	for i := 0; i < MR; i++ {
 		k := k0 + i
 		if valid[i] = k < K; !valid[i] {
@@ -259,27 +265,27 @@ func packIm2colRows(s ConvShape, in *Tensor, k0, n0, nc int, ap []float32) {
 		dys[i], dxs[i] = t/s.KW-ph, t%s.KW-pw
 		off[i] = ci*N + dys[i]*W + dxs[i]
 	}
-	var rows [MR][NR]float32
+	var rows [maxMR][16]float32
 	for r0 := 0; r0 < nc; r0 += W {
 		row := (n0 + r0) / W
 		y := row % H
 		for i := 0; i < MR; i++ {
 			d := &rows[i]
 			if !valid[i] || y+dys[i] < 0 || y+dys[i] >= H {
-				*d = [NR]float32{}
+				*d = [16]float32{}
 				continue
 			}
 			o := off[i] + row*W
 			dx := dxs[i]
-			if o >= 0 && o+NR <= len(in.Data) {
-				*d = *(*[NR]float32)(in.Data[o:])
+			if o >= 0 && o+16 <= len(in.Data) {
+				*d = *(*[16]float32)(in.Data[o:])
 				if dx < 0 {
 					clear(d[:-dx])
 				} else if dx > 0 {
-					clear(d[NR-dx:])
+					clear(d[16-dx:])
 				}
 			} else {
-				for j := 0; j < NR; j++ {
+				for j := 0; j < 16; j++ {
 					if xx := j + dx; xx < 0 || xx >= W {
 						d[j] = 0
 					} else {
@@ -289,20 +295,18 @@ func packIm2colRows(s ConvShape, in *Tensor, k0, n0, nc int, ap []float32) {
 			}
 		}
 		dst := ap[r0*MR : (r0+W)*MR]
-		for x := 0; x < NR; x++ {
+		for x := 0; x < 16; x++ {
 			o := x * MR
-			dst[o] = rows[0][x]
-			dst[o+1] = rows[1][x]
-			dst[o+2] = rows[2][x]
-			dst[o+3] = rows[3][x]
-			dst[o+4] = rows[4][x]
-			dst[o+5] = rows[5][x]
+			for i := 0; i < MR; i++ {
+				dst[o+i] = rows[i][x]
+			}
 		}
 	}
 }
 
 func packIm2colRowsGeneric(s ConvShape, in *Tensor, k0, n0, nc int, ap []float32) {
 	H, W := in.H, in.W
+	MR := MR
 	N := in.N()
 	K := s.K()
 	taps := s.KH * s.KW

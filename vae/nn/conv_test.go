@@ -65,18 +65,19 @@ func TestConvForwardBitExact(t *testing.T) {
 		want := refConv(tc.s, in, w, bias)
 		var p PackedA
 		PackForward(tc.s, w, &p)
-		for _, asm := range []bool{false, true} {
+		for _, kn := range Kernels() {
 			for _, workers := range []int{1, 2, 5} {
-				prevW, prev := Workers, UseAssembly(asm)
+				prevW := Workers
+				prev, _ := UseKernel(kn)
 				Workers = workers
 				out := NewTensor(tc.s.Cout, tc.b, tc.h, tc.w)
 				var ctx Ctx
 				ConvForward(&ctx, tc.s, in, &p, bias, out)
 				Workers = prevW
-				UseAssembly(prev)
+				UseKernel(prev)
 				for i := range out.Data {
 					if math.Float32bits(out.Data[i]) != math.Float32bits(want.Data[i]) {
-						t.Fatalf("%s asm=%v workers=%d: out[%d] = %v, want %v", tc.name, asm, workers, i, out.Data[i], want.Data[i])
+						t.Fatalf("%s kernel=%s workers=%d: out[%d] = %v, want %v", tc.name, kn, workers, i, out.Data[i], want.Data[i])
 					}
 				}
 			}

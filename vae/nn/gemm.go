@@ -12,21 +12,28 @@ package nn
 // block continuing from the stored tile, gives the same sum, so results depend neither on the
 // blocking nor on which worker computes which tile.
 
-const (
-	MR = 6   // rows of a register tile
-	NR = 16  // columns of a register tile (two AVX registers)
-	KC = 768 // k-block length: a B panel block is KC*NR*4 = 48 KiB
+// The tile shape depends on the kernel in use: 6x16 for AVX2 (and the portable kernel that
+// stands in for it), 12x32 for AVX-512. The shape changes how the work is cut, never the
+// order of any sum, so every kernel gives the same bits.
+var (
+	MR = 6  // rows of a register tile
+	NR = 16 // columns of a register tile
 )
 
-// kernel is the micro-kernel in use: the AVX2 one where the CPU has it, else kernelGo. Both
-// give identical bits.
+const (
+	maxMR = 12
+	KC    = 512 // k-block length
+)
+
+// kernel is the micro-kernel in use; see UseKernel.
 var kernel = kernelGo
 
-// kernelGo is the portable micro-kernel.
+// kernelGo is the portable micro-kernel, for any MR x NR tile (NR a multiple of 4).
 func kernelGo(k int, a, b, c []float32, ldc int) {
 	if k == 0 {
 		return
 	}
+	MR, NR := MR, NR
 	a = a[:k*MR]
 	b = b[:k*NR]
 	for i := 0; i < MR; i++ {
@@ -49,6 +56,7 @@ func kernelGo(k int, a, b, c []float32, ldc int) {
 // kernelEdge runs the kernel for a partial tile (m <= MR rows, n <= NR columns) through a
 // temporary full tile.
 func kernelEdge(k int, a, b, c []float32, ldc, m, n int, tmp []float32) {
+	MR, NR := MR, NR
 	tmp = tmp[:MR*NR]
 	for i := 0; i < MR; i++ {
 		for j := 0; j < NR; j++ {
@@ -66,26 +74,50 @@ func kernelEdge(k int, a, b, c []float32, ldc, m, n int, tmp []float32) {
 }
 
 // PackedA is a matrix A[M][K] packed into MR-row panels, zero padded to a multiple of MR rows.
-// Panel r occupies Data[r*K*MR : (r+1)*K*MR] with element (i, k) at k*MR+i.
+// Panel r occupies Data[r*K*MR : (r+1)*K*MR] with element (i, k) at k*MR+i. It keeps the
+// row-major source so that it can repack itself when the kernel (and so MR) changes.
 type PackedA struct {
 	M, K int
 	Data []float32
+	src  []float32
+	mr   int
 }
 
 // Pack packs the row-major matrix a (M x K) into p, reusing p's storage.
 func (p *PackedA) Pack(a []float32, m, k int) {
-	p.packFn(m, k, func(i, kk int) float32 { return a[i*k+kk] })
+	if cap(p.src) < m*k {
+		p.src = make([]float32, m*k)
+	}
+	p.src = p.src[:m*k]
+	copy(p.src, a[:m*k])
+	p.M, p.K = m, k
+	p.repack()
 }
 
 // packFn packs the matrix whose element (i, k) is at(i, k).
 func (p *PackedA) packFn(m, k int, at func(i, k int) float32) {
+	if cap(p.src) < m*k {
+		p.src = make([]float32, m*k)
+	}
+	p.src = p.src[:m*k]
+	for i := 0; i < m; i++ {
+		for kk := 0; kk < k; kk++ {
+			p.src[i*k+kk] = at(i, kk)
+		}
+	}
+	p.M, p.K = m, k
+	p.repack()
+}
+
+func (p *PackedA) repack() {
+	m, k, MR := p.M, p.K, MR
 	panels := (m + MR - 1) / MR
 	n := panels * MR * k
 	if cap(p.Data) < n {
 		p.Data = make([]float32, n)
 	}
 	p.Data = p.Data[:n]
-	p.M, p.K = m, k
+	p.mr = MR
 	for r := 0; r < panels; r++ {
 		d := p.Data[r*k*MR : (r+1)*k*MR]
 		for i := 0; i < MR; i++ {
@@ -96,10 +128,18 @@ func (p *PackedA) packFn(m, k int, at func(i, k int) float32) {
 				}
 				continue
 			}
-			for kk := 0; kk < k; kk++ {
-				d[kk*MR+i] = at(row, kk)
+			src := p.src[row*k : (row+1)*k]
+			for kk, v := range src {
+				d[kk*MR+i] = v
 			}
 		}
+	}
+}
+
+// ready repacks p if the kernel changed since it was packed.
+func (p *PackedA) ready() {
+	if p.mr != MR {
+		p.repack()
 	}
 }
 
@@ -114,7 +154,9 @@ func (p *PackedA) panel(r, k0, k1 int) []float32 {
 // benchmarks; the convolutions pack B themselves.
 func Gemm(ctx *Ctx, a *PackedA, b []float32, n int, c []float32, ldc int) {
 	ctx.grow()
+	a.ready()
 	m, k := a.M, a.K
+	NR := NR
 	colPanels := (n + NR - 1) / NR
 	parallel(colPanels, 1, func(w, lo, hi int) {
 		bp := ctx.buf(w, slotPackB, KC*NR)
@@ -139,6 +181,7 @@ func Gemm(ctx *Ctx, a *PackedA, b []float32, n int, c []float32, ldc int) {
 // and adds the result into the column tile starting at c (nn valid columns).
 func gemmPanel(a *PackedA, k0, k1 int, bp []float32, c []float32, ldc, m, nn int, tmp []float32) {
 	kk := k1 - k0
+	MR, NR := MR, NR
 	for r := 0; r*MR < m; r++ {
 		ap := a.panel(r, k0, k1)
 		ct := c[r*MR*ldc:]

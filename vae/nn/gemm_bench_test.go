@@ -5,14 +5,17 @@ import (
 	"testing"
 )
 
-func benchGemm(b *testing.B, m, k, n int, asm bool) {
+func benchGemm(b *testing.B, m, k, n int, kn string) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	a, bb := randSlice(rng, m*k), randSlice(rng, k*n)
 	c := make([]float32, m*n)
 	var pa PackedA
 	pa.Pack(a, m, k)
-	prev := UseAssembly(asm)
-	defer UseAssembly(prev)
+	prev, err := UseKernel(kn)
+	if err != nil {
+		b.Skip(err)
+	}
+	defer UseKernel(prev)
 	var ctx Ctx
 	Gemm(&ctx, &pa, bb, n, c, n)
 	b.ResetTimer()
@@ -22,8 +25,9 @@ func benchGemm(b *testing.B, m, k, n int, asm bool) {
 	b.ReportMetric(float64(2*m*k*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
-func BenchmarkGemm64x576x4096AVX2(b *testing.B) { benchGemm(b, 64, 576, 4096, true) }
-func BenchmarkGemm64x576x4096Go(b *testing.B)   { benchGemm(b, 64, 576, 4096, false) }
+func BenchmarkGemm64x576x4096AVX512(b *testing.B) { benchGemm(b, 64, 576, 4096, "avx512") }
+func BenchmarkGemm64x576x4096AVX2(b *testing.B)   { benchGemm(b, 64, 576, 4096, "avx2") }
+func BenchmarkGemm64x576x4096Go(b *testing.B)     { benchGemm(b, 64, 576, 4096, "go") }
 
 func benchConv(b *testing.B, pass string) {
 	rng := rand.New(rand.NewPCG(1, 1))

@@ -37,19 +37,19 @@ func TestGemmMatchesReferenceBitForBit(t *testing.T) {
 		refGemm(a, m, k, b, n, want)
 		var pa PackedA
 		pa.Pack(a, m, k)
-		for _, asm := range []bool{false, true} {
+		for _, kn := range Kernels() {
 			for _, workers := range []int{1, 2, 3} {
 				prevW := Workers
 				Workers = workers
-				prev := UseAssembly(asm)
+				prev, _ := UseKernel(kn)
 				got := append([]float32(nil), c0...)
 				var ctx Ctx
 				Gemm(&ctx, &pa, b, n, got, n)
-				UseAssembly(prev)
+				UseKernel(prev)
 				Workers = prevW
 				for i := range got {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-						t.Fatalf("m,n,k=%v asm=%v workers=%d: element %d = %v, want %v", sz, asm, workers, i, got[i], want[i])
+						t.Fatalf("m,n,k=%v kernel=%s workers=%d: element %d = %v, want %v", sz, kn, workers, i, got[i], want[i])
 					}
 				}
 			}
