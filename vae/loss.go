@@ -110,17 +110,27 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 		t.eps[i].Resize(ZC, B, LatentHW, LatentHW)
 		n := ZC * B * HW
 		mu, h := out.Data[:n], out.Data[n:2*n]
+		eps, zi := t.eps[i].Data, t.z[i].Data
 		for j := 0; j < n; j++ {
 			u := rng.Float64()
 			for u == 0 {
 				u = rng.Float64()
 			}
-			e := math.Log(u / (1 - u))
-			s, _ := latentScale(h[j])
-			t.eps[i].Data[j] = float32(e)
-			t.z[i].Data[j] = float32(float64(mu[j]) + s*e)
-			st.KL[i] += -e - 2*softplus(-e) - math.Log(s) // log q
+			eps[j] = float32(u) // logit taken below, in parallel
+			_ = u
 		}
+		st.KL[i] += parallelSum(n, func(lo, hi int) float64 {
+			acc := 0.0
+			for j := lo; j < hi; j++ {
+				u := float64(eps[j])
+				e := math.Log(u / (1 - u))
+				s, _ := latentScale(h[j])
+				eps[j] = float32(e)
+				zi[j] = float32(float64(mu[j]) + s*e)
+				acc += -e - 2*softplus(-e) - math.Log(s) // log q
+			}
+			return acc
+		})
 		in = &t.z[i]
 	}
 
@@ -134,13 +144,17 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 	// Top prior: standard logistic.
 	{
 		zt := t.z[L-1].Data
-		for j, z := range zt {
-			lf, dlf := logLogistic(float64(z))
-			st.KL[L-1] -= lf
-			if grad {
-				t.dz[L-1].Data[j] += float32(-dlf * norm)
+		st.KL[L-1] -= parallelSum(len(zt), func(lo, hi int) float64 {
+			acc := 0.0
+			for j := lo; j < hi; j++ {
+				lf, dlf := logLogistic(float64(zt[j]))
+				acc += lf
+				if grad {
+					t.dz[L-1].Data[j] += float32(-dlf * norm)
+				}
 			}
-		}
+			return acc
+		})
 	}
 
 	// Generative priors p(z_i | z_{i+1}).
@@ -152,19 +166,23 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 			t.dp.Resize(out.C, out.B, out.H, out.W)
 		}
 		zi := t.z[i-1].Data
-		for j := 0; j < n; j++ {
-			s, ds := latentScale(h[j])
-			u := (float64(zi[j]) - float64(mu[j])) / s
-			lf, dlf := logLogistic(u)
-			st.KL[i-1] -= lf - math.Log(s)
-			if grad {
-				// loss term -log p = -(lf - log s)
-				dzv := -dlf / s
-				t.dz[i-1].Data[j] += float32(dzv * norm)
-				t.dp.Data[j] = float32(dlf / s * norm)                // d/dmu
-				t.dp.Data[n+j] = float32((dlf*u/s + 1/s) * ds * norm) // d/ds * ds/dh
+		st.KL[i-1] -= parallelSum(n, func(lo, hi int) float64 {
+			acc := 0.0
+			for j := lo; j < hi; j++ {
+				s, ds := latentScale(h[j])
+				u := (float64(zi[j]) - float64(mu[j])) / s
+				lf, dlf := logLogistic(u)
+				acc += lf - math.Log(s)
+				if grad {
+					// loss term -log p = -(lf - log s)
+					dzv := -dlf / s
+					t.dz[i-1].Data[j] += float32(dzv * norm)
+					t.dp.Data[j] = float32(dlf / s * norm)                // d/dmu
+					t.dp.Data[n+j] = float32((dlf*u/s + 1/s) * ds * norm) // d/ds * ds/dh
+				}
 			}
-		}
+			return acc
+		})
 		if grad {
 			m.Gen[i].Backward(&t.ctx, &t.dp, &t.dz[i])
 		}
@@ -200,12 +218,14 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 			mu, h := q.Data[:n], q.Data[n:2*n]
 			_ = mu
 			t.dq.Resize(q.C, q.B, q.H, q.W)
-			for j := 0; j < n; j++ {
-				s, ds := latentScale(h[j])
-				dzj := float64(t.dz[i].Data[j])
-				t.dq.Data[j] = float32(dzj)
-				t.dq.Data[n+j] = float32((dzj*float64(t.eps[i].Data[j]) - norm/s) * ds)
-			}
+			nn.Parallel(n, 4096, func(_, lo, hi int) {
+				for j := lo; j < hi; j++ {
+					s, ds := latentScale(h[j])
+					dzj := float64(t.dz[i].Data[j])
+					t.dq.Data[j] = float32(dzj)
+					t.dq.Data[n+j] = float32((dzj*float64(t.eps[i].Data[j]) - norm/s) * ds)
+				}
+			})
 			var dx *nn.Tensor
 			if i > 0 {
 				dx = &t.dz[i-1]
@@ -227,11 +247,21 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 // pixelLoss returns -log p(x|z_1) in nats summed over the batch and, with grad, writes the
 // gradients (scaled by norm) of the pixel parameters into t.dpx.
 func (m *Model) pixelLoss(t *trainer, bt *Batch, grad bool, norm float64) float64 {
+	return parallelSum(bt.B, func(lo, hi int) float64 {
+		total := 0.0
+		for b := lo; b < hi; b++ {
+			m.pixelLossPatch(t, bt, b, grad, norm, &total)
+		}
+		return total
+	})
+}
+
+// pixelLossPatch adds -log p(x|z_1) of patch b to *total (and writes its gradients).
+func (m *Model) pixelLossPatch(t *trainer, bt *Batch, b int, grad bool, norm float64, total *float64) {
 	B := bt.B
 	const P = PatchSize * PatchSize
 	mean, lsc, coef := t.pix[0].Data, t.pix[1].Data, t.pix[2].Data
-	total := 0.0
-	for b := 0; b < B; b++ {
+	{
 		for p := 0; p < P; p++ {
 			var idx [3]int
 			var xv [3]float64
@@ -257,7 +287,7 @@ func (m *Model) pixelLoss(t *trainer, bt *Batch, grad bool, norm float64) float6
 					ls = logScaleLo
 				}
 				lp, dm, dls := discLogistic(xi[c], xv[c], mu[c], ls)
-				total -= lp
+				*total -= lp
 				if grad {
 					dmu[c] = -dm * norm
 					if clamped {
@@ -276,7 +306,19 @@ func (m *Model) pixelLoss(t *trainer, bt *Batch, grad bool, norm float64) float6
 			}
 		}
 	}
-	return total
+}
+
+// parallelSum runs fn over [0, n) split across the engine's workers and adds up the results
+// (in worker order, so the sum does not depend on scheduling).
+func parallelSum(n int, fn func(lo, hi int) float64) float64 {
+	parts := make([]float64, nn.Workers)
+	grain := max(1, n/(4*nn.Workers))
+	nn.Parallel(n, grain, func(w, lo, hi int) { parts[w] = fn(lo, hi) })
+	s := 0.0
+	for _, v := range parts {
+		s += v
+	}
+	return s
 }
 
 // discLogistic returns log P(x) of the 8-bit value xi (xv its [-1,1] value) under a logistic

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/bitswap-codec/bitswap/vae/nn"
 )
 
 // TrainOptions configure a training run.
@@ -338,14 +340,16 @@ func Train(ctx context.Context, o TrainOptions) (*Checkpoint, error) {
 		step := lr * math.Sqrt(c2) / c1
 		for i, p := range params {
 			g, mm, vv, e := grads[i], ck.AdamM[i], ck.AdamV[i], ck.EMA[i]
-			for j := range p {
-				gj := float64(g[j]) * clip
-				mj := b1*float64(mm[j]) + (1-b1)*gj
-				vj := b2*float64(vv[j]) + (1-b2)*gj*gj
-				mm[j], vv[j] = float32(mj), float32(vj)
-				p[j] -= float32(step * mj / (math.Sqrt(vj) + 1e-8))
-				e[j] = float32(o.EMA*float64(e[j]) + (1-o.EMA)*float64(p[j]))
-			}
+			nn.Parallel(len(p), 8192, func(_, lo, hi int) {
+				for j := lo; j < hi; j++ {
+					gj := float64(g[j]) * clip
+					mj := b1*float64(mm[j]) + (1-b1)*gj
+					vj := b2*float64(vv[j]) + (1-b2)*gj*gj
+					mm[j], vv[j] = float32(mj), float32(vj)
+					p[j] -= float32(step * mj / (math.Sqrt(vj) + 1e-8))
+					e[j] = float32(o.EMA*float64(e[j]) + (1-o.EMA)*float64(p[j]))
+				}
+			})
 		}
 		m.Refresh()
 

@@ -9,6 +9,9 @@ import (
 // results of the forward passes do not depend on it.
 var Workers = runtime.GOMAXPROCS(0)
 
+// Parallel is parallel for the engine's users (elementwise work in the model code).
+func Parallel(n, grain int, fn func(w, lo, hi int)) { parallel(n, grain, fn) }
+
 // parallel runs fn(w, lo, hi) over [0, n) split into at most Workers contiguous chunks, chunk w
 // on its own goroutine (chunk 0 on the caller's). Chunks are rounded to multiples of grain.
 func parallel(n, grain int, fn func(w, lo, hi int)) {
