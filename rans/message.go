@@ -154,7 +154,7 @@ func (m *Message) BitLen() int { return 64*len(m.heads) + 32*len(m.tail) }
 // symbol of probability p raises it by -log2(p) up to rounding, popping lowers it: it is the
 // exact rate meter (BitLen is what a flush costs). Not for the coding path (float log).
 func (m *Message) Info() float64 {
-	s := 32 * float64(len(m.tail))
+	s := float64(32 * float64(len(m.tail)))
 	for _, h := range m.heads {
 		s += math.Log2(float64(h)) - 31
 	}
@@ -263,9 +263,14 @@ func (m *Message) PushBatch(starts, freqs []uint32, prec uint) {
 
 // PopBatch pops n symbols, i = n-1, n-2, ..., 0 from lane i % L: the inverse of a
 // PushBatch of n symbols. For each, sym(i, cf) gets the lane's cumulative frequency and
-// returns the interval of the symbol that holds it (recording the symbol as it likes). On
-// ErrEmpty or ErrSymbol the message is restored to its state before the call (sym has been
-// called for some symbols by then) and the error says which symbol failed.
+// returns the interval of the symbol that holds it (recording the symbol as it likes); sym is
+// called in the order i = n-1..0. On ErrEmpty or ErrSymbol the message is restored to its
+// state before the call (sym has been called for some symbols by then) and the error says
+// which symbol failed.
+//
+// The symbols go in rounds of up to L consecutive indices, one per lane: sym runs for the
+// whole round before the pops of the round are committed, which gives the CPU L independent
+// decodes in a row.
 func (m *Message) PopBatch(n int, prec uint, sym func(i int, cf uint32) (start, freq uint32)) error {
 	checkPrec(prec)
 	if n <= 0 {
@@ -275,21 +280,23 @@ func (m *Message) PopBatch(n int, prec uint, sym func(i int, cf uint32) (start, 
 	var saved [MaxLanes]uint64
 	copy(saved[:], m.heads)
 	tl := len(m.tail)
+	var st, fr [MaxLanes]uint32
 	mask := uint64(1)<<prec - 1
-	lane := (n - 1) % L
-	for i := n - 1; i >= 0; i-- {
-		x := m.heads[lane]
-		s, f := sym(i, uint32(x&mask))
-		x, err := m.pop(x, s, f, prec)
-		if err != nil {
-			copy(m.heads, saved[:L])
-			m.tail = m.tail[:tl] // pops only shorten the tail: the words are still there
-			return fmt.Errorf("rans: batch symbol %d: %w", i, err)
+	for i := n - 1; i >= 0; {
+		lo := i / L * L // the round is i..lo, lanes i-lo..0
+		for j := i; j >= lo; j-- {
+			st[j-lo], fr[j-lo] = sym(j, uint32(m.heads[j-lo]&mask))
 		}
-		m.heads[lane] = x
-		if lane--; lane < 0 {
-			lane = L - 1
+		for j := i; j >= lo; j-- {
+			x, err := m.pop(m.heads[j-lo], st[j-lo], fr[j-lo], prec)
+			if err != nil {
+				copy(m.heads, saved[:L])
+				m.tail = m.tail[:tl] // pops only shorten the tail: the words are still there
+				return fmt.Errorf("rans: batch symbol %d: %w", j, err)
+			}
+			m.heads[j-lo] = x
 		}
+		i = lo - 1
 	}
 	return nil
 }
