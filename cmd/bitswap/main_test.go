@@ -145,7 +145,7 @@ func TestStdinStdout(t *testing.T) {
 		t.Fatal("stdin/stdout round trip differs")
 	}
 	info := mustOK(t, runCLI(t, []byte(enc.stdout), "info", "-"))
-	for _, want := range []string{"coder:      fallback", "64x48 RGB, 8 bits", "complete", "bits/subpixel"} {
+	for _, want := range []string{"coder:      " + defaultCoder(), "64x48 RGB, 8 bits", "complete", "bits/subpixel"} {
 		if !strings.Contains(info.stdout, want) {
 			t.Errorf("info output lacks %q:\n%s", want, info.stdout)
 		}
