@@ -108,7 +108,7 @@ func (bzip2Codec) Decode(data []byte, s Shape) (*Image, error) {
 }
 
 // lzmaCodec writes the classic .lzma format (LZMA1, "lzma_alone") with the library's default
-// writer configuration: 8 MiB dictionary, HashChain4 matcher, lc=3 lp=0 pb=2, end marker.
+// writer configuration: 8 MiB dictionary, HashTable4 matcher, lc=3 lp=0 pb=2, end marker.
 type lzmaCodec struct{}
 
 func (lzmaCodec) Key() string   { return "lzma" }
