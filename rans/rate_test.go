@@ -84,7 +84,7 @@ func TestRatePixels(t *testing.T) {
 // Symbols of every probability, precisions up to 31: the coder's own loss is tiny.
 func TestRateRandomIntervals(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 1))
-	for _, prec := range []uint{8, 20, 31} {
+	for _, prec := range []uint{8, 20, 24, 31} {
 		const L = 4
 		n := scaleN(500_000, 10)
 		m := NewMessage(L)
