@@ -38,8 +38,8 @@ decode times, per image and summarized per codec (mean over images, and pixel-we
 
 By default images are cropped from the top-left to multiples of 32 in both sides, the
 Bit-Swap paper's protocol; --uncropped keeps them whole. A directory stands for the
-image files directly inside it (PNG, JPEG, GIF, BMP,
-TIFF, WebP, PPM/PGM; only 8-bit images are compared).
+image files directly inside it (PNG, JPEG, GIF, BMP, TIFF, WebP, PPM/PGM); only 8-bit
+images are compared.
 
 gzip, bzip2 and LZMA compress the raw interleaved 8-bit samples (R,G,B,R,G,B,...) with
 no header, as in the Bit-Swap paper. All baselines are pure Go ports, which differ from
