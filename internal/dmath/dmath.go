@@ -103,7 +103,7 @@ func Log(x float64) float64 {
 	for _, c := range [...]float64{1.0 / 17, 1.0 / 15, 1.0 / 13, 1.0 / 11, 1.0 / 9, 1.0 / 7, 1.0 / 5, 1.0 / 3, 1} {
 		p = float64(p*s2) + c
 	}
-	lm := float64(2*s) * p
+	lm := float64(float64(2*s) * p)
 	fe := float64(e)
 	return float64(fe*ln2Hi) + float64(lm+float64(fe*ln2Lo))
 }
