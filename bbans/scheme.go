@@ -26,8 +26,7 @@ func (Scheme) EncodeStep(s *bbcore.Step) error {
 			return err
 		}
 	}
-	mean, ls, coef := s.Inf.Pixels(s.Z[0])
-	s.PushPixels(mean, ls, coef)
+	s.PushPixels()
 	for i := 1; i < L; i++ {
 		s.PushLatent(i-1, s.Inf.Prior(i, s.Z[i]))
 	}
@@ -46,8 +45,7 @@ func (Scheme) DecodeStep(s *bbcore.Step) error {
 			return err
 		}
 	}
-	mean, ls, coef := s.Inf.Pixels(s.Z[0])
-	if err := s.PopPixels(mean, ls, coef); err != nil {
+	if err := s.PopPixels(); err != nil {
 		return err
 	}
 	for i := L - 1; i >= 1; i-- {

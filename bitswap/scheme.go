@@ -22,8 +22,7 @@ func (Scheme) EncodeStep(s *bbcore.Step) error {
 	if err := s.PopLatent(0, q); err != nil {
 		return err
 	}
-	mean, ls, coef := s.Inf.Pixels(s.Z[0])
-	s.PushPixels(mean, ls, coef)
+	s.PushPixels()
 	for i := 1; i < L; i++ {
 		if err := s.PopLatent(i, s.Inf.Posterior(i, s.Z[i-1])); err != nil {
 			return err
@@ -46,8 +45,7 @@ func (Scheme) DecodeStep(s *bbcore.Step) error {
 		}
 		s.PushLatent(i, s.Inf.Posterior(i, s.Z[i-1]))
 	}
-	mean, ls, coef := s.Inf.Pixels(s.Z[0])
-	if err := s.PopPixels(mean, ls, coef); err != nil {
+	if err := s.PopPixels(); err != nil {
 		return err
 	}
 	s.PushLatent(0, s.Inf.Posterior0(s.X, s.B()))

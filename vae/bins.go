@@ -33,6 +33,7 @@ func (m *Model) FitBins(s *Sampler, n int, seed uint64) {
 			}
 		}
 		cnt += batch * hw
+		_ = cnt
 	}
 	for i := range m.Bins {
 		mean := sum[i] / cnt

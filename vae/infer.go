@@ -15,13 +15,14 @@ import (
 // An Inference has its own activation buffers and may run concurrently with other Inferences
 // of the same Model (the weights are shared read-only).
 type Inference struct {
-	m   *Model
-	inf []*Net
-	gen []*Net
-	ctx nn.Ctx
-	xt  nn.Tensor
-	xs  nn.Tensor
-	pix [3]nn.Tensor
+	m     *Model
+	inf   []*Net
+	gen   []*Net
+	stage []*Net
+	ctx   nn.Ctx
+	xt    nn.Tensor
+	xs    nn.Tensor
+	sin   nn.Tensor
 }
 
 // NewInference makes an inference runner for m.
@@ -32,6 +33,9 @@ func (m *Model) NewInference() *Inference {
 	}
 	for _, n := range m.Gen {
 		r.gen = append(r.gen, n.shareWeights())
+	}
+	for _, n := range m.Stage {
+		r.stage = append(r.stage, n.shareWeights())
 	}
 	return r
 }
@@ -79,18 +83,55 @@ func (r *Inference) Prior(i int, z *nn.Tensor) *nn.Tensor {
 	return r.gen[i].Forward(&r.ctx, z)
 }
 
-// Pixels runs p(x | z_1) and returns the unsqueezed raw parameters, each [3][b][32][32]:
-// means, log-scales and channel coefficients; see PixelLogistic.
-func (r *Inference) Pixels(z1 *nn.Tensor) (mean, logScale, coef *nn.Tensor) {
-	out := r.gen[0].Forward(&r.ctx, z1)
-	b := z1.B
-	hw := LatentHW * LatentHW
-	for k := 0; k < 3; k++ {
-		r.pix[k].Resize(3, b, PatchSize, PatchSize)
-		part := nn.Tensor{C: 12, B: b, H: LatentHW, W: LatentHW, Data: out.Data[k*12*b*hw : (k+1)*12*b*hw]}
-		nn.Unsqueeze(&part, &r.pix[k])
+// PixelStage0 runs the pixel network on z_1 and returns the parameters of pixel stage 0,
+// [9G][b][16][16] in squeezed space (see GroupParams and PixelAt). It also keeps the
+// network's features for PixelStage.
+func (r *Inference) PixelStage0(z1 *nn.Tensor) *nn.Tensor {
+	return r.gen[0].Forward(&r.ctx, z1)
+}
+
+// PixelStage runs the network of pixel stage s >= 1 after PixelStage0, given the patches x
+// ([3][b][32][32]) whose pixels of the earlier stages are known. Samples outside each patch's
+// valid part (padding) are fed as 0, so the encoder and the decoder see the same input.
+func (r *Inference) PixelStage(s int, x []uint8, valid [][2]int) *nn.Tensor {
+	feat := r.gen[0].Features()
+	b := feat.B
+	r.xs.Resize(12, b, LatentHW, LatentHW)
+	for c := 0; c < 3; c++ {
+		for bb := 0; bb < b; bb++ {
+			src := x[(c*b+bb)*PatchSize*PatchSize:]
+			vw, vh := valid[bb][0], valid[bb][1]
+			for k := 0; k < 4; k++ {
+				i, j := k/2, k%2
+				d := r.xs.Data[((4*c+k)*b+bb)*hw:]
+				for y := 0; y < LatentHW; y++ {
+					for xx := 0; xx < LatentHW; xx++ {
+						v := float32(0)
+						if py, px := 2*y+i, 2*xx+j; py < vh && px < vw {
+							v = float32(src[py*PatchSize+px])/127.5 - 1
+						}
+						d[y*LatentHW+xx] = v
+					}
+				}
+			}
+		}
 	}
-	return &r.pix[0], &r.pix[1], &r.pix[2]
+	r.m.stageInput(s, feat, &r.xs, &r.sin)
+	return r.stage[s-1].Forward(&r.ctx, &r.sin)
+}
+
+// PixelAt returns the raw parameters (means, log-scales, coefficients of R, G, B) of the
+// pixel at squeezed position pos of group gi (the gi-th sub-position of its stage) of batch
+// entry b, from a stage's parameters P; see PixelLogistic.
+func PixelAt(P *nn.Tensor, gi, b, pos int) (mean, logScale, coef [3]float32) {
+	n := P.B * hw
+	o := b*hw + pos
+	for c := 0; c < 3; c++ {
+		mean[c] = P.Data[(GroupParams*gi+c)*n+o]
+		logScale[c] = P.Data[(GroupParams*gi+3+c)*n+o]
+		coef[c] = P.Data[(GroupParams*gi+6+c)*n+o]
+	}
+	return
 }
 
 // LatentScale is the scale of a latent logistic from the raw network output h:
@@ -133,6 +174,9 @@ func (m *Model) shareNets() *Model {
 	}
 	for _, n := range m.Gen {
 		c.Gen = append(c.Gen, n.shareWeights())
+	}
+	for _, n := range m.Stage {
+		c.Stage = append(c.Stage, n.shareWeights())
 	}
 	return c
 }

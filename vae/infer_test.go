@@ -21,7 +21,7 @@ import (
 
 // digestModel is a small random model with non-trivial weights.
 func digestModel(t testing.TB) *Model {
-	cfg := Config{Layers: 2, ZC: 4, Width: 16, BlocksInf: []int{1, 1}, BlocksGen: []int{1, 1}, InKernel: 5}
+	cfg := Config{Layers: 2, ZC: 4, Width: 16, BlocksInf: []int{1, 1}, BlocksGen: []int{1, 1}, InKernel: 5, PixelStages: 4, StageBlocks: 1}
 	m, err := New(cfg, 42)
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +54,7 @@ func inferenceDigest(m *Model, b, batch int) string {
 	}
 	r := m.NewInference()
 	const P = PatchSize * PatchSize
+	const P2 = P
 	for b0 := 0; b0 < b; b0 += batch {
 		n := min(batch, b-b0)
 		ph := hs[b0 : b0+n]
@@ -80,18 +81,33 @@ func inferenceDigest(m *Model, b, batch int) string {
 				}
 			}
 		}
-		mean, ls, coef := r.Pixels(z)
-		for bb := 0; bb < n; bb++ {
-			for p := 0; p < P; p++ {
-				var mm, ll, cc [3]float32
-				var px [3]uint8
-				for c := 0; c < 3; c++ {
-					i := (c*n+bb)*P + p
-					mm[c], ll[c], cc[c], px[c] = mean.Data[i], ls.Data[i], coef.Data[i], xb[i]
-				}
-				for c := 0; c < 3; c++ {
-					mu, s := PixelLogistic(c, mm, ll, cc, px)
-					binary.Write(ph[bb], binary.LittleEndian, [2]float64{mu, s})
+		valid := make([][2]int, n)
+		for i := range valid {
+			valid[i] = [2]int{PatchSize, PatchSize - (b0+i)%5} // some padding too
+		}
+		S := m.Cfg.PixelStages
+		for st := 0; st < S; st++ {
+			var P *nn.Tensor
+			if st == 0 {
+				P = r.PixelStage0(z)
+			} else {
+				P = r.PixelStage(st, xb, valid)
+			}
+			hashPerPatch(ph, P)
+			for gi, k := range StageGroups(S, st) {
+				for bb := 0; bb < n; bb++ {
+					for pos := 0; pos < 256; pos++ {
+						mm, ll, cc := PixelAt(P, gi, bb, pos)
+						y, x := 2*(pos/16)+k/2, 2*(pos%16)+k%2
+						var px [3]uint8
+						for c := 0; c < 3; c++ {
+							px[c] = xb[(c*n+bb)*P2+y*PatchSize+x]
+						}
+						for c := 0; c < 3; c++ {
+							mu, sc := PixelLogistic(c, mm, ll, cc, px)
+							binary.Write(ph[bb], binary.LittleEndian, [2]float64{mu, sc})
+						}
+					}
 				}
 			}
 		}

@@ -31,18 +31,23 @@ type Stats struct {
 
 // trainer holds the buffers of a training or evaluation pass.
 type trainer struct {
-	ctx nn.Ctx
-	xt  nn.Tensor // x scaled to [-1, 1], [3][B][32][32]
-	xs  nn.Tensor // squeezed, [12][B][16][16]
-	z   []nn.Tensor
-	eps []nn.Tensor // logistic noise per layer
-	qo  []nn.Tensor // saved copies of the inference outputs
-	po  []nn.Tensor // saved copies of the generative outputs
-	dz  []nn.Tensor
-	dq  nn.Tensor
-	dp  nn.Tensor
-	pix [3]nn.Tensor // unsqueezed pixel params: means, log-scales, coefficients
-	dpx [3]nn.Tensor
+	ctx   nn.Ctx
+	xt    nn.Tensor // x scaled to [-1, 1], [3][B][32][32]
+	xs    nn.Tensor // squeezed, [12][B][16][16]
+	z     []nn.Tensor
+	eps   []nn.Tensor // logistic noise per layer
+	qo    []nn.Tensor // saved copies of the inference outputs
+	po    []nn.Tensor // saved copies of the generative outputs
+	dz    []nn.Tensor
+	dq    nn.Tensor
+	dp    nn.Tensor
+	u     []float64   // uniform noise of one layer
+	xq    []uint8     // the batch squeezed: [12][B][256] 8-bit values
+	sin   []nn.Tensor // input of each stage net
+	sp    []nn.Tensor // saved parameters of each pixel stage
+	dsp   nn.Tensor
+	dsin  nn.Tensor
+	dfeat nn.Tensor
 }
 
 func (m *Model) newTrainer() *trainer {
@@ -111,18 +116,21 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 		n := ZC * B * HW
 		mu, h := out.Data[:n], out.Data[n:2*n]
 		eps, zi := t.eps[i].Data, t.z[i].Data
+		if len(t.u) < n {
+			t.u = make([]float64, n)
+		}
+		us := t.u
 		for j := 0; j < n; j++ {
 			u := rng.Float64()
 			for u == 0 {
 				u = rng.Float64()
 			}
-			eps[j] = float32(u) // logit taken below, in parallel
-			_ = u
+			us[j] = u // logit taken below, in parallel
 		}
 		st.KL[i] += parallelSum(n, func(lo, hi int) float64 {
 			acc := 0.0
 			for j := lo; j < hi; j++ {
-				u := float64(eps[j])
+				u := us[j]
 				e := math.Log(u / (1 - u))
 				s, _ := latentScale(h[j])
 				eps[j] = float32(e)
@@ -188,27 +196,8 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 		}
 	}
 
-	// Pixels p(x | z_1).
-	{
-		out := m.Gen[0].Forward(&t.ctx, &t.z[0])
-		for k := 0; k < 3; k++ {
-			t.pix[k].Resize(3, B, PatchSize, PatchSize)
-			part := nn.Tensor{C: 12, B: B, H: LatentHW, W: LatentHW, Data: out.Data[k*12*B*HW : (k+1)*12*B*HW]}
-			nn.Unsqueeze(&part, &t.pix[k])
-			if grad {
-				t.dpx[k].Resize(3, B, PatchSize, PatchSize)
-			}
-		}
-		st.Rec = m.pixelLoss(t, bt, grad, norm)
-		if grad {
-			t.dp.Resize(out.C, out.B, out.H, out.W)
-			for k := 0; k < 3; k++ {
-				part := nn.Tensor{C: 12, B: B, H: LatentHW, W: LatentHW, Data: t.dp.Data[k*12*B*HW : (k+1)*12*B*HW]}
-				nn.Squeeze(&t.dpx[k], &part)
-			}
-			m.Gen[0].Backward(&t.ctx, &t.dp, &t.dz[0])
-		}
-	}
+	// Pixels p(x | z_1), in stages.
+	st.Rec = m.pixelTerm(t, bt, grad, norm)
 
 	// Back through the inference chain, top-down: z_i = mu + s*eps, and +log q = lf(eps) - log s.
 	if grad {
@@ -242,70 +231,6 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 		st.BPD += st.KL[i]
 	}
 	return st
-}
-
-// pixelLoss returns -log p(x|z_1) in nats summed over the batch and, with grad, writes the
-// gradients (scaled by norm) of the pixel parameters into t.dpx.
-func (m *Model) pixelLoss(t *trainer, bt *Batch, grad bool, norm float64) float64 {
-	return parallelSum(bt.B, func(lo, hi int) float64 {
-		total := 0.0
-		for b := lo; b < hi; b++ {
-			m.pixelLossPatch(t, bt, b, grad, norm, &total)
-		}
-		return total
-	})
-}
-
-// pixelLossPatch adds -log p(x|z_1) of patch b to *total (and writes its gradients).
-func (m *Model) pixelLossPatch(t *trainer, bt *Batch, b int, grad bool, norm float64, total *float64) {
-	B := bt.B
-	const P = PatchSize * PatchSize
-	mean, lsc, coef := t.pix[0].Data, t.pix[1].Data, t.pix[2].Data
-	{
-		for p := 0; p < P; p++ {
-			var idx [3]int
-			var xv [3]float64
-			var xi [3]int
-			for c := 0; c < 3; c++ {
-				idx[c] = (c*B+b)*P + p
-				xi[c] = int(bt.X[idx[c]])
-				xv[c] = float64(xi[c])/127.5 - 1
-			}
-			ta := math.Tanh(float64(coef[idx[0]]))
-			tb := math.Tanh(float64(coef[idx[1]]))
-			tc := math.Tanh(float64(coef[idx[2]]))
-			mu := [3]float64{
-				float64(mean[idx[0]]),
-				float64(mean[idx[1]]) + ta*xv[0],
-				float64(mean[idx[2]]) + tb*xv[0] + tc*xv[1],
-			}
-			var dmu [3]float64
-			for c := 0; c < 3; c++ {
-				ls := float64(lsc[idx[c]])
-				clamped := ls < logScaleLo
-				if clamped {
-					ls = logScaleLo
-				}
-				lp, dm, dls := discLogistic(xi[c], xv[c], mu[c], ls)
-				*total -= lp
-				if grad {
-					dmu[c] = -dm * norm
-					if clamped {
-						dls = 0
-					}
-					t.dpx[1].Data[idx[c]] = float32(-dls * norm)
-				}
-			}
-			if grad {
-				t.dpx[0].Data[idx[0]] = float32(dmu[0])
-				t.dpx[0].Data[idx[1]] = float32(dmu[1])
-				t.dpx[0].Data[idx[2]] = float32(dmu[2])
-				t.dpx[2].Data[idx[0]] = float32(dmu[1] * xv[0] * (1 - ta*ta))
-				t.dpx[2].Data[idx[1]] = float32(dmu[2] * xv[0] * (1 - tb*tb))
-				t.dpx[2].Data[idx[2]] = float32(dmu[2] * xv[1] * (1 - tc*tc))
-			}
-		}
-	}
 }
 
 // parallelSum runs fn over [0, n) split across the engine's workers and adds up the results

@@ -7,7 +7,7 @@ import (
 )
 
 func tinyModel(t *testing.T) *Model {
-	cfg := Config{Layers: 2, ZC: 2, Width: 6, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 1}, InKernel: 3}
+	cfg := Config{Layers: 2, ZC: 2, Width: 6, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 1}, InKernel: 3, PixelStages: 4, StageBlocks: 1}
 	m, err := New(cfg, 7)
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,12 @@ type Config struct {
 	BlocksInf []int // residual blocks of inference net i (len Layers)
 	BlocksGen []int // residual blocks of generative net i (len Layers): net 0 outputs p(x|z_1)
 	InKernel  int   // kernel size of the input conv of the pixel-side nets (inference 0)
+
+	// PixelStages splits the four pixels of every 2x2 block into stages coded one after the
+	// other (1, 2 or 4; see StageGroups); stage s > 0 is predicted by network Stage[s-1]
+	// from the pixel network's features and the pixels of the earlier stages.
+	PixelStages int
+	StageBlocks int // residual blocks of each stage network
 }
 
 // DefaultConfig is the architecture of the shipped model.
@@ -44,6 +50,9 @@ func DefaultConfig() Config {
 		BlocksInf: []int{1, 1, 1, 1},
 		BlocksGen: []int{1, 1, 1, 1},
 		InKernel:  5,
+
+		PixelStages: 4,
+		StageBlocks: 0,
 	}
 }
 
@@ -60,22 +69,44 @@ func (c Config) Validate() error {
 			return fmt.Errorf("vae: block count %d out of range", b)
 		}
 	}
+	if c.PixelStages != 1 && c.PixelStages != 2 && c.PixelStages != 4 {
+		return fmt.Errorf("vae: %d pixel stages, want 1, 2 or 4", c.PixelStages)
+	}
+	if c.StageBlocks < 0 || c.StageBlocks > 32 {
+		return fmt.Errorf("vae: stage block count %d out of range", c.StageBlocks)
+	}
 	if c.InKernel != 1 && c.InKernel != 3 && c.InKernel != 5 && c.InKernel != 7 {
 		return fmt.Errorf("vae: input kernel %d must be 1, 3, 5 or 7", c.InKernel)
 	}
 	return nil
 }
 
-// PixelParams is the number of output channels of the pixel network in squeezed space: per
-// pixel 3 means, 3 log-scales and 3 channel-conditioning coefficients, 4 pixels per position.
-const PixelParams = 9 * 4
+// GroupParams is the number of parameters per pixel: 3 means, 3 log-scales and 3
+// channel-conditioning coefficients. A network predicting G groups (sub-positions of the 2x2
+// blocks) outputs 9*G channels in squeezed space, group g's kind k (0 means, 1 log-scales,
+// 2 coefficients) of colour c at channel 9g + 3k + c.
+const GroupParams = 9
+
+// subOrder is the order in which the sub-positions of a 2x2 block are coded: top-left, then
+// bottom-right (from its diagonal neighbours), then top-right and bottom-left (from all four
+// direct neighbours). Sub-position 2i+j is pixel (i, j) of the block, channel 4c+2i+j of the
+// squeezed patch.
+var subOrder = [4]int{0, 3, 1, 2}
+
+// StageGroups returns the sub-positions (2i+j) of the 2x2 blocks coded in stage s of a
+// model with the given number of stages.
+func StageGroups(stages, s int) []int {
+	g := 4 / stages
+	return subOrder[s*g : (s+1)*g]
+}
 
 // Model is the VAE. Inf[0] maps the squeezed patch to q(z_1|x); Inf[i] maps z_i to
 // q(z_{i+1}|z_i). Gen[0] maps z_1 to p(x|z_1); Gen[i] maps z_{i+1} to p(z_i|z_{i+1}).
 type Model struct {
-	Cfg Config
-	Inf []*Net
-	Gen []*Net
+	Cfg   Config
+	Inf   []*Net
+	Gen   []*Net
+	Stage []*Net // Stage[s-1] predicts pixel stage s
 
 	// Bins are the latent discretization of the coders: per layer and channel, the reference
 	// logistic under which the 2^k bins have equal mass (set after training, see FitBins).
@@ -102,9 +133,13 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	for i := 0; i < cfg.Layers; i++ {
 		cout := 2 * cfg.ZC
 		if i == 0 {
-			cout = PixelParams
+			cout = GroupParams * 4 / cfg.PixelStages
 		}
 		m.Gen = append(m.Gen, newNet(cfg.ZC, cfg.Width, cout, 3, cfg.BlocksGen[i], rng))
+	}
+	for s := 1; s < cfg.PixelStages; s++ {
+		known := 3 * s * 4 / cfg.PixelStages // pixel channels of the earlier stages
+		m.Stage = append(m.Stage, newNet(cfg.Width+known, cfg.Width, GroupParams*4/cfg.PixelStages, 3, cfg.StageBlocks, rng))
 	}
 	m.Bins = make([]BinRef, cfg.Layers*cfg.ZC)
 	for i := range m.Bins {
@@ -121,6 +156,9 @@ func (m *Model) Convs() []*nn.Conv {
 		cs = append(cs, n.convs()...)
 	}
 	for _, n := range m.Gen {
+		cs = append(cs, n.convs()...)
+	}
+	for _, n := range m.Stage {
 		cs = append(cs, n.convs()...)
 	}
 	return cs

@@ -88,7 +88,15 @@ func (n *Net) hidden() *nn.Tensor {
 
 // Backward accumulates parameter gradients for the last Forward given the output gradient,
 // and adds the input gradient into dx when dx is not nil.
-func (n *Net) Backward(ctx *nn.Ctx, dout, dx *nn.Tensor) {
+func (n *Net) Backward(ctx *nn.Ctx, dout, dx *nn.Tensor) { n.BackwardExtra(ctx, dout, nil, dx) }
+
+// Features returns the ELU of the last hidden layer of the last Forward (the input of the
+// output convolution).
+func (n *Net) Features() *nn.Tensor { return &n.eOut }
+
+// BackwardExtra is Backward with an additional gradient dfeat (may be nil) with respect to
+// Features().
+func (n *Net) BackwardExtra(ctx *nn.Ctx, dout, dfeat, dx *nn.Tensor) {
 	width := n.In.Shape.Cout
 	B, H, W := dout.B, dout.H, dout.W
 	g, t1, t2 := &n.grad[0], &n.grad[1], &n.grad[2]
@@ -99,6 +107,9 @@ func (n *Net) Backward(ctx *nn.Ctx, dout, dx *nn.Tensor) {
 	g.Zero()
 	t1.Zero()
 	n.Out.Backward(ctx, &n.eOut, dout, t1)
+	if dfeat != nil {
+		nn.AddTo(dfeat.Data, t1.Data)
+	}
 	nn.ELUBackward(n.hidden().Data, n.eOut.Data, t1.Data, g.Data)
 	// g = d(block output). A block is out = in + c2(ELU(c1(ELU(in)))).
 	for i := len(n.Blocks) - 1; i >= 0; i-- {

@@ -338,6 +338,9 @@ func Train(ctx context.Context, o TrainOptions) (*Checkpoint, error) {
 		c1 := 1 - math.Pow(b1, t)
 		c2 := 1 - math.Pow(b2, t)
 		step := lr * math.Sqrt(c2) / c1
+		// The EMA decay ramps up with the step count (as in TensorFlow's num_updates), so that
+		// early evaluations are not dominated by the initial weights.
+		ema := math.Min(o.EMA, (1+t)/(10+t))
 		for i, p := range params {
 			g, mm, vv, e := grads[i], ck.AdamM[i], ck.AdamV[i], ck.EMA[i]
 			nn.Parallel(len(p), 8192, func(_, lo, hi int) {
@@ -347,7 +350,7 @@ func Train(ctx context.Context, o TrainOptions) (*Checkpoint, error) {
 					vj := b2*float64(vv[j]) + (1-b2)*gj*gj
 					mm[j], vv[j] = float32(mj), float32(vj)
 					p[j] -= float32(step * mj / (math.Sqrt(vj) + 1e-8))
-					e[j] = float32(o.EMA*float64(e[j]) + (1-o.EMA)*float64(p[j]))
+					e[j] = float32(ema*float64(e[j]) + (1-ema)*float64(p[j]))
 				}
 			})
 		}
@@ -413,12 +416,13 @@ func Train(ctx context.Context, o TrainOptions) (*Checkpoint, error) {
 // ExportModel builds the model to ship from a checkpoint: the best validated EMA weights (or
 // the current EMA weights when no validation has run), with bin references fitted on n
 // training patches drawn by s.
-func ExportModel(ck *Checkpoint, s *Sampler, n int) (*Model, error) {
+// With raw, it takes the current (not averaged) weights instead.
+func ExportModel(ck *Checkpoint, s *Sampler, n int, raw bool) (*Model, error) {
 	params := ck.BestEMA
 	if params == nil {
 		params = ck.EMA
 	}
-	if params == nil {
+	if params == nil || raw {
 		params = ck.Params
 	}
 	m, err := ModelFromParams(ck.Config, params, nil)

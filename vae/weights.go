@@ -13,7 +13,8 @@ import (
 
 // The weights file: what the coders need and nothing else. Little-endian:
 //
-//	"BSWM" | u8 version (1) | u8 layers | u8 zc | u16 width | u8 in-kernel |
+//	"BSWM" | u8 version (2) | u8 layers | u8 zc | u16 width | u8 in-kernel |
+//	u8 pixel stages | u8 blocks per stage net |
 //	u8 blocks per inference net (layers) | u8 blocks per generative net (layers) |
 //	float64 m0, s0 per latent channel (layers*zc pairs, layer-major): the bin references |
 //	for every conv in Model.Convs() order: float32 effective weights [Cout][Cin][KH][KW],
@@ -21,7 +22,10 @@ import (
 //	u32 CRC-32 (IEEE) of everything before it.
 //
 // The model id written into .bsw files is the first 8 bytes of the SHA-256 of the file.
-const weightsMagic = "BSWM"
+const (
+	weightsMagic   = "BSWM"
+	weightsVersion = 2
+)
 
 // ErrBadWeights is returned for a weights file that cannot be read.
 var ErrBadWeights = errors.New("vae: bad weights file")
@@ -31,11 +35,13 @@ func (m *Model) MarshalWeights() []byte {
 	var b bytes.Buffer
 	c := m.Cfg
 	b.WriteString(weightsMagic)
-	b.WriteByte(1)
+	b.WriteByte(weightsVersion)
 	b.WriteByte(byte(c.Layers))
 	b.WriteByte(byte(c.ZC))
 	binary.Write(&b, binary.LittleEndian, uint16(c.Width))
 	b.WriteByte(byte(c.InKernel))
+	b.WriteByte(byte(c.PixelStages))
+	b.WriteByte(byte(c.StageBlocks))
 	for _, v := range c.BlocksInf {
 		b.WriteByte(byte(v))
 	}
@@ -77,14 +83,16 @@ func UnmarshalWeights(data []byte) (*Model, error) {
 		Version, Layers, ZC uint8
 		Width               uint16
 		InKernel            uint8
+		Stages, StageBlocks uint8
 	}
 	if err := binary.Read(r, binary.LittleEndian, &hdr); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
 	}
-	if hdr.Version != 1 {
+	if hdr.Version != weightsVersion {
 		return nil, fmt.Errorf("%w: version %d", ErrBadWeights, hdr.Version)
 	}
-	cfg := Config{Layers: int(hdr.Layers), ZC: int(hdr.ZC), Width: int(hdr.Width), InKernel: int(hdr.InKernel)}
+	cfg := Config{Layers: int(hdr.Layers), ZC: int(hdr.ZC), Width: int(hdr.Width), InKernel: int(hdr.InKernel),
+		PixelStages: int(hdr.Stages), StageBlocks: int(hdr.StageBlocks)}
 	blocks := make([]byte, 2*cfg.Layers)
 	if _, err := io.ReadFull(r, blocks); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)

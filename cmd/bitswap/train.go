@@ -31,6 +31,7 @@ EMA weights, with latent bins fitted on DATA/train) instead of training.`,
 			&cli.StringFlag{Name: "out", Value: "runs/model.ckpt", Usage: "checkpoint `FILE` to write"},
 			&cli.StringFlag{Name: "resume", Usage: "checkpoint `FILE` to continue from"},
 			&cli.StringFlag{Name: "export", Usage: "write the weights `FILE` of --resume and stop"},
+			&cli.BoolFlag{Name: "raw", Usage: "with --export: the current weights, not the best averaged ones"},
 			&cli.IntFlag{Name: "steps", Usage: "stop at this many steps in total (0: no limit)"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this much time (0: no limit)"},
 			&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "patches per step"},
@@ -85,7 +86,7 @@ func runExport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	m, err := vae.ExportModel(ck, vae.NewSampler(imgs), 8192)
+	m, err := vae.ExportModel(ck, vae.NewSampler(imgs), 8192, c.Bool("raw"))
 	if err != nil {
 		return err
 	}

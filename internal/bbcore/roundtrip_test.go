@@ -14,7 +14,7 @@ import (
 )
 
 func smallModel(t testing.TB) *vae.Model {
-	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3}
+	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3, PixelStages: 4}
 	m, err := vae.New(cfg, 3)
 	if err != nil {
 		t.Fatal(err)

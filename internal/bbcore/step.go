@@ -161,35 +161,54 @@ func (s *Step) PopTop(l int) error {
 
 const patchPix = vae.PatchSize * vae.PatchSize
 
-// pixelDist returns the distribution of channel c of pixel p of entry b, given the pixel
-// network outputs and the channels of that pixel already known in X.
-func (s *Step) pixelDist(c, b, p int, mean, ls, coef *nn.Tensor) rans.Logistic {
+// pixelDist returns the distribution of colour c of the pixel at squeezed position pos of
+// group gi of entry b under the stage parameters P, given the colours of that pixel before c
+// (already in X).
+func (s *Step) pixelDist(P *nn.Tensor, gi, b, pos, xy, c int) rans.Logistic {
 	B := s.B()
-	var mm, ll, cc [3]float32
+	mm, ll, cc := vae.PixelAt(P, gi, b, pos)
 	var x [3]uint8
-	for k := 0; k < 3; k++ {
-		i := (k*B+b)*patchPix + p
-		mm[k], ll[k], cc[k] = mean.Data[i], ls.Data[i], coef.Data[i]
-		if k < c {
-			x[k] = s.X[i]
-		}
+	for k := 0; k < c; k++ {
+		x[k] = s.X[(k*B+b)*patchPix+xy]
 	}
 	mu, sc := vae.PixelLogistic(c, mm, ll, cc, x)
 	return rans.NewLogistic(mu, sc, PixelPrec)
 }
 
-// PushPixels pushes the real (unpadded) pixels of every active chain's patch: channel B,
-// then G, then R, each in raster order, so that the decoder pops R first.
-func (s *Step) PushPixels(mean, ls, coef *nn.Tensor) {
+// stagePixels lists, for entry b, the real pixels of stage st in coding order (group, then
+// squeezed position): their group index, squeezed position and offset in a 32x32 plane.
+func (s *Step) stagePixels(st, b int) (gis, poss, xys []int) {
+	vw, vh := s.Valid[b][0], s.Valid[b][1]
+	for gi, k := range vae.StageGroups(s.model.Cfg.PixelStages, st) {
+		for pos := 0; pos < latentHW; pos++ {
+			y, x := 2*(pos/vae.LatentHW)+k/2, 2*(pos%vae.LatentHW)+k%2
+			if y < vh && x < vw {
+				gis, poss, xys = append(gis, gi), append(poss, pos), append(xys, y*vae.PatchSize+x)
+			}
+		}
+	}
+	return
+}
+
+// PushPixels pushes the real (unpadded) pixels of every active chain's patch under
+// p(x | z_1) given Z[0]: the last pixel stage first, and within a stage colour B, then G,
+// then R, so that the decoder pops stage 0's R first.
+func (s *Step) PushPixels() {
+	S := s.model.Cfg.PixelStages
+	params := make([]*nn.Tensor, S)
+	params[0] = s.Inf.PixelStage0(s.Z[0])
+	for st := 1; st < S; st++ {
+		params[st] = s.Inf.PixelStage(st, s.X, s.Valid)
+	}
 	B := s.B()
-	for _, b := range s.order() {
-		vw, vh := s.Valid[b][0], s.Valid[b][1]
-		i := 0
-		for c := 2; c >= 0; c-- {
-			for y := 0; y < vh; y++ {
-				for x := 0; x < vw; x++ {
-					p := y*vae.PatchSize + x
-					s.Msg.PushSym(s.lane(b, i), s.pixelDist(c, b, p, mean, ls, coef), int(s.X[(c*B+b)*patchPix+p]))
+	for st := S - 1; st >= 0; st-- {
+		for _, b := range s.order() {
+			gis, poss, xys := s.stagePixels(st, b)
+			i := 0
+			for c := 2; c >= 0; c-- {
+				for j := range gis {
+					d := s.pixelDist(params[st], gis[j], b, poss[j], xys[j], c)
+					s.Msg.PushSym(s.lane(b, i), d, int(s.X[(c*B+b)*patchPix+xys[j]]))
 					i++
 				}
 			}
@@ -197,26 +216,38 @@ func (s *Step) PushPixels(mean, ls, coef *nn.Tensor) {
 	}
 }
 
-// PopPixels pops the real pixels of every active chain's patch into X (R, then G, then B)
-// and rebuilds the padding by edge replication.
-func (s *Step) PopPixels(mean, ls, coef *nn.Tensor) error {
+// PopPixels pops the real pixels of every active chain's patch into X, stage by stage (R,
+// then G, then B within a stage), running each stage's network on the pixels decoded so
+// far, and finally rebuilds the padding by edge replication.
+func (s *Step) PopPixels() error {
+	S := s.model.Cfg.PixelStages
 	B := s.B()
-	for _, b := range s.order() {
-		vw, vh := s.Valid[b][0], s.Valid[b][1]
-		i := 3*vw*vh - 1
-		for c := 0; c < 3; c++ {
-			for y := vh - 1; y >= 0; y-- {
-				for x := vw - 1; x >= 0; x-- {
-					p := y*vae.PatchSize + x
-					v, err := s.Msg.PopSym(s.lane(b, i), s.pixelDist(c, b, p, mean, ls, coef))
+	clear(s.X)
+	for st := 0; st < S; st++ {
+		var P *nn.Tensor
+		if st == 0 {
+			P = s.Inf.PixelStage0(s.Z[0])
+		} else {
+			P = s.Inf.PixelStage(st, s.X, s.Valid)
+		}
+		for _, b := range s.order() {
+			gis, poss, xys := s.stagePixels(st, b)
+			i := 3*len(gis) - 1
+			for c := 0; c < 3; c++ {
+				for j := len(gis) - 1; j >= 0; j-- {
+					v, err := s.Msg.PopSym(s.lane(b, i), s.pixelDist(P, gis[j], b, poss[j], xys[j], c))
 					if err != nil {
 						return err
 					}
-					s.X[(c*B+b)*patchPix+p] = uint8(v)
+					s.X[(c*B+b)*patchPix+xys[j]] = uint8(v)
 					i--
 				}
 			}
-			padPatch(s.X[(c*B+b)*patchPix:(c*B+b+1)*patchPix], vw, vh)
+		}
+	}
+	for b := 0; b < B; b++ {
+		for c := 0; c < 3; c++ {
+			padPatch(s.X[(c*B+b)*patchPix:(c*B+b+1)*patchPix], s.Valid[b][0], s.Valid[b][1])
 		}
 	}
 	return nil

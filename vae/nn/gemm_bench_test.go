@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
 	"math/rand/v2"
 	"testing"
 )
@@ -59,3 +61,20 @@ func benchConv(b *testing.B, pass string) {
 func BenchmarkConv3x3w64Forward(b *testing.B)         { benchConv(b, "fwd") }
 func BenchmarkConv3x3w64BackwardData(b *testing.B)    { benchConv(b, "bwdData") }
 func BenchmarkConv3x3w64BackwardWeights(b *testing.B) { benchConv(b, "bwdWeights") }
+
+// BenchmarkGemmGonum is the same product with gonum's pure-Go sgemm, for comparison in the
+// same run.
+func BenchmarkGemm64x576x4096Gonum(b *testing.B) {
+	m, k, n := 64, 576, 4096
+	rng := rand.New(rand.NewPCG(1, 1))
+	a, bb := randSlice(rng, m*k), randSlice(rng, k*n)
+	c := make([]float32, m*n)
+	A := blas32.General{Rows: m, Cols: k, Stride: k, Data: a}
+	B := blas32.General{Rows: k, Cols: n, Stride: n, Data: bb}
+	C := blas32.General{Rows: m, Cols: n, Stride: n, Data: c}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, A, B, 1, C)
+	}
+	b.ReportMetric(float64(2*m*k*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}

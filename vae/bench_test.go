@@ -1,0 +1,66 @@
+package vae
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkTrainStep measures training throughput of the default architecture (one step:
+// forward, backward, no optimizer), in patches per second.
+func BenchmarkTrainStep(b *testing.B) {
+	m, err := New(DefaultConfig(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bt := randomBatch(32, 1)
+	tr := m.newTrainer()
+	rng := rand.New(rand.NewPCG(1, 1))
+	m.Loss(tr, bt, rng, true)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, c := range m.Convs() {
+			c.ZeroGrad()
+		}
+		m.Loss(tr, bt, rng, true)
+		for _, c := range m.Convs() {
+			c.FinishGrad()
+		}
+	}
+	b.ReportMetric(float64(32*b.N)/b.Elapsed().Seconds(), "patches/s")
+}
+
+// BenchmarkInference measures deterministic inference throughput of the default
+// architecture: every network once per patch (what a coder runs per patch), batches of 16.
+func BenchmarkInference(b *testing.B) {
+	m, err := New(DefaultConfig(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const B = 16
+	r := m.NewInference()
+	x := randomBatch(B, 2).X
+	valid := make([][2]int, B)
+	for i := range valid {
+		valid[i] = [2]int{PatchSize, PatchSize}
+	}
+	run := func() {
+		q := r.Posterior0(x, B)
+		z := r.LatentTensor(B)
+		copy(z.Data, q.Data[:len(z.Data)])
+		for i := 1; i < m.Cfg.Layers; i++ {
+			r.Posterior(i, z)
+			r.Prior(i, z)
+		}
+		r.PixelStage0(z)
+		for s := 1; s < m.Cfg.PixelStages; s++ {
+			r.PixelStage(s, x, valid)
+		}
+	}
+	run()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		run()
+	}
+	b.ReportMetric(float64(B*b.N)/b.Elapsed().Seconds(), "patches/s")
+}

@@ -1,0 +1,164 @@
+package vae
+
+import (
+	"math"
+
+	"github.com/bitswap-codec/bitswap/vae/nn"
+)
+
+// The pixel model p(x | z_1). In squeezed space a patch is 12 channels at 16x16: channel
+// 4c+k is colour c of sub-position k (pixel (k/2, k%2) of each 2x2 block). The four
+// sub-positions are coded in PixelStages stages (StageGroups): stage 0 from the features of
+// the pixel network Gen[0] alone, stage s > 0 by network Stage[s-1] from those features and
+// the pixels of the earlier stages. Within a pixel, G is conditioned on R and B on R and G.
+// Every stage is parallel over its pixels.
+
+const hw = LatentHW * LatentHW
+
+// squeezeU8 rearranges planar patches [3][B][32][32] into [12][B][256] like nn.Squeeze.
+func squeezeU8(x []uint8, B int, dst []uint8) {
+	for c := 0; c < 3; c++ {
+		for b := 0; b < B; b++ {
+			src := x[(c*B+b)*PatchSize*PatchSize:]
+			for k := 0; k < 4; k++ {
+				i, j := k/2, k%2
+				d := dst[((4*c+k)*B+b)*hw:]
+				for y := 0; y < LatentHW; y++ {
+					for xx := 0; xx < LatentHW; xx++ {
+						d[y*LatentHW+xx] = src[(2*y+i)*PatchSize+2*xx+j]
+					}
+				}
+			}
+		}
+	}
+}
+
+// knownChannels is the number of pixel channels stage s sees.
+func (m *Model) knownChannels(s int) int { return 3 * s * 4 / m.Cfg.PixelStages }
+
+// stageInput writes the input of stage net s: the features, then for every sub-position of
+// the earlier stages its three colours from xs (squeezed [-1,1] values, [12][B][16][16]).
+func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor) {
+	W, B := feat.C, feat.B
+	n := B * hw
+	dst.Resize(W+m.knownChannels(s), B, LatentHW, LatentHW)
+	copy(dst.Data, feat.Data)
+	ch := W
+	for t := 0; t < s; t++ {
+		for _, k := range StageGroups(m.Cfg.PixelStages, t) {
+			for c := 0; c < 3; c++ {
+				copy(dst.Data[ch*n:(ch+1)*n], xs.Data[(4*c+k)*n:(4*c+k+1)*n])
+				ch++
+			}
+		}
+	}
+}
+
+// pixelTerm runs the pixel networks and returns -log p(x|z_1) in nats summed over the batch;
+// with grad it also back-propagates (gradients scaled by norm) into the networks and t.dz[0].
+func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64) float64 {
+	S := m.Cfg.PixelStages
+	B := bt.B
+	if len(t.xq) != 12*B*hw {
+		t.xq = make([]uint8, 12*B*hw)
+	}
+	squeezeU8(bt.X, B, t.xq)
+	if len(t.sp) != S {
+		t.sp = make([]nn.Tensor, S)
+		t.sin = make([]nn.Tensor, S)
+	}
+	out := m.Gen[0].Forward(&t.ctx, &t.z[0])
+	t.sp[0].Resize(out.C, out.B, out.H, out.W)
+	copy(t.sp[0].Data, out.Data)
+	feat := m.Gen[0].Features()
+	for s := 1; s < S; s++ {
+		m.stageInput(s, feat, &t.xs, &t.sin[s])
+		o := m.Stage[s-1].Forward(&t.ctx, &t.sin[s])
+		t.sp[s].Resize(o.C, o.B, o.H, o.W)
+		copy(t.sp[s].Data, o.Data)
+	}
+	total := 0.0
+	if grad {
+		t.dfeat.Resize(feat.C, feat.B, feat.H, feat.W)
+		t.dfeat.Zero()
+	}
+	for s := S - 1; s >= 0; s-- {
+		groups := StageGroups(S, s)
+		P := &t.sp[s]
+		if grad {
+			t.dsp.Resize(P.C, P.B, P.H, P.W)
+		}
+		total += parallelSum(B, func(lo, hi int) float64 {
+			acc := 0.0
+			for b := lo; b < hi; b++ {
+				acc += stageLoss(P, &t.dsp, t.xq, groups, B, b, grad, norm)
+			}
+			return acc
+		})
+		if !grad {
+			continue
+		}
+		if s == 0 {
+			m.Gen[0].BackwardExtra(&t.ctx, &t.dsp, &t.dfeat, &t.dz[0])
+			continue
+		}
+		in := &t.sin[s]
+		t.dsin.Resize(in.C, in.B, in.H, in.W)
+		t.dsin.Zero()
+		m.Stage[s-1].Backward(&t.ctx, &t.dsp, &t.dsin)
+		nn.AddTo(t.dsin.Data[:len(t.dfeat.Data)], t.dfeat.Data)
+	}
+	return total
+}
+
+// stageLoss returns -log p of the pixels of patch b in the given groups under the stage
+// parameters P, and with grad writes their gradients (times norm) into dP.
+func stageLoss(P, dP *nn.Tensor, xq []uint8, groups []int, B, b int, grad bool, norm float64) float64 {
+	n := B * hw
+	total := 0.0
+	for gi, k := range groups {
+		at := func(kind, c int) int { return (GroupParams*gi+3*kind+c)*n + b*hw }
+		for pos := 0; pos < hw; pos++ {
+			var xv [3]float64
+			var xi [3]int
+			for c := 0; c < 3; c++ {
+				xi[c] = int(xq[((4*c+k)*B+b)*hw+pos])
+				xv[c] = float64(xi[c])/127.5 - 1
+			}
+			ta := math.Tanh(float64(P.Data[at(2, 0)+pos]))
+			tb := math.Tanh(float64(P.Data[at(2, 1)+pos]))
+			tc := math.Tanh(float64(P.Data[at(2, 2)+pos]))
+			mu := [3]float64{
+				float64(P.Data[at(0, 0)+pos]),
+				float64(P.Data[at(0, 1)+pos]) + ta*xv[0],
+				float64(P.Data[at(0, 2)+pos]) + tb*xv[0] + tc*xv[1],
+			}
+			var dmu [3]float64
+			for c := 0; c < 3; c++ {
+				ls := float64(P.Data[at(1, c)+pos])
+				clamped := ls < logScaleLo
+				if clamped {
+					ls = logScaleLo
+				}
+				lp, dm, dls := discLogistic(xi[c], xv[c], mu[c], ls)
+				total -= lp
+				if grad {
+					dmu[c] = -dm * norm
+					if clamped {
+						dls = 0
+					}
+					dP.Data[at(1, c)+pos] = float32(-dls * norm)
+				}
+			}
+			if grad {
+				for c := 0; c < 3; c++ {
+					dP.Data[at(0, c)+pos] = float32(dmu[c])
+				}
+				dP.Data[at(2, 0)+pos] = float32(dmu[1] * xv[0] * (1 - ta*ta))
+				dP.Data[at(2, 1)+pos] = float32(dmu[2] * xv[0] * (1 - tb*tb))
+				dP.Data[at(2, 2)+pos] = float32(dmu[2] * xv[1] * (1 - tc*tc))
+			}
+		}
+	}
+	return total
+}
