@@ -10,7 +10,8 @@ import (
 type resBlock struct {
 	c1, c2 *nn.Conv
 	// activations saved for the backward pass
-	in, e1, a1, e2, a2 nn.Tensor
+	in             *nn.Tensor // the block's input (the previous layer's output; not copied)
+	e1, a1, e2, a2 nn.Tensor
 }
 
 // Net is one of the model's networks: an input convolution to the hidden width, residual
@@ -20,8 +21,9 @@ type Net struct {
 	Blocks []*resBlock
 	Out    *nn.Conv
 
-	x, a0, eOut, out nn.Tensor // saved activations
-	grad             [3]nn.Tensor
+	x             *nn.Tensor // the input of the last Forward (not copied)
+	a0, eOut, out nn.Tensor  // saved activations
+	grad          [3]nn.Tensor
 }
 
 func newNet(cin, width, cout, kin, blocks int, rng *rand.Rand) *Net {
@@ -48,18 +50,16 @@ func (n *Net) convs() []*nn.Conv {
 }
 
 // Forward runs the net on x and returns its output (owned by the net, valid until the next
-// Forward). The input is copied so that the caller may reuse it.
+// Forward). The net keeps a reference to x for Backward: x must not change in between.
 func (n *Net) Forward(ctx *nn.Ctx, x *nn.Tensor) *nn.Tensor {
 	width := n.In.Shape.Cout
 	B, H, W := x.B, x.H, x.W
-	n.x.Resize(x.C, B, H, W)
-	copy(n.x.Data, x.Data)
+	n.x = x
 	n.a0.Resize(width, B, H, W)
-	n.In.Forward(ctx, &n.x, &n.a0)
+	n.In.Forward(ctx, x, &n.a0)
 	h := &n.a0
 	for _, b := range n.Blocks {
-		b.in.Resize(width, B, H, W)
-		copy(b.in.Data, h.Data)
+		b.in = h
 		b.e1.Resize(width, B, H, W)
 		nn.ELU(b.in.Data, b.e1.Data)
 		b.a1.Resize(width, B, H, W)
@@ -122,5 +122,5 @@ func (n *Net) BackwardExtra(ctx *nn.Ctx, dout, dfeat, dx *nn.Tensor) {
 		b.c1.Backward(ctx, &b.e1, t2, t1)                     // t1 = d(e1)
 		nn.ELUBackward(b.in.Data, b.e1.Data, t1.Data, g.Data) // g = d(in) (identity path kept)
 	}
-	n.In.Backward(ctx, &n.x, g, dx)
+	n.In.Backward(ctx, n.x, g, dx)
 }

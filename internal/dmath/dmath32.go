@@ -5,8 +5,9 @@ import "math"
 // Exp32 returns e**x in float32 arithmetic, deterministic on every platform (relative error
 // below 3e-7 for |x| <= 80). It is the exponential used inside the network (ELU, scales).
 //
-// x = k*ln2 + r with k = round(x*log2e) (computed exactly via float64 floor), |r| <= ~0.35,
-// e**r by a degree-6 polynomial in float32 with explicit roundings, then exact scaling.
+// x = k*ln2 + r with k = floor(float32(x*log2e) + 0.5) (every step a float32 operation, so
+// that SIMD code can compute the same bits: vae/nn's AVX2 ELU does), |r| <= ~0.35, e**r by a
+// degree-6 polynomial in float32 with explicit roundings, then exact scaling by 2**k.
 func Exp32(x float32) float32 {
 	switch {
 	case x != x:
@@ -16,7 +17,8 @@ func Exp32(x float32) float32 {
 	case x < -87:
 		return 0
 	}
-	k := float32(math.Floor(float64(float32(x*1.442695)) + 0.5))
+	t := float32(x * 1.442695)
+	k := float32(math.Floor(float64(t + 0.5)))
 	r := float32(x-float32(k*0.693359375)) - float32(k*-2.12194440e-4)
 	p := float32(1.0 / 720)
 	p = float32(p*r) + 1.0/120

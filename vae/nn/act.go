@@ -9,16 +9,19 @@ const elemGrain = 4096
 // Each element is computed on its own, so the split over workers does not change results.
 func ELU(x, y []float32) {
 	y = y[:len(x)]
-	parallel(len(x), elemGrain, func(_, lo, hi int) {
-		xs, ys := x[lo:hi], y[lo:hi]
-		for i, v := range xs {
-			if v > 0 {
-				ys[i] = v
-			} else {
-				ys[i] = dmath.Exp32(v) - 1
-			}
+	parallel(len(x), elemGrain, func(_, lo, hi int) { eluBlock(x[lo:hi], y[lo:hi]) })
+}
+
+// eluGo is the portable ELU; the AVX2 code gives the same bits.
+func eluGo(x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		if v > 0 {
+			y[i] = v
+		} else {
+			y[i] = dmath.Exp32(v) - 1
 		}
-	})
+	}
 }
 
 // ELUBackward adds dx += dy * ELU'(x), using the forward output y (ELU'(x) = y+1 for x <= 0).

@@ -54,6 +54,8 @@ var convCases = []struct {
 	{ConvShape{2, 3, 3, 3}, 2, 5, 7, "3x3 5x7 (generic packing)"},
 	{ConvShape{13, 17, 1, 1}, 1, 4, 32, "1x1"},
 	{ConvShape{70, 9, 3, 3}, 1, 16, 16, "K > KC"},
+	{ConvShape{5, 20, 3, 3}, 2, 16, 16, "Cout 20 (8-row remainder)"},
+	{ConvShape{7, 64, 1, 1}, 1, 16, 16, "Cout 64 (4-row remainder)"},
 }
 
 func TestConvForwardBitExact(t *testing.T) {

@@ -188,6 +188,8 @@ func gemmPanel(a *PackedA, k0, k1 int, bp []float32, c []float32, ldc, m, nn int
 		mm := min(MR, m-r*MR)
 		if mm == MR && nn == NR {
 			kernel(kk, ap, bp, ct, ldc)
+		} else if f := rowKernels[mm]; f != nil && nn == NR {
+			f(kk, ap, bp, ct, ldc)
 		} else {
 			kernelEdge(kk, ap, bp, ct, ldc, mm, nn, tmp)
 		}

@@ -16,6 +16,30 @@ func kern6x16AVX2(k int, a, b, c unsafe.Pointer, ldc int)
 //go:noescape
 func kern12x32AVX512(k int, a, b, c unsafe.Pointer, ldc int)
 
+// Kernels for the last row panel of a matrix whose row count leaves 4 or 8 rows: they compute
+// only those rows (same A panel stride), so no temporary tile is needed.
+//
+//go:noescape
+func kern4x32AVX512(k int, a, b, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func kern8x32AVX512(k int, a, b, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func kern4x16AVX2(k int, a, b, c unsafe.Pointer, ldc int)
+
+func rowsKernel(rows, mr, nr int, f func(k int, a, b, c unsafe.Pointer, ldc int)) func(k int, a, b, c []float32, ldc int) {
+	return func(k int, a, b, c []float32, ldc int) {
+		if k == 0 {
+			return
+		}
+		_ = a[k*mr-1]
+		_ = b[k*nr-1]
+		_ = c[(rows-1)*ldc+nr-1]
+		f(k, unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0]), unsafe.Pointer(&c[0]), ldc)
+	}
+}
+
 func kernelAVX2(k int, a, b, c []float32, ldc int) {
 	if k == 0 {
 		return
@@ -38,7 +62,10 @@ func kernelAVX512(k int, a, b, c []float32, ldc int) {
 
 func init() {
 	kernels = append(kernels,
-		kernelSpec{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2, ok: cpu.X86.HasAVX2},
-		kernelSpec{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, ok: cpu.X86.HasAVX512F},
+		kernelSpec{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2, ok: cpu.X86.HasAVX2,
+			rows: map[int]func(int, []float32, []float32, []float32, int){4: rowsKernel(4, 6, 16, kern4x16AVX2)}},
+		kernelSpec{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, ok: cpu.X86.HasAVX512F,
+			rows: map[int]func(int, []float32, []float32, []float32, int){
+				4: rowsKernel(4, 12, 32, kern4x32AVX512), 8: rowsKernel(8, 12, 32, kern8x32AVX512)}},
 	)
 }

@@ -8,6 +8,8 @@ type kernelSpec struct {
 	mr, nr int
 	fn     func(k int, a, b, c []float32, ldc int)
 	ok     bool // available on this CPU
+	// rows holds kernels for partial row panels: rows[m] computes the first m rows of a tile.
+	rows map[int]func(k int, a, b, c []float32, ldc int)
 }
 
 var kernels = []kernelSpec{
@@ -15,7 +17,10 @@ var kernels = []kernelSpec{
 	{name: "go12x32", mr: 12, nr: 32, fn: kernelGo, ok: true},
 }
 
-var kernelName = "go"
+var (
+	kernelName = "go"
+	rowKernels map[int]func(k int, a, b, c []float32, ldc int)
+)
 
 // Kernels lists the names of the kernels available on this CPU, best last.
 func Kernels() []string {
@@ -42,6 +47,7 @@ func UseKernel(name string) (prev string, err error) {
 			}
 			prev = kernelName
 			kernel, MR, NR, kernelName = k.fn, k.mr, k.nr, k.name
+			rowKernels = k.rows
 			return prev, nil
 		}
 	}

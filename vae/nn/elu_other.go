@@ -1,0 +1,5 @@
+//go:build !amd64
+
+package nn
+
+func eluBlock(x, y []float32) { eluGo(x, y) }
