@@ -9,9 +9,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/urfave/cli/v2"
-	"github.com/vbauerster/cupwriter"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
@@ -188,36 +188,17 @@ type progress struct {
 	doing string
 }
 
-// barWriter returns the console writer for a progress bar on w, or nil when w is not a
-// terminal whose size is known (mpb draws nothing on a terminal of unknown size).
-func barWriter(w io.Writer) *cupwriter.Writer {
-	if _, ok := w.(*os.File); !ok {
-		return nil
-	}
-	cw := cupwriter.New(w, false)
-	if !cw.IsTerminal() {
-		return nil
-	}
-	if width, _, err := cw.GetTermSize(); err != nil || width <= 0 {
-		return nil
-	}
-	return cw
-}
-
 func newProgress(ctx context.Context, w io.Writer, steps int) *progress {
 	pr := &progress{w: w}
 	cw := barWriter(w)
 	if cw == nil {
 		return pr
 	}
-	pr.p = mpb.NewWithContext(ctx, mpb.WithOutput(w), mpb.WithConsoleWriter(cw), mpb.WithWidth(30))
-	pr.bar = pr.p.AddBar(int64(steps),
-		mpb.PrependDecorators(decor.Name("bench "), decor.CountersNoUnit("%d/%d", decor.WCSyncSpace)),
-		mpb.AppendDecorators(decor.Elapsed(decor.ET_STYLE_GO, decor.WCSyncSpace), decor.Any(func(decor.Statistics) string {
-			pr.mu.Lock()
-			defer pr.mu.Unlock()
-			return " " + pr.doing
-		})))
+	pr.p, pr.bar = newBar(ctx, cw, "bench", int64(steps), time.Now(), decor.Any(func(decor.Statistics) string {
+		pr.mu.Lock()
+		defer pr.mu.Unlock()
+		return " " + pr.doing
+	}))
 	return pr
 }
 

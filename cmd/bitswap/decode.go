@@ -18,7 +18,8 @@ func decodeCommand() *cli.Command {
 		Description: `Reads the .bsw file IN ("-" for stdin) and writes a PNG with the original color
 type and bit depth, by default IN with its extension replaced by .png ("-" for
 stdout). The pixels are checked against the CRC-32C stored in the file; on any
-error nothing is written.`,
+error nothing is written. When stderr is a terminal, a progress bar shows the
+patches decoded for large or slow images.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `OUT` (\"-\" for stdout)"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite OUT if it exists"},
@@ -42,7 +43,9 @@ func runDecode(c *cli.Context) error {
 		return err
 	}
 	defer r.Close()
-	img, _, err := codec.DecodeFrom(r, &codec.Options{MaxPixels: c.Int64("max-pixels")})
+	bar := newCodingBar(c.Context, c.App.ErrWriter, "decode")
+	img, _, err := codec.DecodeFrom(r, &codec.Options{MaxPixels: c.Int64("max-pixels"), Progress: bar.callback()})
+	bar.close(err == nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}

@@ -32,7 +32,8 @@ func encodeCommand() *cli.Command {
 		ArgsUsage: "IN",
 		Description: `Reads IN (PNG, JPEG, GIF, BMP, TIFF, WebP, PPM/PGM; "-" for stdin) and writes
 a .bsw file, by default IN with its extension replaced by .bsw ("-" for stdout).
-Decoding it gives back exactly IN's pixels (see docs/format.md).`,
+Decoding it gives back exactly IN's pixels (see docs/format.md). When stderr is a
+terminal, a progress bar shows the patches coded for large or slow images.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `OUT` (\"-\" for stdout)"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite OUT if it exists"},
@@ -66,7 +67,9 @@ func runEncode(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
-	data, err := codec.Encode(img, name, &codec.Options{MaxPixels: c.Int64("max-pixels")})
+	bar := newCodingBar(c.Context, c.App.ErrWriter, "encode")
+	data, err := codec.Encode(img, name, &codec.Options{MaxPixels: c.Int64("max-pixels"), Progress: bar.callback()})
+	bar.close(err == nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
