@@ -124,6 +124,10 @@ func ConvForward(ctx *Ctx, s ConvShape, in *Tensor, w *PackedA, bias []float32, 
 func convAccumulate(ctx *Ctx, s ConvShape, in *Tensor, w *PackedA, out *Tensor) {
 	ctx.grow()
 	w.ready()
+	if implicitOK(in) {
+		convImplicit(ctx, s, in, w, out)
+		return
+	}
 	N := in.N()
 	K := s.K()
 	MR, NR := MR, NR

@@ -55,6 +55,7 @@ var convCases = []struct {
 	{ConvShape{13, 17, 1, 1}, 1, 4, 32, "1x1"},
 	{ConvShape{70, 9, 3, 3}, 1, 16, 16, "K > KC"},
 	{ConvShape{5, 20, 3, 3}, 2, 16, 16, "Cout 20 (8-row remainder)"},
+	{ConvShape{3, 13, 5, 5}, 1, 5, 16, "16 wide, odd row count"},
 	{ConvShape{7, 64, 1, 1}, 1, 16, 16, "Cout 64 (4-row remainder)"},
 }
 

@@ -10,6 +10,8 @@ type kernelSpec struct {
 	ok     bool // available on this CPU
 	// rows holds kernels for partial row panels: rows[m] computes the first m rows of a tile.
 	rows map[int]func(k int, a, b, c []float32, ldc int)
+	// ind holds the indirect (implicit-GEMM) kernels by row count; nil: use indGo.
+	ind map[int]indFn
 }
 
 var kernels = []kernelSpec{
@@ -20,6 +22,7 @@ var kernels = []kernelSpec{
 var (
 	kernelName = "go"
 	rowKernels map[int]func(k int, a, b, c []float32, ldc int)
+	indKernels map[int]indFn
 )
 
 // Kernels lists the names of the kernels available on this CPU, best last.
@@ -48,6 +51,13 @@ func UseKernel(name string) (prev string, err error) {
 			prev = kernelName
 			kernel, MR, NR, kernelName = k.fn, k.mr, k.nr, k.name
 			rowKernels = k.rows
+			indKernels = k.ind
+			if indKernels == nil {
+				indKernels = map[int]indFn{}
+				for r := 1; r <= k.mr; r++ {
+					indKernels[r] = indGo(r)
+				}
+			}
 			return prev, nil
 		}
 	}
