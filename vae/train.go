@@ -432,3 +432,35 @@ func ExportModel(ck *Checkpoint, s *Sampler, n int, raw bool) (*Model, error) {
 	m.FitBins(s, n, 1)
 	return m, nil
 }
+
+// ImageStats is the -ELBO of one image over its aligned 32x32 patches (the image cropped to
+// multiples of 32, the bench's protocol).
+type ImageStats struct {
+	Name    string
+	Patches int
+	Stats
+}
+
+// EvaluateImages returns the -ELBO of m on every image (cropped to multiples of 32). With
+// stride > 1 only every stride-th patch of each image is used.
+func EvaluateImages(m *Model, imgs []*RGB, stride int, progress func(done, total int)) []ImageStats {
+	var out []ImageStats
+	for i, im := range imgs {
+		refs := GridPatches([]*RGB{im}, stride, 0)
+		if len(refs) == 0 {
+			continue
+		}
+		const P = PatchSize * PatchSize
+		n := len(refs)
+		x := make([]uint8, 3*n*P)
+		for j, r := range refs {
+			bt := &Batch{B: n, X: x}
+			copyPatch(im, r.X0, r.Y0, false, bt, j)
+		}
+		out = append(out, ImageStats{Name: im.Name, Patches: n, Stats: m.NegELBO(x, n)})
+		if progress != nil {
+			progress(i+1, len(imgs))
+		}
+	}
+	return out
+}

@@ -32,6 +32,8 @@ EMA weights, with latent bins fitted on DATA/train) instead of training.`,
 			&cli.StringFlag{Name: "resume", Usage: "checkpoint `FILE` to continue from"},
 			&cli.StringFlag{Name: "export", Usage: "write the weights `FILE` of --resume and stop"},
 			&cli.BoolFlag{Name: "raw", Usage: "with --export: the current weights, not the best averaged ones"},
+			&cli.StringFlag{Name: "eval", Usage: "evaluate the weights `FILE` on DATA/val (every aligned patch) and stop"},
+			&cli.IntFlag{Name: "eval-stride", Value: 1, Usage: "with --eval: use every `N`-th patch"},
 			&cli.IntFlag{Name: "steps", Usage: "stop at this many steps in total (0: no limit)"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this much time (0: no limit)"},
 			&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "patches per step"},
@@ -48,6 +50,9 @@ EMA weights, with latent bins fitted on DATA/train) instead of training.`,
 func runTrain(c *cli.Context) error {
 	if c.String("export") != "" {
 		return runExport(c)
+	}
+	if c.String("eval") != "" {
+		return runEval(c)
 	}
 	o := vae.DefaultTrainOptions()
 	o.DataDir = c.String("data")
@@ -97,5 +102,34 @@ func runExport(c *cli.Context) error {
 	id := vae.ModelID(data)
 	fmt.Fprintf(c.App.ErrWriter, "wrote %s: %d bytes, model id %x, step %d, best val %.4f bpd\n",
 		c.String("export"), len(data), id, ck.Step, ck.BestVal)
+	return nil
+}
+
+func runEval(c *cli.Context) error {
+	data, err := os.ReadFile(c.String("eval"))
+	if err != nil {
+		return err
+	}
+	m, err := vae.UnmarshalWeights(data)
+	if err != nil {
+		return err
+	}
+	imgs, err := vae.LoadDir(filepath.Join(c.String("data"), "val"), 2)
+	if err != nil {
+		return err
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "model %x: -ELBO in bits/subpixel on %s/val (cropped to multiples of 32)\n", vae.ModelID(data), c.String("data"))
+	fmt.Fprintf(w, "%-80s %8s %8s %8s\n", "image", "patches", "-ELBO", "rec")
+	stats := vae.EvaluateImages(m, imgs, max(1, c.Int("eval-stride")), nil)
+	mean, wsum, wn := 0.0, 0.0, 0
+	for _, s := range stats {
+		fmt.Fprintf(w, "%-80s %8d %8.4f %8.4f\n", s.Name, s.Patches, s.BPD, s.Rec)
+		mean += s.BPD
+		wsum += s.BPD * float64(s.Patches)
+		wn += s.Patches
+	}
+	fmt.Fprintf(w, "mean over images %.4f, pixel-weighted %.4f (%d images, %d patches)\n",
+		mean/float64(len(stats)), wsum/float64(wn), len(stats), wn)
 	return nil
 }

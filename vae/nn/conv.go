@@ -186,6 +186,10 @@ func ConvBackwardWeights(ctx *Ctx, s ConvShape, in, dout *Tensor, dw, dbias []fl
 			dbias[co] += acc
 		}
 	}
+	if dwFast && in.W == 16 && useDWDirect {
+		convBackwardWeightsDirect(ctx, s, in, dout, dw)
+		return
+	}
 	// dW^T[k][co] = sum_n im2col[k][n] * dout[co][n]: a GEMM with M = K, N = Cout and the
 	// reduction over the N columns, blocked by nc. Workers split the k rows; each packs its
 	// own panels and accumulates its rows of dW^T, added transposed into dw at the end.
@@ -338,4 +342,66 @@ func packIm2colRowsGeneric(s ConvShape, in *Tensor, k0, n0, nc int, ap []float32
 			}
 		}
 	}
+}
+
+// useDWDirect enables the direct (unpacked) weight-gradient kernel; tests switch it off to
+// compare both paths.
+var useDWDirect = true
+
+// convBackwardWeightsDirect computes dW[co][k] += sum_n dout[co][n] * im2col[k][n] for
+// 16-pixel rows by dot products along the rows, reading the input in place from its
+// zero-bordered copy (no im2col packing). Tiles of 4 output channels x 6 taps use the AVX-512
+// kernel; the remainders are plain loops.
+func convBackwardWeightsDirect(ctx *Ctx, s ConvShape, in, dout *Tensor, dw []float32) {
+	p := ctx.pad(s, in)
+	N := in.N()
+	K := s.K()
+	rows := N / 16
+	if cap(ctx.rowBases) < rows {
+		ctx.rowBases = make([]int32, rows)
+	}
+	bases := ctx.rowBases[:rows]
+	for r := range bases {
+		b, y := r/in.H, r%in.H
+		bases[r] = int32((b*p.hp + y) * p.wp)
+	}
+	coT, kT := s.Cout/4, K/6
+	tiles := coT * kT
+	parallel(tiles+1, 1, func(wk, lo, hi int) {
+		acc := ctx.buf(wk, slotTmp, 24*16+24)
+		out := acc[24*16:]
+		for t := lo; t < hi; t++ {
+			if t == tiles {
+				// Remainders: output channels past the 4-multiple and taps past the 6-multiple.
+				for co := 0; co < s.Cout; co++ {
+					for k := 0; k < K; k++ {
+						if co < coT*4 && k < kT*6 {
+							continue
+						}
+						dw[co*K+k] += dotRows(rows, dout.Data[co*N:], bases, p.data, int(p.offs[k]))
+					}
+				}
+				continue
+			}
+			co0, k0 := (t/kT)*4, (t%kT)*6
+			dwTile(rows, dout.Data, co0, N, bases, p.data, p.offs[k0:k0+6], acc, out)
+			for i := 0; i < 4; i++ {
+				for j := 0; j < 6; j++ {
+					dw[(co0+i)*K+k0+j] += out[i*6+j]
+				}
+			}
+		}
+	})
+}
+
+func dotRows(rows int, d []float32, bases []int32, p []float32, off int) float32 {
+	var s float32
+	for r := 0; r < rows; r++ {
+		dr := d[r*16 : r*16+16]
+		pr := p[int(bases[r])+off : int(bases[r])+off+16]
+		for x, v := range dr {
+			s += v * pr[x]
+		}
+	}
+	return s
 }

@@ -49,8 +49,9 @@ func parallel(n, grain int, fn func(w, lo, hi int)) {
 // allocate. A Ctx may be used by one pass at a time; give each concurrently running network its
 // own Ctx. The zero value is ready to use.
 type Ctx struct {
-	bufs   [][nSlots][]float32
-	padBuf padded
+	bufs     [][nSlots][]float32
+	padBuf   padded
+	rowBases []int32
 }
 
 const (
