@@ -197,17 +197,8 @@ func (m *Model) NegELBO(x []uint8, n int) Stats {
 		for ch := 0; ch < 3; ch++ {
 			copy(bt.X[ch*k*P:(ch+1)*k*P], x[(ch*n+b0)*P:(ch*n+b0+k)*P])
 		}
-		st := c.Loss(tr, bt, rng, false)
-		total.BPD += st.BPD * float64(k)
-		total.Rec += st.Rec * float64(k)
-		for i := range st.KL {
-			total.KL[i] += st.KL[i] * float64(k)
-		}
+		total.add(c.Loss(tr, bt, rng, false), float64(k))
 	}
-	total.BPD /= float64(n)
-	total.Rec /= float64(n)
-	for i := range total.KL {
-		total.KL[i] /= float64(n)
-	}
+	total.scale(1 / float64(n))
 	return total
 }

@@ -24,9 +24,12 @@ func (bt *Batch) Plane(c, b int) []uint8 {
 
 // Stats are the terms of -ELBO for a batch, in bits per subpixel, averaged over the batch.
 type Stats struct {
-	BPD float64   // -ELBO
-	Rec float64   // -log p(x|z_1)
-	KL  []float64 // log q(z_i|.) - log p(z_i|.) per layer (single-sample estimate)
+	BPD float64 // -ELBO
+	Rec float64 // -log p(x|z_1)
+	// RecStages splits Rec by pixel stage (each in bits per subpixel of the whole patch, so
+	// they add up to Rec).
+	RecStages []float64
+	KL        []float64 // log q(z_i|.) - log p(z_i|.) per layer (single-sample estimate)
 }
 
 // trainer holds the buffers of a training or evaluation pass.
@@ -197,7 +200,8 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 	}
 
 	// Pixels p(x | z_1), in stages.
-	st.Rec = m.pixelTerm(t, bt, grad, norm)
+	st.RecStages = make([]float64, m.Cfg.PixelStages)
+	st.Rec = m.pixelTerm(t, bt, grad, norm, st.RecStages)
 
 	// Back through the inference chain, top-down: z_i = mu + s*eps, and +log q = lf(eps) - log s.
 	if grad {
@@ -225,6 +229,9 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 	}
 
 	st.Rec *= norm
+	for i := range st.RecStages {
+		st.RecStages[i] *= norm
+	}
 	st.BPD = st.Rec
 	for i := range st.KL {
 		st.KL[i] *= norm

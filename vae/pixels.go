@@ -56,7 +56,8 @@ func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor) {
 
 // pixelTerm runs the pixel networks and returns -log p(x|z_1) in nats summed over the batch;
 // with grad it also back-propagates (gradients scaled by norm) into the networks and t.dz[0].
-func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64) float64 {
+// The per-stage terms (nats) are written into stages.
+func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages []float64) float64 {
 	S := m.Cfg.PixelStages
 	B := bt.B
 	if len(t.xq) != 12*B*hw {
@@ -88,13 +89,15 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64) float6
 		if grad {
 			t.dsp.Resize(P.C, P.B, P.H, P.W)
 		}
-		total += parallelSum(B, func(lo, hi int) float64 {
+		part := parallelSum(B, func(lo, hi int) float64 {
 			acc := 0.0
 			for b := lo; b < hi; b++ {
 				acc += stageLoss(P, &t.dsp, t.xq, groups, B, b, grad, norm)
 			}
 			return acc
 		})
+		total += part
+		stages[s] = part
 		if !grad {
 			continue
 		}

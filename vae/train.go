@@ -169,26 +169,20 @@ func Evaluate(m *Model, imgs []*RGB, refs []PatchRef, batch int, seed uint64) St
 			copyPatch(imgs[r.Img], r.X0, r.Y0, false, bt, b)
 		}
 		st := m.Loss(tr, bt, rng, false)
-		w := float64(n)
-		total.BPD += st.BPD * w
-		total.Rec += st.Rec * w
-		for i := range st.KL {
-			total.KL[i] += st.KL[i] * w
-		}
+		total.add(st, float64(n))
 		done += n
 	}
-	d := float64(len(refs))
-	total.BPD /= d
-	total.Rec /= d
-	for i := range total.KL {
-		total.KL[i] /= d
-	}
+	total.scale(1 / float64(len(refs)))
 	return total
 }
 
 func (s Stats) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%.4f bpd (rec %.4f, kl", s.BPD, s.Rec)
+	fmt.Fprintf(&b, "%.4f bpd (rec %.4f =", s.BPD, s.Rec)
+	for _, r := range s.RecStages {
+		fmt.Fprintf(&b, " %.3f", r)
+	}
+	b.WriteString(", kl")
 	for _, k := range s.KL {
 		fmt.Fprintf(&b, " %.4f", k)
 	}
@@ -360,19 +354,10 @@ func Train(ctx context.Context, o TrainOptions) (*Checkpoint, error) {
 		if logStats.KL == nil {
 			logStats = Stats{KL: make([]float64, len(st.KL))}
 		}
-		logStats.BPD += st.BPD
-		logStats.Rec += st.Rec
-		for i := range st.KL {
-			logStats.KL[i] += st.KL[i]
-		}
+		logStats.add(st, 1)
 		if time.Since(lastLog) > 30*time.Second || ck.Step%o.ValEvery == 0 {
 			el := time.Since(lastLog).Seconds()
-			n := float64(logSteps)
-			logStats.BPD /= n
-			logStats.Rec /= n
-			for i := range logStats.KL {
-				logStats.KL[i] /= n
-			}
+			logStats.scale(1 / float64(logSteps))
 			pps := float64(logSteps*o.Batch) / el
 			logf("step %d  train %s  lr %.2e  |g| %.2f  %.1f patches/s", ck.Step, logStats, lr, gn, pps)
 			valStr := ""
@@ -463,4 +448,34 @@ func EvaluateImages(m *Model, imgs []*RGB, stride int, progress func(done, total
 		}
 	}
 	return out
+}
+
+// add accumulates w*o into s (for averaging Stats).
+func (s *Stats) add(o Stats, w float64) {
+	s.BPD += o.BPD * w
+	s.Rec += o.Rec * w
+	if len(s.KL) < len(o.KL) {
+		s.KL = append(s.KL, make([]float64, len(o.KL)-len(s.KL))...)
+	}
+	if len(s.RecStages) < len(o.RecStages) {
+		s.RecStages = append(s.RecStages, make([]float64, len(o.RecStages)-len(s.RecStages))...)
+	}
+	for i, v := range o.KL {
+		s.KL[i] += v * w
+	}
+	for i, v := range o.RecStages {
+		s.RecStages[i] += v * w
+	}
+}
+
+// scale multiplies every term by f.
+func (s *Stats) scale(f float64) {
+	s.BPD *= f
+	s.Rec *= f
+	for i := range s.KL {
+		s.KL[i] *= f
+	}
+	for i := range s.RecStages {
+		s.RecStages[i] *= f
+	}
 }

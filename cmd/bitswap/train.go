@@ -120,11 +120,11 @@ func runEval(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "model %x: -ELBO in bits/subpixel on %s/val (cropped to multiples of 32)\n", vae.ModelID(data), c.String("data"))
-	fmt.Fprintf(w, "%-80s %8s %8s %8s\n", "image", "patches", "-ELBO", "rec")
+	fmt.Fprintf(w, "%-72s %7s %7s %7s  %s\n", "image", "patches", "-ELBO", "rec", "rec by pixel stage")
 	stats := vae.EvaluateImages(m, imgs, max(1, c.Int("eval-stride")), nil)
 	mean, wsum, wn := 0.0, 0.0, 0
 	for _, s := range stats {
-		fmt.Fprintf(w, "%-80s %8d %8.4f %8.4f\n", s.Name, s.Patches, s.BPD, s.Rec)
+		fmt.Fprintf(w, "%-72s %7d %7.4f %7.4f  %.3f\n", s.Name, s.Patches, s.BPD, s.Rec, s.RecStages)
 		mean += s.BPD
 		wsum += s.BPD * float64(s.Patches)
 		wn += s.Patches
