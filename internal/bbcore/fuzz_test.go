@@ -1,0 +1,159 @@
+package bbcore_test
+
+import (
+	"encoding/binary"
+	"runtime/metrics"
+	"testing"
+
+	"github.com/bitswap-codec/bitswap/bbans"
+	"github.com/bitswap-codec/bitswap/bitswap"
+	"github.com/bitswap-codec/bitswap/container"
+	"github.com/bitswap-codec/bitswap/imageio"
+	"github.com/bitswap-codec/bitswap/internal/bbcore"
+)
+
+// Bounds of the fuzzed header: up to 7x7 patches, so that every execution is fast.
+const fuzzMaxDim = 7 * imageio.PatchSize
+
+// fuzzAllocLimit bounds the bytes one decode may allocate. A valid decode of the largest
+// fuzzed image with the tiny model allocates a few MiB; hostile payload headers must not
+// make it allocate much more before failing.
+const fuzzAllocLimit = 256 << 20
+
+var fuzzColors = []imageio.ColorType{imageio.Gray, imageio.GrayAlpha, imageio.RGB, imageio.RGBA}
+
+var fuzzSchemes = []bbcore.Scheme{bitswap.Scheme{}, bbans.Scheme{}}
+
+// fuzzHeader maps the fuzzed header fields onto a header that passes container validation
+// (which Decode may assume), within the fuzzing bounds.
+func fuzzHeader(w, h uint16, color, depth uint8) *container.Header {
+	d := 8
+	if depth&1 == 1 {
+		d = 16
+	}
+	return &container.Header{
+		Width: 1 + int(w)%fuzzMaxDim, Height: 1 + int(h)%fuzzMaxDim,
+		Color: fuzzColors[int(color)%len(fuzzColors)], Depth: d,
+	}
+}
+
+// fuzzArgs returns the fuzz arguments that give back img's header.
+func fuzzArgs(img *imageio.Image) (w, h uint16, color, depth uint8) {
+	for i, c := range fuzzColors {
+		if c == img.Color {
+			color = uint8(i)
+		}
+	}
+	if img.Depth == 16 {
+		depth = 1
+	}
+	return uint16(img.Width - 1), uint16(img.Height - 1), color, depth
+}
+
+// deepImage is a 16-bit RGB image (coded by the fallback coder inside the payload).
+func deepImage(w, h int) *imageio.Image {
+	img := smoothImage(w, h, imageio.RGB, 8)
+	deep := imageio.New(w, h, imageio.RGB, 16)
+	for c := range img.Planes {
+		for i, v := range img.Planes[c] {
+			deep.Planes[c][i] = v<<8 | uint16(i)
+		}
+	}
+	return deep
+}
+
+// editVAEHeader returns a copy of a VAE-mode payload with its uvarint header fields (clean
+// patches, chains, stagger, clean length, message length) changed by edit, or nil for a
+// payload of the other mode.
+func editVAEHeader(payload []byte, edit func(v *[5]uint64)) []byte {
+	if len(payload) < 4 || payload[1] != 1 {
+		return nil
+	}
+	out := append([]byte(nil), payload[:4]...)
+	rest := payload[4:]
+	var v [5]uint64
+	for i := range v {
+		x, n := binary.Uvarint(rest)
+		if n <= 0 {
+			return nil
+		}
+		v[i], rest = x, rest[n:]
+	}
+	edit(&v)
+	for _, x := range v {
+		out = binary.AppendUvarint(out, x)
+	}
+	return append(out, rest...)
+}
+
+func heapAllocBytes(s []metrics.Sample) uint64 {
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// FuzzDecode feeds the bits-back payload decoder hostile payloads and headers: it must
+// return an error or an image of the header's shape, and never panic, hang or allocate
+// without bound. The corpus starts with real payloads of both schemes.
+func FuzzDecode(f *testing.F) {
+	m := smallModel(f)
+	seeds := []*imageio.Image{
+		smoothImage(33, 17, imageio.RGB, 1),
+		smoothImage(64, 40, imageio.RGB, 2),
+		smoothImage(64, 40, imageio.RGBA, 3),
+		smoothImage(33, 17, imageio.RGBA, 4),
+		smoothImage(64, 40, imageio.Gray, 5),
+		smoothImage(100, 75, imageio.RGB, 6),
+		smoothImage(7*32, 7*32-5, imageio.RGB, 7), // 49 patches: several chains
+		deepImage(40, 33),
+	}
+	for si, sc := range fuzzSchemes {
+		cd := &bbcore.Coder{Model: m, Scheme: sc}
+		for _, img := range seeds {
+			payload, err := cd.Encode(img, nil)
+			if err != nil {
+				f.Fatalf("encode %dx%d %v: %v", img.Width, img.Height, img.Color, err)
+			}
+			w, h, color, depth := fuzzArgs(img)
+			f.Add(uint8(si), w, h, color, depth, payload)
+			if img.Width*img.Height < 64*64 {
+				continue
+			}
+			// The same data under other schedules: chains that start late (in the 49-patch
+			// image, steps in which no chain is active), more chains, more clean patches.
+			for _, edit := range []func(v *[5]uint64){
+				func(v *[5]uint64) { v[2] = 5 },
+				func(v *[5]uint64) { v[2] = 40 },
+				func(v *[5]uint64) { v[1] = 2 * v[1] },
+				func(v *[5]uint64) { v[0] = 4 * v[0] },
+			} {
+				if p := editVAEHeader(payload, edit); p != nil {
+					f.Add(uint8(si), w, h, color, depth, p)
+				}
+			}
+		}
+	}
+	coders := make([]*bbcore.Coder, len(fuzzSchemes))
+	for i, sc := range fuzzSchemes {
+		coders[i] = &bbcore.Coder{Model: m, Scheme: sc}
+	}
+	alloc := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	f.Fuzz(func(t *testing.T, scheme uint8, w, h uint16, color, depth uint8, payload []byte) {
+		hd := fuzzHeader(w, h, color, depth)
+		cd := coders[int(scheme)%len(coders)]
+		before := heapAllocBytes(alloc)
+		img, err := cd.Decode(hd, payload, nil)
+		if n := heapAllocBytes(alloc) - before; n > fuzzAllocLimit {
+			t.Errorf("%dx%d %v/%d, %d payload bytes: decoding allocated %d MiB", hd.Width, hd.Height, hd.Color, hd.Depth, len(payload), n>>20)
+		}
+		if err != nil {
+			return
+		}
+		if img.Width != hd.Width || img.Height != hd.Height || img.Color != hd.Color || img.Depth != hd.Depth {
+			t.Fatalf("decoded a %dx%d %v/%d image for a %dx%d %v/%d header",
+				img.Width, img.Height, img.Color, img.Depth, hd.Width, hd.Height, hd.Color, hd.Depth)
+		}
+		if err := img.Validate(); err != nil {
+			t.Fatalf("decoded an invalid image: %v", err)
+		}
+	})
+}
