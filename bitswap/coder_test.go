@@ -36,20 +36,6 @@ func crop(img *imageio.Image, w, h int) *imageio.Image {
 	return out
 }
 
-func equalImages(a, b *imageio.Image) bool {
-	if a.Width != b.Width || a.Height != b.Height || a.Color != b.Color || a.Depth != b.Depth {
-		return false
-	}
-	for c := range a.Planes {
-		for i := range a.Planes[c] {
-			if a.Planes[c][i] != b.Planes[c][i] {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 func roundTrip(t *testing.T, img *imageio.Image, coder string) []byte {
 	t.Helper()
 	data, err := codec.Encode(img, coder, nil)
@@ -63,7 +49,7 @@ func roundTrip(t *testing.T, img *imageio.Image, coder string) []byte {
 	if h.Coder.String() != coder {
 		t.Fatalf("header says coder %v, want %s", h.Coder, coder)
 	}
-	if !equalImages(img, got) {
+	if !imageio.Equal(img, got) {
 		t.Fatalf("%s %dx%d: decoded image differs", coder, img.Width, img.Height)
 	}
 	return data
@@ -140,7 +126,7 @@ func TestSameBytesAnyWorkers(t *testing.T) {
 	}
 	nn.Workers = 1
 	got, _, err := codec.Decode(files[1], nil)
-	if err != nil || !equalImages(got, img) {
+	if err != nil || !imageio.Equal(got, img) {
 		t.Fatalf("decoding with 1 worker a file made with 2: %v", err)
 	}
 }
@@ -181,7 +167,7 @@ func TestCorruptPayload(t *testing.T) {
 		bad := append([]byte(nil), data...)
 		pos := container.HeaderSize + rng.IntN(len(data)-container.HeaderSize)
 		bad[pos] ^= byte(1 << rng.IntN(8))
-		if got, _, err := codec.Decode(bad, nil); err == nil && !equalImages(got, img) {
+		if got, _, err := codec.Decode(bad, nil); err == nil && !imageio.Equal(got, img) {
 			t.Fatalf("flipping a bit at %d gave a wrong image without error", pos)
 		}
 	}

@@ -19,18 +19,20 @@ import (
 //	    fallback stream of all planes
 //	mode 1 (RGB through the VAE):
 //	    u8 latent bits k | u8 lanes per chain |
-//	    uvarint clean patches K | uvarint chains C | uvarint stagger |
+//	    uvarint clean patches K | uvarint chains C | C x uvarint start step of each chain |
 //	    uvarint clean stream length | uvarint message length | rANS message |
 //	    fallback stream of the planes after RGB (alpha), if any
 //
 // The patches of the image (imageio.Grid raster order) are coded as follows. The first K go
 // through the fallback coder; its stream, padded to 32-bit words, seeds the rANS message
 // ("clean bits", HiLLoC) so that the first bits-back pops draw on real data instead of
-// random bits. The other patches are split into C chains of consecutive patches; chain c
-// starts at step c*stagger and codes one patch per step. All chains share one message (each
-// has its own lanes and they share the tail), so a chain that starts later pops bits that
-// the earlier chains pushed: only the first patch needs the clean bits. The networks of a
-// step run as one batch over the active chains.
+// random bits. The other patches are split into C chains of consecutive patches; each chain
+// codes one patch per step from its start step on. All chains share one message (each has
+// its own lanes and they share the tail), so a chain that starts later pops bits that the
+// earlier chains pushed: only the first chain needs the clean bits. The encoder starts chain
+// c+1 at the first step after chain c's start at which the message holds enough bits for
+// its first pops (it tries, and on running dry redoes that step without it); the start steps
+// are in the payload. The networks of a step run as one batch over the active chains.
 const payloadVersion = 1
 
 const (
@@ -64,39 +66,44 @@ type Coder struct {
 }
 
 type schedule struct {
-	K, C, stagger int
-	start, n      []int // per chain: first step, number of patches
-	first         []int // per chain: index of its first patch
-	T             int   // number of steps
+	K, C  int
+	start []int // per chain: first step (-1: not started yet, encoder only)
+	n     []int // per chain: number of patches
+	first []int // per chain: index of its first patch
 }
 
-func makeSchedule(P, K, C, stagger int) *schedule {
-	s := &schedule{K: K, C: C, stagger: stagger}
+func makeSchedule(P, K, C int) *schedule {
+	s := &schedule{K: K, C: C}
 	rest := P - K
-	base, extra := 0, 0
-	if C > 0 {
-		base, extra = rest/C, rest%C
-	}
+	base, extra := rest/C, rest%C
 	next := K
 	for c := 0; c < C; c++ {
 		n := base
 		if c < extra {
 			n++
 		}
-		s.start = append(s.start, c*stagger)
+		s.start = append(s.start, -1)
 		s.n = append(s.n, n)
 		s.first = append(s.first, next)
 		next += n
-		s.T = max(s.T, c*stagger+n)
 	}
 	return s
 }
 
-// active returns the chains active at step t, increasing.
+// steps is the number of steps of a complete schedule.
+func (s *schedule) steps() int {
+	T := 0
+	for c := range s.start {
+		T = max(T, s.start[c]+s.n[c])
+	}
+	return T
+}
+
+// active returns the started chains that code a patch at step t, increasing.
 func (s *schedule) active(t int) []int {
 	var a []int
 	for c := 0; c < s.C; c++ {
-		if t >= s.start[c] && t < s.start[c]+s.n[c] {
+		if s.start[c] >= 0 && t >= s.start[c] && t < s.start[c]+s.n[c] {
 			a = append(a, c)
 		}
 	}
@@ -120,16 +127,11 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 	if bits == 0 {
 		bits = DefaultLatentBits
 	}
-	var lastErr error
-	for K := 1; K <= min(P, maxClean); K *= 2 {
-		if K == P {
-			break // nothing left for the VAE
-		}
+	for K := 1; K <= min(P-1, maxClean); K *= 2 {
 		C := chooseChains(P - K)
-		msg, cleanLen, err := cd.encodeVAE(img, grid, K, C, 1, bits, progress)
+		msg, cleanLen, sch, err := cd.encodeVAE(img, grid, K, C, bits, progress)
 		if errors.Is(err, rans.ErrEmpty) {
-			lastErr = err
-			continue // not enough clean bits to start the chains: seed with more patches
+			continue // not enough clean bits to start the first chain: seed with more patches
 		}
 		if err != nil {
 			return nil, err
@@ -137,7 +139,9 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 		out = append(out, modeVAE, byte(bits), DefaultLanes)
 		out = binary.AppendUvarint(out, uint64(K))
 		out = binary.AppendUvarint(out, uint64(C))
-		out = binary.AppendUvarint(out, 1)
+		for _, st := range sch.start {
+			out = binary.AppendUvarint(out, uint64(st))
+		}
 		out = binary.AppendUvarint(out, uint64(cleanLen))
 		mb := msg.Bytes()
 		out = binary.AppendUvarint(out, uint64(len(mb)))
@@ -150,7 +154,6 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 		}
 		return out, nil
 	}
-	_ = lastErr
 	// Too small (or too little to seed): the fallback coder does it all.
 	out = append(out, modeFallback)
 	return fallback.Encode(out, img.Planes, img.Width, img.Height, img.Depth)
@@ -191,22 +194,26 @@ func wordsToBytes(w []uint32) []byte {
 	return b
 }
 
-func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, K, C, stagger int, bits uint, progress func(int, int)) (*rans.Message, int, error) {
+func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, K, C int, bits uint, progress func(int, int)) (*rans.Message, int, *schedule, error) {
 	clean, err := cleanPatches(img, grid, K)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	msg := rans.NewMessageFromWords(C*DefaultLanes, bytesToWords(clean))
-	sch := makeSchedule(grid.Len(), K, C, stagger)
+	sch := makeSchedule(grid.Len(), K, C)
 	inf := cd.Model.NewInference()
 	buf := make([]uint16, 3*patchPix)
 	done := K
-	for t := 0; t < sch.T; t++ {
-		chains := sch.active(t)
-		st := newStep(inf, msg, DefaultLanes, chains, false, bits)
+	next := 0 // the next chain to start
+	run := func(t int, chains []int, m *rans.Message) error {
+		st := newStep(inf, m, DefaultLanes, chains, false, bits)
 		B := len(chains)
 		for b, c := range chains {
-			p := sch.first[c] + t - sch.start[c]
+			start := sch.start[c]
+			if start < 0 {
+				start = t
+			}
+			p := sch.first[c] + t - start
 			grid.Extract(img.Planes[:3], p, buf)
 			for ch := 0; ch < 3; ch++ {
 				dst := st.X[(ch*B+b)*patchPix : (ch*B+b+1)*patchPix]
@@ -217,15 +224,39 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, K, C, stagger 
 			vw, vh := grid.Valid(p)
 			st.Valid[b] = [2]int{vw, vh}
 		}
-		if err := cd.Scheme.EncodeStep(st); err != nil {
-			return nil, 0, err
+		return cd.Scheme.EncodeStep(st)
+	}
+	for t := 0; ; t++ {
+		chains := sch.active(t)
+		if len(chains) == 0 && next == C {
+			break
 		}
-		done += B
+		if next < C {
+			// Try to start chain next in this step; if the message runs dry during its first
+			// pops, redo the step without it.
+			saved := msg.Clone()
+			err := run(t, append(chains, next), msg)
+			if err == nil {
+				sch.start[next] = t
+				chains = append(chains, next)
+				next++
+			} else if errors.Is(err, rans.ErrEmpty) && len(chains) > 0 {
+				msg = saved
+				if err := run(t, chains, msg); err != nil {
+					return nil, 0, nil, err
+				}
+			} else {
+				return nil, 0, nil, err
+			}
+		} else if err := run(t, chains, msg); err != nil {
+			return nil, 0, nil, err
+		}
+		done += len(chains)
 		if progress != nil {
 			progress(done, grid.Len())
 		}
 	}
-	return msg, len(clean), nil
+	return msg, len(clean), sch, nil
 }
 
 // Decode decodes a payload into an image of the header's shape.
@@ -260,20 +291,48 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 	if bits < 1 || bits > rans.MaxLatentBits || lanes < 1 || lanes > maxLanes {
 		return nil, fmt.Errorf("%w: latent bits %d, lanes %d", ErrCorrupt, bits, lanes)
 	}
-	var vals [5]uint64
-	for i := range vals {
-		v, n := binary.Uvarint(rest)
-		if n <= 0 {
-			return nil, fmt.Errorf("%w: bad payload header", ErrCorrupt)
-		}
-		vals[i], rest = v, rest[n:]
-	}
 	grid := imageio.NewGrid(h.Width, h.Height)
 	P := uint64(grid.Len())
-	K, C, stagger, cleanLen, msgLen := vals[0], vals[1], vals[2], vals[3], vals[4]
-	if K < 1 || K >= P || C < 1 || C > P-K || C*uint64(lanes) > rans.MaxLanes || stagger < 1 || stagger > P ||
-		msgLen > uint64(len(rest)) || cleanLen > msgLen {
-		return nil, fmt.Errorf("%w: bad payload header (K %d, C %d, stagger %d)", ErrCorrupt, K, C, stagger)
+	uv := func() (uint64, error) {
+		v, n := binary.Uvarint(rest)
+		if n <= 0 {
+			return 0, fmt.Errorf("%w: bad payload header", ErrCorrupt)
+		}
+		rest = rest[n:]
+		return v, nil
+	}
+	K, err := uv()
+	if err != nil {
+		return nil, err
+	}
+	C, err := uv()
+	if err != nil {
+		return nil, err
+	}
+	if K < 1 || K >= P || C < 1 || C > P-K || C*uint64(lanes) > rans.MaxLanes {
+		return nil, fmt.Errorf("%w: bad payload header (K %d, C %d)", ErrCorrupt, K, C)
+	}
+	sch := makeSchedule(int(P), int(K), int(C))
+	for c := range sch.start {
+		v, err := uv()
+		if err != nil {
+			return nil, err
+		}
+		if v > P {
+			return nil, fmt.Errorf("%w: chain %d starts at step %d", ErrCorrupt, c, v)
+		}
+		sch.start[c] = int(v)
+	}
+	cleanLen, err := uv()
+	if err != nil {
+		return nil, err
+	}
+	msgLen, err := uv()
+	if err != nil {
+		return nil, err
+	}
+	if msgLen > uint64(len(rest)) || cleanLen > msgLen {
+		return nil, fmt.Errorf("%w: bad payload lengths", ErrCorrupt)
 	}
 	msg, err := rans.FromBytes(rest[:msgLen])
 	if err != nil {
@@ -283,12 +342,11 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 		return nil, fmt.Errorf("%w: message has %d lanes, want %d", ErrCorrupt, msg.Lanes(), int(C)*lanes)
 	}
 	rest = rest[msgLen:]
-	sch := makeSchedule(int(P), int(K), int(C), int(stagger))
 	inf := cd.Model.NewInference()
 	buf := make([]uint16, 3*patchPix)
 	rgb := img.Planes[:3]
 	done := 0
-	for t := sch.T - 1; t >= 0; t-- {
+	for t := sch.steps() - 1; t >= 0; t-- {
 		chains := sch.active(t)
 		st := newStep(inf, msg, lanes, chains, true, bits)
 		B := len(chains)
@@ -358,4 +416,60 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 		return nil, fmt.Errorf("%w: %d trailing payload bytes", ErrCorrupt, len(rest))
 	}
 	return img, nil
+}
+
+// Info describes a payload (for `bitswap info` and measurements).
+type Info struct {
+	VAE          bool // false: the whole image went through the fallback coder
+	LatentBits   int
+	Lanes        int
+	Clean        int // patches coded by the fallback coder to seed the stack
+	Chains       int
+	Starts       []int // start step of each chain
+	CleanBytes   int
+	MessageBytes int
+}
+
+// Inspect reads a payload's header.
+func Inspect(payload []byte) (Info, error) {
+	if len(payload) < 2 || payload[0] != payloadVersion {
+		return Info{}, fmt.Errorf("%w: unknown payload version", ErrCorrupt)
+	}
+	if payload[1] == modeFallback {
+		return Info{}, nil
+	}
+	if payload[1] != modeVAE || len(payload) < 4 {
+		return Info{}, fmt.Errorf("%w: bad payload mode", ErrCorrupt)
+	}
+	in := Info{VAE: true, LatentBits: int(payload[2]), Lanes: int(payload[3])}
+	rest := payload[4:]
+	uv := func() (int, error) {
+		v, n := binary.Uvarint(rest)
+		if n <= 0 || v > 1<<40 {
+			return 0, fmt.Errorf("%w: bad payload header", ErrCorrupt)
+		}
+		rest = rest[n:]
+		return int(v), nil
+	}
+	var err error
+	if in.Clean, err = uv(); err != nil {
+		return Info{}, err
+	}
+	if in.Chains, err = uv(); err != nil {
+		return Info{}, err
+	}
+	for c := 0; c < in.Chains && c < 1<<16; c++ {
+		v, err := uv()
+		if err != nil {
+			return Info{}, err
+		}
+		in.Starts = append(in.Starts, v)
+	}
+	if in.CleanBytes, err = uv(); err != nil {
+		return Info{}, err
+	}
+	if in.MessageBytes, err = uv(); err != nil {
+		return Info{}, err
+	}
+	return in, nil
 }

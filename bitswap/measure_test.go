@@ -1,0 +1,120 @@
+package bitswap_test
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/bitswap-codec/bitswap/bbans"
+	"github.com/bitswap-codec/bitswap/bitswap"
+	"github.com/bitswap-codec/bitswap/container"
+	"github.com/bitswap-codec/bitswap/imageio"
+	"github.com/bitswap-codec/bitswap/internal/bbcore"
+	"github.com/bitswap-codec/bitswap/vae"
+	"github.com/bitswap-codec/bitswap/weights"
+)
+
+// TestMeasure prints the measurements of docs/coding.md: achieved rates against -ELBO for both
+// coders, the seeding (clean-bit) overhead, and the latent discretization choices. It is a
+// measurement, not a check: run it with BITSWAP_MEASURE=1 go test ./bitswap -run Measure -v
+// (optionally BITSWAP_MEASURE_IMAGES=a.png,b.png).
+func TestMeasure(t *testing.T) {
+	if os.Getenv("BITSWAP_MEASURE") == "" {
+		t.Skip("set BITSWAP_MEASURE=1 to run the measurements")
+	}
+	files := []string{"../testdata/picos-512x384.png", "../testdata/path-256x192.png"}
+	if s := os.Getenv("BITSWAP_MEASURE_IMAGES"); s != "" {
+		files = splitComma(s)
+	}
+	base, err := weights.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		img, _, err := imageio.DecodeFile(f, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img = rgbOnly(img)
+		dims := float64(img.Width * img.Height * 3)
+		neg, err := bitswap.Coder.NegELBO(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("\n%s (%dx%d): model -ELBO %.4f bits/subpixel\n", f, img.Width, img.Height, neg)
+		fmt.Printf("%-34s %9s %9s %6s %7s %11s %11s %9s\n", "coder / setting", "bytes", "bits/dim", "clean", "chains", "VAE part", "its -ELBO", "overhead")
+		run := func(name string, cd *bbcore.Coder) {
+			p, err := cd.Encode(img, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := &container.Header{Width: img.Width, Height: img.Height, Color: img.Color, Depth: 8}
+			got, err := cd.Decode(h, p, nil)
+			if err != nil || !imageio.Equal(got, img) {
+				t.Fatalf("%s: round trip failed: %v", name, err)
+			}
+			in, _ := bbcore.Inspect(p)
+			total := len(p) + container.HeaderSize
+			// The VAE-coded patches: the message minus the clean bits at its bottom, against
+			// the -ELBO of those patches (same model, same bins).
+			grid := imageio.NewGrid(img.Width, img.Height)
+			vaeDims := float64((grid.Len() - in.Clean) * 3 * 32 * 32)
+			vaeRate := float64((in.MessageBytes-in.CleanBytes)*8) / vaeDims
+			vaeELBO := negELBOFrom(cd.Model, img, in.Clean)
+			fmt.Printf("%-34s %9d %9.4f %6d %7d %11.4f %11.4f %8.2f%%\n", name, total, float64(total*8)/dims,
+				in.Clean, in.Chains, vaeRate, vaeELBO, 100*(vaeRate/vaeELBO-1))
+		}
+		run("bitswap (fitted bins, k=10)", &bbcore.Coder{Model: base, Scheme: bitswap.Scheme{}})
+		run("bbans   (fitted bins, k=10)", &bbcore.Coder{Model: base, Scheme: bbans.Scheme{}})
+		for _, k := range []uint{8, 12} {
+			run(fmt.Sprintf("bitswap (fitted bins, k=%d)", k), &bbcore.Coder{Model: base, Scheme: bitswap.Scheme{}, Bits: k})
+		}
+		std := *base
+		std.Bins = make([]vae.BinRef, len(base.Bins))
+		for i := range std.Bins {
+			std.Bins[i] = vae.BinRef{M: 0, S: 1}
+		}
+		run("bitswap (standard logistic, k=10)", &bbcore.Coder{Model: &std, Scheme: bitswap.Scheme{}})
+	}
+}
+
+func rgbOnly(img *imageio.Image) *imageio.Image {
+	if img.Color == imageio.RGB {
+		return img
+	}
+	out := imageio.New(img.Width, img.Height, imageio.RGB, img.Depth)
+	copy(out.Planes, img.Planes[:3])
+	return out
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			if i > start {
+				out = append(out, s[start:i])
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// negELBOFrom is the model's -ELBO over the patches from index k on (padded patches).
+func negELBOFrom(m *vae.Model, img *imageio.Image, k int) float64 {
+	grid := imageio.NewGrid(img.Width, img.Height)
+	n := grid.Len() - k
+	const P = 32 * 32
+	x := make([]uint8, 3*n*P)
+	buf := make([]uint16, 3*P)
+	for p := k; p < grid.Len(); p++ {
+		grid.Extract(img.Planes[:3], p, buf)
+		for c := 0; c < 3; c++ {
+			for i := 0; i < P; i++ {
+				x[(c*n+p-k)*P+i] = uint8(buf[c*P+i])
+			}
+		}
+	}
+	return m.NegELBO(x, n).BPD
+}
