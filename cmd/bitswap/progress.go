@@ -105,7 +105,8 @@ func (cb *codingBar) update(done, total int) {
 		cb.bar.SetTotal(int64(total), false)
 		cb.total = total
 	}
-	// A coder that starts over (bbcore retries with more clean patches) counts down again.
+	// The count can go back: bbcore's encoder starts over with more clean patches when the
+	// first ones do not hold enough bits to start the chains.
 	cb.bar.SetCurrent(int64(min(max(done, 0), total)))
 }
 
