@@ -15,14 +15,15 @@ import (
 // An Inference has its own activation buffers and may run concurrently with other Inferences
 // of the same Model (the weights are shared read-only).
 type Inference struct {
-	m     *Model
-	inf   []*Net
-	gen   []*Net
-	stage []*Net
-	ctx   nn.Ctx
-	xt    nn.Tensor
-	xs    nn.Tensor
-	sin   nn.Tensor
+	m       *Model
+	inf     []*Net
+	gen     []*Net
+	stage   []*Net
+	ctx     nn.Ctx
+	xt      nn.Tensor
+	xs      nn.Tensor
+	sin     nn.Tensor
+	skipOut nn.Tensor
 }
 
 // NewInference makes an inference runner for m.
@@ -117,7 +118,13 @@ func (r *Inference) PixelStage(s int, x []uint8, valid [][2]int) *nn.Tensor {
 		}
 	}
 	r.m.stageInput(s, feat, &r.xs, &r.sin)
-	return r.stage[s-1].Forward(&r.ctx, &r.sin)
+	out := r.stage[s-1].Forward(&r.ctx, &r.sin)
+	if r.m.Skip != nil {
+		r.skipOut.Resize(out.C, out.B, out.H, out.W)
+		r.m.Skip[s-1].Forward(&r.ctx, knownView(&r.sin, feat.C), &r.skipOut)
+		nn.AddTo(r.skipOut.Data, out.Data) // out = net + skip, elementwise: deterministic
+	}
+	return out
 }
 
 // PixelAt returns the raw parameters (means, log-scales, coefficients of R, G, B) of the
@@ -178,6 +185,7 @@ func (m *Model) shareNets() *Model {
 	for _, n := range m.Stage {
 		c.Stage = append(c.Stage, n.shareWeights())
 	}
+	c.Skip = m.Skip // a Conv keeps no activations
 	return c
 }
 

@@ -21,7 +21,7 @@ import (
 
 // digestModel is a small random model with non-trivial weights.
 func digestModel(t testing.TB) *Model {
-	cfg := Config{Layers: 2, ZC: 4, Width: 16, BlocksInf: []int{1, 1}, BlocksGen: []int{1, 1}, InKernel: 5, PixelStages: 4, StageBlocks: 1}
+	cfg := Config{Layers: 2, ZC: 4, Width: 16, BlocksInf: []int{1, 1}, BlocksGen: []int{1, 1}, InKernel: 5, PixelStages: 4, StageBlocks: 1, StageSkip: true}
 	m, err := New(cfg, 42)
 	if err != nil {
 		t.Fatal(err)

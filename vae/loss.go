@@ -34,23 +34,24 @@ type Stats struct {
 
 // trainer holds the buffers of a training or evaluation pass.
 type trainer struct {
-	ctx   nn.Ctx
-	xt    nn.Tensor // x scaled to [-1, 1], [3][B][32][32]
-	xs    nn.Tensor // squeezed, [12][B][16][16]
-	z     []nn.Tensor
-	eps   []nn.Tensor // logistic noise per layer
-	qo    []nn.Tensor // saved copies of the inference outputs
-	po    []nn.Tensor // saved copies of the generative outputs
-	dz    []nn.Tensor
-	dq    nn.Tensor
-	dp    nn.Tensor
-	u     []float64   // uniform noise of one layer
-	xq    []uint8     // the batch squeezed: [12][B][256] 8-bit values
-	sin   []nn.Tensor // input of each stage net
-	sp    []nn.Tensor // saved parameters of each pixel stage
-	dsp   nn.Tensor
-	dsin  nn.Tensor
-	dfeat nn.Tensor
+	ctx     nn.Ctx
+	xt      nn.Tensor // x scaled to [-1, 1], [3][B][32][32]
+	xs      nn.Tensor // squeezed, [12][B][16][16]
+	z       []nn.Tensor
+	eps     []nn.Tensor // logistic noise per layer
+	qo      []nn.Tensor // saved copies of the inference outputs
+	po      []nn.Tensor // saved copies of the generative outputs
+	dz      []nn.Tensor
+	dq      nn.Tensor
+	dp      nn.Tensor
+	u       []float64   // uniform noise of one layer
+	xq      []uint8     // the batch squeezed: [12][B][256] 8-bit values
+	sin     []nn.Tensor // input of each stage net
+	sp      []nn.Tensor // saved parameters of each pixel stage
+	dsp     nn.Tensor
+	skipOut nn.Tensor
+	dsin    nn.Tensor
+	dfeat   nn.Tensor
 }
 
 func (m *Model) newTrainer() *trainer {

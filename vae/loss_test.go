@@ -1,16 +1,25 @@
 package vae
 
 import (
+	"github.com/bitswap-codec/bitswap/vae/nn"
 	"math"
 	"math/rand/v2"
 	"testing"
 )
 
 func tinyModel(t *testing.T) *Model {
-	cfg := Config{Layers: 2, ZC: 2, Width: 6, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 1}, InKernel: 3, PixelStages: 4, StageBlocks: 1}
+	cfg := Config{Layers: 2, ZC: 2, Width: 6, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 1}, InKernel: 3, PixelStages: 4, StageBlocks: 1, StageSkip: true}
 	m, err := New(cfg, 7)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The skip paths start as exact interpolations with near-zero rows; give every weight a
+	// size that central differences can resolve.
+	srng := rand.New(rand.NewPCG(9, 9))
+	for _, c := range m.Skip {
+		for i := range c.V {
+			c.V[i] += float32(srng.NormFloat64() * 0.2)
+		}
 	}
 	// Non-trivial gains so that every path carries gradient.
 	for _, c := range m.Convs() {
@@ -116,5 +125,49 @@ func TestDiscLogisticGradient(t *testing.T) {
 	}
 	if math.Abs(sum-1) > 1e-9 {
 		t.Fatalf("probabilities sum to %v", sum)
+	}
+}
+
+// TestSkipInterpolates: the stage skips start as interpolators: on a linear ramp, the mean
+// each one predicts for an interior pixel of its stage equals the pixel's value.
+func TestSkipInterpolates(t *testing.T) {
+	m, err := New(DefaultConfig(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt := NewBatch(1)
+	for c := 0; c < 3; c++ {
+		pl := bt.Plane(c, 0)
+		for y := 0; y < PatchSize; y++ {
+			for x := 0; x < PatchSize; x++ {
+				pl[y*PatchSize+x] = uint8(40 + 3*x + 2*y + 10*c)
+			}
+		}
+	}
+	xt := nn.NewTensor(3, 1, PatchSize, PatchSize)
+	for i, v := range bt.X {
+		xt.Data[i] = float32(v)/127.5 - 1
+	}
+	xs := nn.NewTensor(12, 1, LatentHW, LatentHW)
+	nn.Squeeze(xt, xs)
+	feat := nn.NewTensor(m.Cfg.Width, 1, LatentHW, LatentHW)
+	var ctx nn.Ctx
+	for s := 1; s < 4; s++ {
+		var in nn.Tensor
+		m.stageInput(s, feat, xs, &in)
+		out := nn.NewTensor(GroupParams, 1, LatentHW, LatentHW)
+		m.Skip[s-1].Forward(&ctx, knownView(&in, feat.C), out)
+		k := StageGroups(4, s)[0]
+		for c := 0; c < 3; c++ {
+			for y := 1; y < LatentHW-1; y++ {
+				for x := 1; x < LatentHW-1; x++ {
+					got := out.Data[c*256+y*16+x]
+					want := xs.Data[(4*c+k)*256+y*16+x]
+					if math.Abs(float64(got-want)) > 1e-5 {
+						t.Fatalf("stage %d colour %d at (%d,%d): skip predicts %v, pixel is %v", s, c, y, x, got, want)
+					}
+				}
+			}
+		}
 	}
 }

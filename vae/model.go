@@ -39,6 +39,10 @@ type Config struct {
 	// from the pixel network's features and the pixels of the earlier stages.
 	PixelStages int
 	StageBlocks int // residual blocks of each stage network
+	// StageSkip adds to each stage network a linear 3x3 convolution of the known pixels
+	// (Model.Skip), initialized to interpolate the pixel's nearest known neighbours, so
+	// that a later stage starts from a good guess on smooth content (4 stages only).
+	StageSkip bool
 }
 
 // DefaultConfig is the architecture of the shipped model.
@@ -53,6 +57,7 @@ func DefaultConfig() Config {
 
 		PixelStages: 4,
 		StageBlocks: 0,
+		StageSkip:   true,
 	}
 }
 
@@ -71,6 +76,9 @@ func (c Config) Validate() error {
 	}
 	if c.PixelStages != 1 && c.PixelStages != 2 && c.PixelStages != 4 {
 		return fmt.Errorf("vae: %d pixel stages, want 1, 2 or 4", c.PixelStages)
+	}
+	if c.StageSkip && c.PixelStages != 4 {
+		return fmt.Errorf("vae: stage skips need 4 pixel stages")
 	}
 	if c.StageBlocks < 0 || c.StageBlocks > 32 {
 		return fmt.Errorf("vae: stage block count %d out of range", c.StageBlocks)
@@ -106,7 +114,8 @@ type Model struct {
 	Cfg   Config
 	Inf   []*Net
 	Gen   []*Net
-	Stage []*Net // Stage[s-1] predicts pixel stage s
+	Stage []*Net     // Stage[s-1] predicts pixel stage s
+	Skip  []*nn.Conv // Skip[s-1]: the linear path from the known pixels (StageSkip)
 
 	// Bins are the latent discretization of the coders: per layer and channel, the reference
 	// logistic under which the 2^k bins have equal mass (set after training, see FitBins).
@@ -140,6 +149,9 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	for s := 1; s < cfg.PixelStages; s++ {
 		known := 3 * s * 4 / cfg.PixelStages // pixel channels of the earlier stages
 		m.Stage = append(m.Stage, newNet(cfg.Width+known, cfg.Width, GroupParams*4/cfg.PixelStages, 3, cfg.StageBlocks, rng))
+		if cfg.StageSkip {
+			m.Skip = append(m.Skip, newSkip(s, known))
+		}
 	}
 	m.Bins = make([]BinRef, cfg.Layers*cfg.ZC)
 	for i := range m.Bins {
@@ -161,7 +173,7 @@ func (m *Model) Convs() []*nn.Conv {
 	for _, n := range m.Stage {
 		cs = append(cs, n.convs()...)
 	}
-	return cs
+	return append(cs, m.Skip...)
 }
 
 // Refresh recomputes the effective weights after a parameter change.
@@ -188,4 +200,40 @@ func (m *Model) MACsPerPatch() int {
 		n += c.Shape.WeightLen() * LatentHW * LatentHW
 	}
 	return n
+}
+
+// interpTaps lists, for the sub-position coded in stage s (of 4), its four nearest neighbours
+// among the earlier stages: the known-pixel group they are in (index into the earlier
+// stages' groups) and the 3x3 tap (dy, dx in -1..1 around the same squeezed position).
+var interpTaps = [4][4][3]int{
+	{},
+	{{0, 0, 0}, {0, 0, 1}, {0, 1, 0}, {0, 1, 1}},  // (1,1): the four diagonal (0,0) pixels
+	{{0, 0, 0}, {0, 0, 1}, {1, -1, 0}, {1, 0, 0}}, // (0,1): (0,0) left and right, (1,1) above and below
+	{{0, 0, 0}, {0, 1, 0}, {1, 0, -1}, {1, 0, 0}}, // (1,0): (0,0) above and below, (1,1) left and right
+}
+
+// newSkip makes stage s's linear path: a 3x3 conv from the known pixels to the stage's
+// parameters whose mean outputs start as the average of the four nearest known neighbours
+// (same colour) and whose other outputs start at zero.
+func newSkip(s, known int) *nn.Conv {
+	sh := nn.ConvShape{Cin: known, Cout: GroupParams, KH: 3, KW: 3}
+	c := &nn.Conv{Shape: sh}
+	c.V = make([]float32, sh.WeightLen())
+	c.G = make([]float32, sh.Cout)
+	c.Bias = make([]float32, sh.Cout)
+	for col := 0; col < 3; col++ {
+		for _, tp := range interpTaps[s] {
+			ci := 3*tp[0] + col
+			c.V[((col*known+ci)*3+tp[1]+1)*3+tp[2]+1] = 0.25
+		}
+		c.G[col] = 0.5 // the norm of four weights of 0.25
+	}
+	// The other outputs start at zero but must be able to learn: tiny weights.
+	for o := 3; o < GroupParams; o++ {
+		for i := 0; i < sh.K(); i++ {
+			c.V[o*sh.K()+i] = 1e-3 * float32((i*7+o*3)%5-2)
+		}
+	}
+	c.InitBuffers()
+	return c
 }

@@ -77,6 +77,12 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 		o := m.Stage[s-1].Forward(&t.ctx, &t.sin[s])
 		t.sp[s].Resize(o.C, o.B, o.H, o.W)
 		copy(t.sp[s].Data, o.Data)
+		if m.Skip != nil {
+			known := knownView(&t.sin[s], feat.C)
+			t.skipOut.Resize(o.C, o.B, o.H, o.W)
+			m.Skip[s-1].Forward(&t.ctx, known, &t.skipOut)
+			nn.AddTo(t.skipOut.Data, t.sp[s].Data)
+		}
 	}
 	total := 0.0
 	if grad {
@@ -109,6 +115,9 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 		t.dsin.Resize(in.C, in.B, in.H, in.W)
 		t.dsin.Zero()
 		m.Stage[s-1].Backward(&t.ctx, &t.dsp, &t.dsin)
+		if m.Skip != nil {
+			m.Skip[s-1].Backward(&t.ctx, knownView(&t.sin[s], t.dfeat.C), &t.dsp, nil)
+		}
 		nn.AddTo(t.dsin.Data[:len(t.dfeat.Data)], t.dfeat.Data)
 	}
 	return total
@@ -164,4 +173,10 @@ func stageLoss(P, dP *nn.Tensor, xq []uint8, groups []int, B, b int, grad bool, 
 		}
 	}
 	return total
+}
+
+// knownView is the known-pixel part of a stage input (the channels after the features).
+func knownView(in *nn.Tensor, featC int) *nn.Tensor {
+	n := in.B * in.H * in.W
+	return &nn.Tensor{C: in.C - featC, B: in.B, H: in.H, W: in.W, Data: in.Data[featC*n:]}
 }

@@ -13,8 +13,8 @@ import (
 
 // The weights file: what the coders need and nothing else. Little-endian:
 //
-//	"BSWM" | u8 version (2) | u8 layers | u8 zc | u16 width | u8 in-kernel |
-//	u8 pixel stages | u8 blocks per stage net |
+//	"BSWM" | u8 version (3) | u8 layers | u8 zc | u16 width | u8 in-kernel |
+//	u8 pixel stages | u8 blocks per stage net | u8 stage skips (0/1) |
 //	u8 blocks per inference net (layers) | u8 blocks per generative net (layers) |
 //	float64 m0, s0 per latent channel (layers*zc pairs, layer-major): the bin references |
 //	for every conv in Model.Convs() order: float32 effective weights [Cout][Cin][KH][KW],
@@ -24,7 +24,7 @@ import (
 // The model id written into .bsw files is the first 8 bytes of the SHA-256 of the file.
 const (
 	weightsMagic   = "BSWM"
-	weightsVersion = 2
+	weightsVersion = 3
 )
 
 // ErrBadWeights is returned for a weights file that cannot be read.
@@ -42,6 +42,11 @@ func (m *Model) MarshalWeights() []byte {
 	b.WriteByte(byte(c.InKernel))
 	b.WriteByte(byte(c.PixelStages))
 	b.WriteByte(byte(c.StageBlocks))
+	if c.StageSkip {
+		b.WriteByte(1)
+	} else {
+		b.WriteByte(0)
+	}
 	for _, v := range c.BlocksInf {
 		b.WriteByte(byte(v))
 	}
@@ -88,11 +93,19 @@ func UnmarshalWeights(data []byte) (*Model, error) {
 	if err := binary.Read(r, binary.LittleEndian, &hdr); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
 	}
-	if hdr.Version != weightsVersion {
+	if hdr.Version != 2 && hdr.Version != weightsVersion {
 		return nil, fmt.Errorf("%w: version %d", ErrBadWeights, hdr.Version)
 	}
+	skip := false
+	if hdr.Version >= 3 {
+		v, err := r.ReadByte()
+		if err != nil || v > 1 {
+			return nil, fmt.Errorf("%w: bad stage-skip flag", ErrBadWeights)
+		}
+		skip = v == 1
+	}
 	cfg := Config{Layers: int(hdr.Layers), ZC: int(hdr.ZC), Width: int(hdr.Width), InKernel: int(hdr.InKernel),
-		PixelStages: int(hdr.Stages), StageBlocks: int(hdr.StageBlocks)}
+		PixelStages: int(hdr.Stages), StageBlocks: int(hdr.StageBlocks), StageSkip: skip}
 	blocks := make([]byte, 2*cfg.Layers)
 	if _, err := io.ReadFull(r, blocks); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)

@@ -37,6 +37,13 @@ func NewConv(s ConvShape, gain float32, rng *rand.Rand) *Conv {
 	return c
 }
 
+// InitBuffers allocates the derived arrays of a Conv whose Shape, V, G and Bias were set
+// directly, and computes its effective weights.
+func (c *Conv) InitBuffers() {
+	c.alloc()
+	c.Refresh()
+}
+
 func (c *Conv) alloc() {
 	n := c.Shape.WeightLen()
 	c.W = make([]float32, n)
