@@ -1,6 +1,7 @@
 package bbcore_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"runtime/metrics"
 	"testing"
@@ -62,28 +63,28 @@ func deepImage(w, h int) *imageio.Image {
 	return deep
 }
 
-// editVAEHeader returns a copy of a VAE-mode payload with its uvarint header fields (clean
-// patches, chains, stagger, clean length, message length) changed by edit, or nil for a
-// payload of the other mode.
-func editVAEHeader(payload []byte, edit func(v *[5]uint64)) []byte {
-	if len(payload) < 4 || payload[1] != 1 {
+// appendVAEHeader appends the uvarint fields of a VAE-mode payload header.
+func appendVAEHeader(out []byte, in bbcore.Info) []byte {
+	out = binary.AppendUvarint(out, uint64(in.Clean))
+	out = binary.AppendUvarint(out, uint64(in.Chains))
+	for _, st := range in.Starts {
+		out = binary.AppendUvarint(out, uint64(st))
+	}
+	out = binary.AppendUvarint(out, uint64(in.CleanBytes))
+	return binary.AppendUvarint(out, uint64(in.MessageBytes))
+}
+
+// editVAEHeader returns a copy of a VAE-mode payload with its header (as bbcore.Inspect
+// reads it) changed by edit, or nil for a payload of the other mode.
+func editVAEHeader(payload []byte, edit func(in *bbcore.Info)) []byte {
+	in, err := bbcore.Inspect(payload)
+	if err != nil || !in.VAE {
 		return nil
 	}
+	rest := payload[4+len(appendVAEHeader(nil, in)):]
+	edit(&in)
 	out := append([]byte(nil), payload[:4]...)
-	rest := payload[4:]
-	var v [5]uint64
-	for i := range v {
-		x, n := binary.Uvarint(rest)
-		if n <= 0 {
-			return nil
-		}
-		v[i], rest = x, rest[n:]
-	}
-	edit(&v)
-	for _, x := range v {
-		out = binary.AppendUvarint(out, x)
-	}
-	return append(out, rest...)
+	return append(appendVAEHeader(out, in), rest...)
 }
 
 func heapAllocBytes(s []metrics.Sample) uint64 {
@@ -118,13 +119,19 @@ func FuzzDecode(f *testing.F) {
 			if img.Width*img.Height < 64*64 {
 				continue
 			}
-			// The same data under other schedules: chains that start late (in the 49-patch
-			// image, steps in which no chain is active), more chains, more clean patches.
-			for _, edit := range []func(v *[5]uint64){
-				func(v *[5]uint64) { v[2] = 5 },
-				func(v *[5]uint64) { v[2] = 40 },
-				func(v *[5]uint64) { v[1] = 2 * v[1] },
-				func(v *[5]uint64) { v[0] = 4 * v[0] },
+			if p := editVAEHeader(payload, func(*bbcore.Info) {}); p != nil && !bytes.Equal(p, payload) {
+				f.Fatal("editVAEHeader does not reproduce the payload header: update it to the payload format")
+			}
+			// The same data under other schedules: a chain that starts late (steps in which
+			// no chain is active), all chains at once, more chains, more clean patches.
+			for _, edit := range []func(in *bbcore.Info){
+				func(in *bbcore.Info) { in.Starts[len(in.Starts)-1] += 40 },
+				func(in *bbcore.Info) { clear(in.Starts) },
+				func(in *bbcore.Info) {
+					in.Chains *= 2
+					in.Starts = append(in.Starts, in.Starts...)
+				},
+				func(in *bbcore.Info) { in.Clean *= 4 },
 			} {
 				if p := editVAEHeader(payload, edit); p != nil {
 					f.Add(uint8(si), w, h, color, depth, p)
