@@ -678,3 +678,27 @@ func TestDuplicateNames(t *testing.T) {
 		t.Errorf("%d gzip rows:\n%s", n, b.String())
 	}
 }
+
+func TestCenterCrop(t *testing.T) {
+	img := testImage(100, 70, 3, 5)
+	rep := run(t, []Input{memInput("a", img)}, Options{Codecs: []Codec{gzipCodec{}}, CenterCrop: 64})
+	if r := rep.Results[0]; r.Width != 64 || r.Height != 64 {
+		t.Fatalf("center crop 64 of 100x70: got %dx%d", r.Width, r.Height)
+	}
+	c, err := CropAt(img, 18, 3, 64, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for y := 0; y < 64; y++ {
+		for x := 0; x < 64; x++ {
+			for ch := 0; ch < 3; ch++ {
+				if c.Pix[(y*64+x)*3+ch] != img.Pix[((y+3)*100+x+18)*3+ch] {
+					t.Fatalf("CropAt pixel (%d,%d) differs", x, y)
+				}
+			}
+		}
+	}
+	if _, err := CropAt(img, 50, 0, 64, 64); err == nil {
+		t.Fatal("crop past the right edge accepted")
+	}
+}

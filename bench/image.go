@@ -80,17 +80,21 @@ func CropTo32(m *Image) (*Image, error) {
 }
 
 // Crop returns the top-left w x h part of m as a new image.
-func Crop(m *Image, w, h int) (*Image, error) {
+func Crop(m *Image, w, h int) (*Image, error) { return CropAt(m, 0, 0, w, h) }
+
+// CropAt returns the w x h part of m whose top-left pixel is (x0, y0), as a new image.
+func CropAt(m *Image, x0, y0, w, h int) (*Image, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	if w <= 0 || h <= 0 || w > m.Width || h > m.Height {
-		return nil, fmt.Errorf("bench: cannot crop %dx%d image to %dx%d", m.Width, m.Height, w, h)
+	if w <= 0 || h <= 0 || x0 < 0 || y0 < 0 || x0+w > m.Width || y0+h > m.Height {
+		return nil, fmt.Errorf("bench: cannot crop %dx%d image to %dx%d at (%d,%d)", m.Width, m.Height, w, h, x0, y0)
 	}
 	out := &Image{Width: w, Height: h, Channels: m.Channels, Pix: make([]byte, w*h*m.Channels)}
 	rowIn, rowOut := m.Width*m.Channels, w*m.Channels
 	for y := 0; y < h; y++ {
-		copy(out.Pix[y*rowOut:(y+1)*rowOut], m.Pix[y*rowIn:y*rowIn+rowOut])
+		o := (y0+y)*rowIn + x0*m.Channels
+		copy(out.Pix[y*rowOut:(y+1)*rowOut], m.Pix[o:o+rowOut])
 	}
 	return out, nil
 }

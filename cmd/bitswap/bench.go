@@ -54,6 +54,7 @@ image or codec failed.
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "codecs", Usage: "comma-separated `KEYS` of the codecs to run (default: all, listed above)"},
 			&cli.BoolFlag{Name: "uncropped", Usage: "code whole images instead of cropping them to multiples of 32"},
+			&cli.IntFlag{Name: "center-crop", Usage: "first cut each image to its central `N`xN pixels (0: whole images)"},
 			&cli.BoolFlag{Name: "slow", Usage: "slowest baseline settings: WebP -z 9 (method 6, quality 100), JPEG XL effort 9"},
 			&cli.IntFlag{Name: "j", Value: 1, Usage: "process `N` images at the same time (timings are wall clock)"},
 			&cli.IntFlag{Name: "coder-workers", Value: 1, Usage: "goroutines for bitswap's own coders (`N`; the baselines use one; sizes do not change)"},
@@ -113,7 +114,8 @@ func runBench(c *cli.Context) error {
 
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt)
 	defer stop()
-	opt := bench.Options{Codecs: codecs, Uncropped: c.Bool("uncropped"), Workers: c.Int("j")}
+	opt := bench.Options{Codecs: codecs, Uncropped: c.Bool("uncropped"), Workers: c.Int("j"),
+		CenterCrop: c.Int("center-crop")}
 	var prog *progress
 	if !c.Bool("quiet") {
 		prog = newProgress(ctx, stderr, len(inputs)*len(codecs))
