@@ -264,10 +264,10 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 	if len(payload) < 2 || payload[0] != payloadVersion {
 		return nil, fmt.Errorf("%w: unknown payload version", ErrCorrupt)
 	}
-	img := imageio.New(h.Width, h.Height, h.Color, h.Depth)
 	rest := payload[2:]
 	switch payload[1] {
 	case modeFallback:
+		img := imageio.New(h.Width, h.Height, h.Color, h.Depth)
 		n, err := fallback.DecodeInto(rest, img.Planes, h.Width, h.Height, h.Depth)
 		if err != nil {
 			return nil, err
@@ -309,7 +309,9 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 	if err != nil {
 		return nil, err
 	}
-	if K < 1 || K >= P || C < 1 || C > P-K || C*uint64(lanes) > rans.MaxLanes {
+	// The encoder writes at most maxChains chains; more would let a small hostile payload
+	// run the networks on a huge batch.
+	if K < 1 || K >= P || C < 1 || C > P-K || C > maxChains || C*uint64(lanes) > rans.MaxLanes {
 		return nil, fmt.Errorf("%w: bad payload header (K %d, C %d)", ErrCorrupt, K, C)
 	}
 	sch := makeSchedule(int(P), int(K), int(C))
@@ -342,10 +344,11 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 		return nil, fmt.Errorf("%w: message has %d lanes, want %d", ErrCorrupt, msg.Lanes(), int(C)*lanes)
 	}
 	rest = rest[msgLen:]
+	img := imageio.New(h.Width, h.Height, h.Color, h.Depth)
 	inf := cd.Model.NewInference()
 	buf := make([]uint16, 3*patchPix)
 	rgb := img.Planes[:3]
-	done := 0
+	done := int(K) // the clean patches come for free at the end
 	for t := sch.steps() - 1; t >= 0; t-- {
 		chains := sch.active(t)
 		st := newStep(inf, msg, lanes, chains, true, bits)
