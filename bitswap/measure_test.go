@@ -60,7 +60,7 @@ func TestMeasure(t *testing.T) {
 			grid := imageio.NewGrid(img.Width, img.Height)
 			vaeDims := float64((grid.Len() - in.Clean) * 3 * 32 * 32)
 			vaeRate := float64((in.MessageBytes-in.CleanBytes)*8) / vaeDims
-			vaeELBO := negELBOFrom(cd.Model, img, in.Clean)
+			vaeELBO := bbcore.PatchNegELBO(cd.Model, img, in.Clean)
 			fmt.Printf("%-34s %9d %9.4f %6d %7d %11.4f %11.4f %8.2f%%\n", name, total, float64(total*8)/dims,
 				in.Clean, in.Chains, vaeRate, vaeELBO, 100*(vaeRate/vaeELBO-1))
 		}
@@ -99,22 +99,4 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
-}
-
-// negELBOFrom is the model's -ELBO over the patches from index k on (padded patches).
-func negELBOFrom(m *vae.Model, img *imageio.Image, k int) float64 {
-	grid := imageio.NewGrid(img.Width, img.Height)
-	n := grid.Len() - k
-	const P = 32 * 32
-	x := make([]uint8, 3*n*P)
-	buf := make([]uint16, 3*P)
-	for p := k; p < grid.Len(); p++ {
-		grid.Extract(img.Planes[:3], p, buf)
-		for c := 0; c < 3; c++ {
-			for i := 0; i < P; i++ {
-				x[(c*n+p-k)*P+i] = uint8(buf[c*P+i])
-			}
-		}
-	}
-	return m.NegELBO(x, n).BPD
 }

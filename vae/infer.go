@@ -28,17 +28,8 @@ type Inference struct {
 
 // NewInference makes an inference runner for m.
 func (m *Model) NewInference() *Inference {
-	r := &Inference{m: m}
-	for _, n := range m.Inf {
-		r.inf = append(r.inf, n.shareWeights())
-	}
-	for _, n := range m.Gen {
-		r.gen = append(r.gen, n.shareWeights())
-	}
-	for _, n := range m.Stage {
-		r.stage = append(r.stage, n.shareWeights())
-	}
-	return r
+	c := m.shareNets()
+	return &Inference{m: m, inf: c.Inf, gen: c.Gen, stage: c.Stage}
 }
 
 // shareWeights returns a Net with the same convolutions and its own activation buffers.

@@ -214,13 +214,7 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, K, C int, bits
 				start = t
 			}
 			p := sch.first[c] + t - start
-			grid.Extract(img.Planes[:3], p, buf)
-			for ch := 0; ch < 3; ch++ {
-				dst := st.X[(ch*B+b)*patchPix : (ch*B+b+1)*patchPix]
-				for i, v := range buf[ch*patchPix : (ch+1)*patchPix] {
-					dst[i] = uint8(v)
-				}
-			}
+			putPatch(img, grid, p, st.X, b, B, buf)
 			vw, vh := grid.Valid(p)
 			st.Valid[b] = [2]int{vw, vh}
 		}
@@ -475,4 +469,29 @@ func Inspect(payload []byte) (Info, error) {
 		return Info{}, err
 	}
 	return in, nil
+}
+
+// putPatch writes patch p of img's RGB planes (padded by edge replication) as entry b of the
+// planar 8-bit batch x ([3][B][32][32]); buf is scratch for 3*32*32 samples.
+func putPatch(img *imageio.Image, grid imageio.Grid, p int, x []uint8, b, B int, buf []uint16) {
+	grid.Extract(img.Planes[:3], p, buf)
+	for ch := 0; ch < 3; ch++ {
+		dst := x[(ch*B+b)*patchPix : (ch*B+b+1)*patchPix]
+		for i, v := range buf[ch*patchPix : (ch+1)*patchPix] {
+			dst[i] = uint8(v)
+		}
+	}
+}
+
+// PatchNegELBO returns the model's -ELBO in bits per subpixel over the padded patches of an
+// 8-bit RGB(A) image from patch index from on.
+func PatchNegELBO(m *vae.Model, img *imageio.Image, from int) float64 {
+	grid := imageio.NewGrid(img.Width, img.Height)
+	n := grid.Len() - from
+	x := make([]uint8, 3*n*patchPix)
+	buf := make([]uint16, 3*patchPix)
+	for p := from; p < grid.Len(); p++ {
+		putPatch(img, grid, p, x, p-from, n, buf)
+	}
+	return m.NegELBO(x, n).BPD
 }

@@ -81,19 +81,7 @@ func (c *CodecCoder) NegELBO(img *imageio.Image) (float64, error) {
 	if img.Depth != 8 || (img.Color != imageio.RGB && img.Color != imageio.RGBA) {
 		return 0, fmt.Errorf("%s: the model codes 8-bit RGB only", c.name)
 	}
-	grid := imageio.NewGrid(img.Width, img.Height)
-	n := grid.Len()
-	x := make([]uint8, 3*n*patchPix)
-	buf := make([]uint16, 3*patchPix)
-	for p := 0; p < n; p++ {
-		grid.Extract(img.Planes[:3], p, buf)
-		for ch := 0; ch < 3; ch++ {
-			for i, v := range buf[ch*patchPix : (ch+1)*patchPix] {
-				x[(ch*n+p)*patchPix+i] = uint8(v)
-			}
-		}
-	}
-	return c.coder.Model.NegELBO(x, n).BPD, nil
+	return PatchNegELBO(c.coder.Model, img, 0), nil
 }
 
 func progressOf(opt *codec.Options) func(int, int) {
