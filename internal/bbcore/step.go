@@ -123,10 +123,30 @@ func (s *Step) PopLatent(l int, params *nn.Tensor) error {
 func (s *Step) PushLatent(l int, params *nn.Tensor) {
 	n := s.model.Cfg.ZC * latentHW
 	zc := s.model.Cfg.ZC
-	for _, b := range s.order() {
+	s.pushParallel(LatentPrec, func(b int, sf [][2]uint32) [][2]uint32 {
 		ix := s.idx[l][b*zc*latentHW:]
 		for e := 0; e < n; e++ {
-			s.Msg.PushSym(s.lane(b, e), s.latent(l, b, e, params), int(ix[e]))
+			st, f := s.latent(l, b, e, params).Encode(int(ix[e]))
+			sf = append(sf, [2]uint32{st, f})
+		}
+		return sf
+	})
+}
+
+// pushParallel computes the (start, freq) of every active chain's symbols on the engine's
+// workers (the distributions are pure functions), then pushes them one chain after another
+// in the coding order; gen returns entry b's symbols in push order. The message receives
+// exactly the pushes of a sequential loop.
+func (s *Step) pushParallel(prec uint, gen func(b int, sf [][2]uint32) [][2]uint32) {
+	syms := make([][][2]uint32, s.B())
+	nn.Parallel(len(syms), 1, func(_, lo, hi int) {
+		for b := lo; b < hi; b++ {
+			syms[b] = gen(b, nil)
+		}
+	})
+	for _, b := range s.order() {
+		for i, sf := range syms[b] {
+			s.Msg.Push(s.lane(b, i), sf[0], sf[1], prec)
 		}
 	}
 }
@@ -135,12 +155,14 @@ func (s *Step) PushLatent(l int, params *nn.Tensor) {
 func (s *Step) PushTop(l int) {
 	n := s.model.Cfg.ZC * latentHW
 	zc := s.model.Cfg.ZC
-	for _, b := range s.order() {
+	s.pushParallel(LatentPrec, func(b int, sf [][2]uint32) [][2]uint32 {
 		ix := s.idx[l][b*zc*latentHW:]
 		for e := 0; e < n; e++ {
-			s.Msg.PushSym(s.lane(b, e), s.topLatent(l, e), int(ix[e]))
+			st, f := s.topLatent(l, e).Encode(int(ix[e]))
+			sf = append(sf, [2]uint32{st, f})
 		}
-	}
+		return sf
+	})
 }
 
 // PopTop pops the top layer l under the standard logistic prior.
@@ -202,17 +224,17 @@ func (s *Step) PushPixels() {
 	}
 	B := s.B()
 	for st := S - 1; st >= 0; st-- {
-		for _, b := range s.order() {
+		s.pushParallel(PixelPrec, func(b int, sf [][2]uint32) [][2]uint32 {
 			gis, poss, xys := s.stagePixels(st, b)
-			i := 0
 			for c := 2; c >= 0; c-- {
 				for j := range gis {
 					d := s.pixelDist(params[st], gis[j], b, poss[j], xys[j], c)
-					s.Msg.PushSym(s.lane(b, i), d, int(s.X[(c*B+b)*patchPix+xys[j]]))
-					i++
+					start, f := d.Encode(int(s.X[(c*B+b)*patchPix+xys[j]]))
+					sf = append(sf, [2]uint32{start, f})
 				}
 			}
-		}
+			return sf
+		})
 	}
 }
 

@@ -107,16 +107,18 @@ func ConvForward(ctx *Ctx, s ConvShape, in *Tensor, w *PackedA, bias []float32, 
 		panic("nn: packed weights do not match the conv shape")
 	}
 	N := in.N()
-	for co := 0; co < s.Cout; co++ {
-		ch := out.Data[co*N : (co+1)*N]
-		b := float32(0)
-		if bias != nil {
-			b = bias[co]
+	parallel(s.Cout, 1, func(_, lo, hi int) {
+		for co := lo; co < hi; co++ {
+			ch := out.Data[co*N : (co+1)*N]
+			b := float32(0)
+			if bias != nil {
+				b = bias[co]
+			}
+			for i := range ch {
+				ch[i] = b
+			}
 		}
-		for i := range ch {
-			ch[i] = b
-		}
-	}
+	})
 	convAccumulate(ctx, s, in, w, out)
 }
 
