@@ -201,3 +201,22 @@ func (m *Model) NegELBO(x []uint8, n int) Stats {
 	total.scale(1 / float64(n))
 	return total
 }
+
+// PatchCosts returns the model's -ELBO of each of n patches (planar [3][n][32][32]) in bits
+// per subpixel, one patch at a time (a single latent sample each, fixed seed). The coders use
+// it to decide which patches the model should code.
+func (m *Model) PatchCosts(x []uint8, n int) []float64 {
+	c := m.shareNets()
+	tr := c.newTrainer()
+	rng := rand.New(rand.NewPCG(2019, 8))
+	const P = PatchSize * PatchSize
+	out := make([]float64, n)
+	bt := NewBatch(1)
+	for p := 0; p < n; p++ {
+		for ch := 0; ch < 3; ch++ {
+			copy(bt.X[ch*P:(ch+1)*P], x[(ch*n+p)*P:(ch*n+p+1)*P])
+		}
+		out[p] = c.Loss(tr, bt, rng, false).BPD
+	}
+	return out
+}

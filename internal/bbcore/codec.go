@@ -15,23 +15,31 @@ import (
 // The payload of a bits-back coded image:
 //
 //	u8 version (1) | u8 mode
-//	mode 0 (the whole image through the fallback coder: gray, 16-bit, or too small):
+//	mode 0 (the whole image through the fallback coder: gray, 16-bit, too small, or simply
+//	smaller that way):
 //	    fallback stream of all planes
-//	mode 1 (RGB through the VAE):
+//	mode 1 (RGB patches through the VAE):
 //	    u8 latent bits k | u8 lanes per chain |
-//	    uvarint clean patches K | uvarint chains C | C x uvarint start step of each chain |
-//	    uvarint clean stream length | uvarint message length | rANS message |
+//	    ceil(P/8) bytes: one bit per patch of the grid, 1 = coded by the fallback coder
+//	        (bit p%8 of byte p/8) |
+//	    uvarint chains C | C x uvarint start step of each chain |
+//	    uvarint fallback stream length | uvarint message length | rANS message |
 //	    fallback stream of the planes after RGB (alpha), if any
 //
-// The patches of the image (imageio.Grid raster order) are coded as follows. The first K go
-// through the fallback coder; its stream, padded to 32-bit words, seeds the rANS message
-// ("clean bits", HiLLoC) so that the first bits-back pops draw on real data instead of
-// random bits. The other patches are split into C chains of consecutive patches; each chain
-// codes one patch per step from its start step on. All chains share one message (each has
-// its own lanes and they share the tail), so a chain that starts later pops bits that the
-// earlier chains pushed: only the first chain needs the clean bits. The encoder starts chain
-// c+1 at the first step after chain c's start at which the message holds enough bits for
-// its first pops (it tries, and on running dry redoes that step without it); the start steps
+// Every patch of the image (imageio.Grid raster order) is coded either by the VAE or by the
+// fallback coder. The encoder estimates both costs per patch and gives the fallback coder the
+// patches it codes in fewer bits. The fallback-coded patches form one fallback stream (the
+// patches stacked into a 32 x 32n image), and that stream, padded to 32-bit words, seeds the
+// rANS message ("clean bits", HiLLoC): the first bits-back pops draw on real data instead of
+// random bits. If these patches do not hold enough bits to start the first chain, the first
+// VAE patches are moved to the fallback side until they do.
+//
+// The VAE patches are split into C chains of consecutive patches; each chain codes one
+// patch per step from its start step on. All chains share one message (each has its own
+// lanes and they share the tail), so a chain that starts later pops bits that the earlier
+// chains pushed: only the first chain needs the clean bits. The encoder starts chain c+1 at
+// the first step after chain c's start at which the message holds enough bits for its
+// first pops (it tries, and on running dry redoes that step without it); the start steps
 // are in the payload. The networks of a step run as one batch over the active chains.
 const payloadVersion = 1
 
@@ -46,7 +54,6 @@ const (
 	DefaultLanes      = 2
 	minPerChain       = 12 // patches per chain at least (fewer chains for small images)
 	maxChains         = 16
-	maxClean          = 64
 )
 
 // Limits on what a payload may ask for (hostile headers).
@@ -63,20 +70,24 @@ type Coder struct {
 	Scheme Scheme
 	// Bits is the number of latent bits k (2^k bins per latent); 0 means DefaultLatentBits.
 	Bits uint
+	// AllVAE makes the model code every patch it can (except those needed as clean bits),
+	// without comparing with the fallback coder: for measurements and tests.
+	AllVAE bool
 }
 
 type schedule struct {
-	K, C  int
+	C     int
 	start []int // per chain: first step (-1: not started yet, encoder only)
 	n     []int // per chain: number of patches
-	first []int // per chain: index of its first patch
+	first []int // per chain: index of its first patch in patches
+	// patches lists the VAE-coded patches (grid indices, increasing).
+	patches []int
 }
 
-func makeSchedule(P, K, C int) *schedule {
-	s := &schedule{K: K, C: C}
-	rest := P - K
-	base, extra := rest/C, rest%C
-	next := K
+func makeSchedule(patches []int, C int) *schedule {
+	s := &schedule{C: C, patches: patches}
+	base, extra := len(patches)/C, len(patches)%C
+	next := 0
 	for c := 0; c < C; c++ {
 		n := base
 		if c < extra {
@@ -89,6 +100,9 @@ func makeSchedule(P, K, C int) *schedule {
 	}
 	return s
 }
+
+// patch returns the grid index of the patch chain c codes at step t (started chains only).
+func (s *schedule) patch(c, t int) int { return s.patches[s.first[c]+t-s.start[c]] }
 
 // steps is the number of steps of a complete schedule.
 func (s *schedule) steps() int {
@@ -116,10 +130,13 @@ func chooseChains(vaePatches int) int {
 
 // Encode codes img into a payload.
 func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]byte, error) {
-	out := []byte{payloadVersion}
+	out := []byte{payloadVersion, modeFallback}
+	whole, err := fallback.Encode(out, img.Planes, img.Width, img.Height, img.Depth)
+	if err != nil {
+		return nil, err
+	}
 	if img.Depth != 8 || (img.Color != imageio.RGB && img.Color != imageio.RGBA) {
-		out = append(out, modeFallback)
-		return fallback.Encode(out, img.Planes, img.Width, img.Height, img.Depth)
+		return whole, nil
 	}
 	grid := imageio.NewGrid(img.Width, img.Height)
 	P := grid.Len()
@@ -127,17 +144,39 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 	if bits == 0 {
 		bits = DefaultLatentBits
 	}
-	for K := 1; K <= min(P-1, maxClean); K *= 2 {
-		C := chooseChains(P - K)
-		msg, cleanLen, sch, err := cd.encodeVAE(img, grid, K, C, bits, progress)
+	fb := cd.choose(img, grid)
+	for tries := 0; ; tries++ {
+		var vaeList []int
+		for p := 0; p < P; p++ {
+			if !fb[p] {
+				vaeList = append(vaeList, p)
+			}
+		}
+		if len(vaeList) == 0 {
+			return whole, nil
+		}
+		C := chooseChains(len(vaeList))
+		msg, cleanLen, sch, err := cd.encodeVAE(img, grid, fb, vaeList, C, bits, progress)
 		if errors.Is(err, rans.ErrEmpty) {
-			continue // not enough clean bits to start the first chain: seed with more patches
+			// Not enough clean bits to start the first chain: move the first VAE patches
+			// (as many as are already on the fallback side, at least one) over.
+			n := max(1, P-len(vaeList))
+			for _, p := range vaeList[:min(n, len(vaeList))] {
+				fb[p] = true
+			}
+			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, modeVAE, byte(bits), DefaultLanes)
-		out = binary.AppendUvarint(out, uint64(K))
+		out := []byte{payloadVersion, modeVAE, byte(bits), DefaultLanes}
+		bitmap := make([]byte, (P+7)/8)
+		for p, f := range fb {
+			if f {
+				bitmap[p/8] |= 1 << (p % 8)
+			}
+		}
+		out = append(out, bitmap...)
 		out = binary.AppendUvarint(out, uint64(C))
 		for _, st := range sch.start {
 			out = binary.AppendUvarint(out, uint64(st))
@@ -152,26 +191,69 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 				return nil, err
 			}
 		}
+		if len(whole) <= len(out) && !cd.AllVAE {
+			return whole, nil // the fallback coder on the whole image does better
+		}
 		return out, nil
 	}
-	// Too small (or too little to seed): the fallback coder does it all.
-	out = append(out, modeFallback)
-	return fallback.Encode(out, img.Planes, img.Width, img.Height, img.Depth)
 }
 
-// cleanPatches codes patches [0, K) with the fallback coder as one 32 x 32K image per plane.
-func cleanPatches(img *imageio.Image, grid imageio.Grid, K int) ([]byte, error) {
+// choose decides which patches the fallback coder gets: those it codes in fewer bits than
+// the model's -ELBO (a one-sample estimate of what bits-back coding will cost).
+func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid) []bool {
+	P := grid.Len()
+	fb := make([]bool, P)
+	if cd.AllVAE {
+		return fb
+	}
+	x := make([]uint8, 3*P*patchPix)
+	buf := make([]uint16, 3*patchPix)
+	for p := 0; p < P; p++ {
+		putPatch(img, grid, p, x, p, P, buf)
+	}
+	costs := cd.Model.PatchCosts(x, P)
+	var fc fallback.Coder
+	planes := [][]uint16{make([]uint16, patchPix), make([]uint16, patchPix), make([]uint16, patchPix)}
+	var enc []byte
+	for p := 0; p < P; p++ {
+		grid.Extract(img.Planes[:3], p, buf)
+		for c := 0; c < 3; c++ {
+			copy(planes[c], buf[c*patchPix:(c+1)*patchPix])
+		}
+		enc, _ = fc.Encode(enc[:0], planes, vae.PatchSize, vae.PatchSize, 8)
+		fb[p] = float64(8*len(enc)) < costs[p]*3*patchPix
+	}
+	return fb
+}
+
+// cleanPatches codes the patches marked in fb with the fallback coder, stacked into one
+// 32 x 32n image per plane, in grid order.
+func cleanPatches(img *imageio.Image, grid imageio.Grid, fb []bool) ([]byte, error) {
 	const P = imageio.PatchSize
+	K := 0
+	for _, f := range fb {
+		if f {
+			K++
+		}
+	}
+	if K == 0 {
+		return nil, nil
+	}
 	planes := make([][]uint16, 3)
 	for c := range planes {
 		planes[c] = make([]uint16, K*P*P)
 	}
 	buf := make([]uint16, 3*P*P)
-	for k := 0; k < K; k++ {
-		grid.Extract(img.Planes[:3], k, buf)
+	k := 0
+	for p, f := range fb {
+		if !f {
+			continue
+		}
+		grid.Extract(img.Planes[:3], p, buf)
 		for c := 0; c < 3; c++ {
 			copy(planes[c][k*P*P:(k+1)*P*P], buf[c*P*P:(c+1)*P*P])
 		}
+		k++
 	}
 	return fallback.Encode(nil, planes, P, K*P, 8)
 }
@@ -194,16 +276,16 @@ func wordsToBytes(w []uint32) []byte {
 	return b
 }
 
-func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, K, C int, bits uint, progress func(int, int)) (*rans.Message, int, *schedule, error) {
-	clean, err := cleanPatches(img, grid, K)
+func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vaeList []int, C int, bits uint, progress func(int, int)) (*rans.Message, int, *schedule, error) {
+	clean, err := cleanPatches(img, grid, fb)
 	if err != nil {
 		return nil, 0, nil, err
 	}
 	msg := rans.NewMessageFromWords(C*DefaultLanes, bytesToWords(clean))
-	sch := makeSchedule(grid.Len(), K, C)
+	sch := makeSchedule(vaeList, C)
 	inf := cd.Model.NewInference()
 	buf := make([]uint16, 3*patchPix)
-	done := K
+	done := grid.Len() - len(vaeList)
 	next := 0 // the next chain to start
 	run := func(t int, chains []int, m *rans.Message) error {
 		st := newStep(inf, m, DefaultLanes, chains, false, bits)
@@ -213,7 +295,7 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, K, C int, bits
 			if start < 0 {
 				start = t
 			}
-			p := sch.first[c] + t - start
+			p := sch.patches[sch.first[c]+t-start]
 			putPatch(img, grid, p, st.X, b, B, buf)
 			vw, vh := grid.Valid(p)
 			st.Valid[b] = [2]int{vw, vh}
@@ -286,7 +368,22 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 		return nil, fmt.Errorf("%w: latent bits %d, lanes %d", ErrCorrupt, bits, lanes)
 	}
 	grid := imageio.NewGrid(h.Width, h.Height)
-	P := uint64(grid.Len())
+	P := grid.Len()
+	if len(rest) < (P+7)/8 {
+		return nil, fmt.Errorf("%w: short payload", ErrCorrupt)
+	}
+	fb := make([]bool, P)
+	var vaeList []int
+	for p := range fb {
+		fb[p] = rest[p/8]>>(p%8)&1 == 1
+		if !fb[p] {
+			vaeList = append(vaeList, p)
+		}
+	}
+	if P%8 != 0 && rest[P/8]>>(P%8) != 0 {
+		return nil, fmt.Errorf("%w: bits set past the last patch", ErrCorrupt)
+	}
+	rest = rest[(P+7)/8:]
 	uv := func() (uint64, error) {
 		v, n := binary.Uvarint(rest)
 		if n <= 0 {
@@ -295,26 +392,22 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 		rest = rest[n:]
 		return v, nil
 	}
-	K, err := uv()
-	if err != nil {
-		return nil, err
-	}
 	C, err := uv()
 	if err != nil {
 		return nil, err
 	}
 	// The encoder writes at most maxChains chains; more would let a small hostile payload
 	// run the networks on a huge batch.
-	if K < 1 || K >= P || C < 1 || C > P-K || C > maxChains || C*uint64(lanes) > rans.MaxLanes {
-		return nil, fmt.Errorf("%w: bad payload header (K %d, C %d)", ErrCorrupt, K, C)
+	if len(vaeList) == 0 || C < 1 || C > uint64(len(vaeList)) || C > maxChains || C*uint64(lanes) > rans.MaxLanes {
+		return nil, fmt.Errorf("%w: bad payload header (%d VAE patches, C %d)", ErrCorrupt, len(vaeList), C)
 	}
-	sch := makeSchedule(int(P), int(K), int(C))
+	sch := makeSchedule(vaeList, int(C))
 	for c := range sch.start {
 		v, err := uv()
 		if err != nil {
 			return nil, err
 		}
-		if v > P {
+		if v > uint64(P) {
 			return nil, fmt.Errorf("%w: chain %d starts at step %d", ErrCorrupt, c, v)
 		}
 		sch.start[c] = int(v)
@@ -342,21 +435,20 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 	inf := cd.Model.NewInference()
 	buf := make([]uint16, 3*patchPix)
 	rgb := img.Planes[:3]
-	done := int(K) // the clean patches come for free at the end
+	done := P - len(vaeList) // the fallback patches come at the end, quickly
 	for t := sch.steps() - 1; t >= 0; t-- {
 		chains := sch.active(t)
 		st := newStep(inf, msg, lanes, chains, true, bits)
 		B := len(chains)
 		for b, c := range chains {
-			p := sch.first[c] + t - sch.start[c]
-			vw, vh := grid.Valid(p)
+			vw, vh := grid.Valid(sch.patch(c, t))
 			st.Valid[b] = [2]int{vw, vh}
 		}
 		if err := cd.Scheme.DecodeStep(st); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
 		for b, c := range chains {
-			p := sch.first[c] + t - sch.start[c]
+			p := sch.patch(c, t)
 			for ch := 0; ch < 3; ch++ {
 				src := st.X[(ch*B+b)*patchPix : (ch*B+b+1)*patchPix]
 				for i, v := range src {
@@ -367,7 +459,7 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 		}
 		done += B
 		if progress != nil {
-			progress(done, int(P))
+			progress(done, P)
 		}
 	}
 	words, err := msg.Words()
@@ -384,23 +476,32 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 		}
 	}
 	clean = clean[:cleanLen]
-	const PS = imageio.PatchSize
-	cplanes := make([][]uint16, 3)
-	for c := range cplanes {
-		cplanes[c] = make([]uint16, int(K)*PS*PS)
-	}
-	n, err := fallback.DecodeInto(clean, cplanes, PS, int(K)*PS, 8)
-	if err != nil {
-		return nil, err
-	}
-	if n != len(clean) {
-		return nil, fmt.Errorf("%w: clean-bit stream length", ErrCorrupt)
-	}
-	for k := 0; k < int(K); k++ {
-		for c := 0; c < 3; c++ {
-			copy(buf[c*patchPix:(c+1)*patchPix], cplanes[c][k*PS*PS:(k+1)*PS*PS])
+	if K := P - len(vaeList); K > 0 {
+		const PS = imageio.PatchSize
+		cplanes := make([][]uint16, 3)
+		for c := range cplanes {
+			cplanes[c] = make([]uint16, K*PS*PS)
 		}
-		grid.Insert(rgb, k, buf)
+		n, err := fallback.DecodeInto(clean, cplanes, PS, K*PS, 8)
+		if err != nil {
+			return nil, err
+		}
+		if n != len(clean) {
+			return nil, fmt.Errorf("%w: clean-bit stream length", ErrCorrupt)
+		}
+		k := 0
+		for p, f := range fb {
+			if !f {
+				continue
+			}
+			for c := 0; c < 3; c++ {
+				copy(buf[c*patchPix:(c+1)*patchPix], cplanes[c][k*PS*PS:(k+1)*PS*PS])
+			}
+			grid.Insert(rgb, p, buf)
+			k++
+		}
+	} else if len(clean) != 0 {
+		return nil, fmt.Errorf("%w: clean bits without fallback patches", ErrCorrupt)
 	}
 	if len(img.Planes) > 3 {
 		n, err := fallback.DecodeInto(rest, img.Planes[3:], h.Width, h.Height, 8)
@@ -420,15 +521,16 @@ type Info struct {
 	VAE          bool // false: the whole image went through the fallback coder
 	LatentBits   int
 	Lanes        int
-	Clean        int // patches coded by the fallback coder to seed the stack
+	Clean        int    // patches coded by the fallback coder (their stream seeds the stack)
+	Bitmap       []byte // the per-patch bitmap (1 = fallback), as in the payload
 	Chains       int
 	Starts       []int // start step of each chain
 	CleanBytes   int
 	MessageBytes int
 }
 
-// Inspect reads a payload's header.
-func Inspect(payload []byte) (Info, error) {
+// Inspect reads the header of the payload of an image of the given number of patches.
+func Inspect(payload []byte, patches int) (Info, error) {
 	if len(payload) < 2 || payload[0] != payloadVersion {
 		return Info{}, fmt.Errorf("%w: unknown payload version", ErrCorrupt)
 	}
@@ -440,6 +542,18 @@ func Inspect(payload []byte) (Info, error) {
 	}
 	in := Info{VAE: true, LatentBits: int(payload[2]), Lanes: int(payload[3])}
 	rest := payload[4:]
+	if patches > 0 {
+		if len(rest) < (patches+7)/8 {
+			return Info{}, fmt.Errorf("%w: short payload", ErrCorrupt)
+		}
+		for p := 0; p < patches; p++ {
+			if rest[p/8]>>(p%8)&1 == 1 {
+				in.Clean++
+			}
+		}
+		in.Bitmap = append([]byte(nil), rest[:(patches+7)/8]...)
+		rest = rest[(patches+7)/8:]
+	}
 	uv := func() (int, error) {
 		v, n := binary.Uvarint(rest)
 		if n <= 0 || v > 1<<40 {
@@ -449,9 +563,6 @@ func Inspect(payload []byte) (Info, error) {
 		return int(v), nil
 	}
 	var err error
-	if in.Clean, err = uv(); err != nil {
-		return Info{}, err
-	}
 	if in.Chains, err = uv(); err != nil {
 		return Info{}, err
 	}

@@ -63,9 +63,9 @@ func deepImage(w, h int) *imageio.Image {
 	return deep
 }
 
-// appendVAEHeader appends the uvarint fields of a VAE-mode payload header.
+// appendVAEHeader appends the fields of a VAE-mode payload header after its first 4 bytes.
 func appendVAEHeader(out []byte, in bbcore.Info) []byte {
-	out = binary.AppendUvarint(out, uint64(in.Clean))
+	out = append(out, in.Bitmap...)
 	out = binary.AppendUvarint(out, uint64(in.Chains))
 	for _, st := range in.Starts {
 		out = binary.AppendUvarint(out, uint64(st))
@@ -76,8 +76,8 @@ func appendVAEHeader(out []byte, in bbcore.Info) []byte {
 
 // editVAEHeader returns a copy of a VAE-mode payload with its header (as bbcore.Inspect
 // reads it) changed by edit, or nil for a payload of the other mode.
-func editVAEHeader(payload []byte, edit func(in *bbcore.Info)) []byte {
-	in, err := bbcore.Inspect(payload)
+func editVAEHeader(payload []byte, patches int, edit func(in *bbcore.Info)) []byte {
+	in, err := bbcore.Inspect(payload, patches)
 	if err != nil || !in.VAE {
 		return nil
 	}
@@ -108,7 +108,7 @@ func FuzzDecode(f *testing.F) {
 		deepImage(40, 33),
 	}
 	for si, sc := range fuzzSchemes {
-		cd := &bbcore.Coder{Model: m, Scheme: sc}
+		cd := &bbcore.Coder{Model: m, Scheme: sc, AllVAE: true}
 		for _, img := range seeds {
 			payload, err := cd.Encode(img, nil)
 			if err != nil {
@@ -119,11 +119,12 @@ func FuzzDecode(f *testing.F) {
 			if img.Width*img.Height < 64*64 {
 				continue
 			}
-			if p := editVAEHeader(payload, func(*bbcore.Info) {}); p != nil && !bytes.Equal(p, payload) {
+			patches := imageio.NewGrid(img.Width, img.Height).Len()
+			if p := editVAEHeader(payload, patches, func(*bbcore.Info) {}); p != nil && !bytes.Equal(p, payload) {
 				f.Fatal("editVAEHeader does not reproduce the payload header: update it to the payload format")
 			}
 			// The same data under other schedules: a chain that starts late (steps in which
-			// no chain is active), all chains at once, more chains, more clean patches.
+			// no chain is active), all chains at once, more chains, other fallback patches.
 			for _, edit := range []func(in *bbcore.Info){
 				func(in *bbcore.Info) { in.Starts[len(in.Starts)-1] += 40 },
 				func(in *bbcore.Info) { clear(in.Starts) },
@@ -131,9 +132,13 @@ func FuzzDecode(f *testing.F) {
 					in.Chains *= 2
 					in.Starts = append(in.Starts, in.Starts...)
 				},
-				func(in *bbcore.Info) { in.Clean *= 4 },
+				func(in *bbcore.Info) {
+					for i := range in.Bitmap {
+						in.Bitmap[i] ^= 0x55
+					}
+				},
 			} {
-				if p := editVAEHeader(payload, edit); p != nil {
+				if p := editVAEHeader(payload, patches, edit); p != nil {
 					f.Add(uint8(si), w, h, color, depth, p)
 				}
 			}

@@ -14,12 +14,14 @@ import (
 	"github.com/bitswap-codec/bitswap/weights"
 )
 
-// hostileChainsPayload is a VAE-mode payload with K = 1 clean patch and the given number of
-// chains (lanes lanes each, latent bits k), all starting at step 0, over a message of
-// random words.
-func hostileChainsPayload(chains, lanes int, k byte, words int) []byte {
+// hostileChainsPayload is a VAE-mode payload for an image of the given number of patches
+// with patch 0 marked as a fallback patch and the given number of chains (lanes lanes each,
+// latent bits k), all starting at step 0, over a message of random words.
+func hostileChainsPayload(patches, chains, lanes int, k byte, words int) []byte {
 	p := []byte{1, 1, k, byte(lanes)}
-	p = binary.AppendUvarint(p, 1)
+	bitmap := make([]byte, (patches+7)/8)
+	bitmap[0] = 1
+	p = append(p, bitmap...)
 	p = binary.AppendUvarint(p, uint64(chains))
 	for range chains {
 		p = binary.AppendUvarint(p, 0)
@@ -46,7 +48,7 @@ func TestDecodeHostileChainCount(t *testing.T) {
 	}
 	cd := &bbcore.Coder{Model: m, Scheme: bitswap.Scheme{}}
 	h := &container.Header{Width: 512, Height: 512, Color: imageio.RGB, Depth: 8}
-	payload := hostileChainsPayload(255, 1, 1, 100000)
+	payload := hostileChainsPayload(256, 255, 1, 1, 100000)
 	alloc := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 	before := heapAllocBytes(alloc)
 	if _, err := cd.Decode(h, payload, nil); err == nil {

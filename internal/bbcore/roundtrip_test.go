@@ -8,6 +8,7 @@ import (
 	"github.com/bitswap-codec/bitswap/bbans"
 	"github.com/bitswap-codec/bitswap/bitswap"
 	"github.com/bitswap-codec/bitswap/container"
+	"github.com/bitswap-codec/bitswap/fallback"
 	"github.com/bitswap-codec/bitswap/imageio"
 	"github.com/bitswap-codec/bitswap/internal/bbcore"
 	"github.com/bitswap-codec/bitswap/vae"
@@ -64,7 +65,7 @@ func TestRoundTripBothSchemes(t *testing.T) {
 		name string
 		s    bbcore.Scheme
 	}{{"bitswap", bitswap.Scheme{}}, {"bbans", bbans.Scheme{}}} {
-		cd := &bbcore.Coder{Model: m, Scheme: sc.s}
+		cd := &bbcore.Coder{Model: m, Scheme: sc.s, AllVAE: true}
 		for _, sz := range [][2]int{{1, 1}, {33, 17}, {100, 75}, {64, 64}, {40, 200}} {
 			for _, ct := range []imageio.ColorType{imageio.RGB, imageio.RGBA} {
 				img := smoothImage(sz[0], sz[1], ct, uint64(sz[0]))
@@ -77,7 +78,7 @@ func TestRoundTripBothSchemes(t *testing.T) {
 
 func TestPayloadDeterministic(t *testing.T) {
 	m := smallModel(t)
-	cd := &bbcore.Coder{Model: m, Scheme: bitswap.Scheme{}}
+	cd := &bbcore.Coder{Model: m, Scheme: bitswap.Scheme{}, AllVAE: true}
 	img := smoothImage(70, 50, imageio.RGB, 1)
 	a, err := cd.Encode(img, nil)
 	if err != nil {
@@ -89,5 +90,40 @@ func TestPayloadDeterministic(t *testing.T) {
 	}
 	if !bytes.Equal(a, b) {
 		t.Fatal("two encodings of one image differ")
+	}
+}
+
+// TestChoiceNeverWorse: with the per-patch choice, the payload is never larger than the
+// fallback coder's on the whole image (here the untrained model loses everywhere, so the
+// coder must fall back), and it round-trips.
+func TestChoiceNeverWorse(t *testing.T) {
+	m := smallModel(t)
+	cd := &bbcore.Coder{Model: m, Scheme: bitswap.Scheme{}}
+	for _, sz := range [][2]int{{64, 64}, {100, 75}} {
+		img := smoothImage(sz[0], sz[1], imageio.RGB, 2)
+		p := roundTrip(t, cd, img)
+		whole, err := fallback.Encode(nil, img.Planes, img.Width, img.Height, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p) > len(whole)+2 {
+			t.Fatalf("%dx%d: %d payload bytes, the fallback coder alone needs %d", sz[0], sz[1], len(p), len(whole))
+		}
+	}
+}
+
+// TestMixedPatches: a payload in which some patches go through the model and others through
+// the fallback coder (chosen by the coder's estimate with a model that is good on part of
+// the image is hard to arrange in a test, so the mix comes from the seeding: with the model
+// coding everything, the first patches are fallback-coded as clean bits) round-trips, and
+// Inspect reports the split.
+func TestMixedPatches(t *testing.T) {
+	m := smallModel(t)
+	cd := &bbcore.Coder{Model: m, Scheme: bbans.Scheme{}, AllVAE: true}
+	img := smoothImage(160, 96, imageio.RGB, 3)
+	p := roundTrip(t, cd, img)
+	in, err := bbcore.Inspect(p, imageio.NewGrid(160, 96).Len())
+	if err != nil || !in.VAE || in.Clean < 1 || in.Clean >= 15 {
+		t.Fatalf("inspect: %+v, %v", in, err)
 	}
 }
