@@ -2,6 +2,7 @@ package vae
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/bitswap-codec/bitswap/internal/dmath"
@@ -203,20 +204,26 @@ func (m *Model) NegELBO(x []uint8, n int) Stats {
 }
 
 // PatchCosts returns the model's -ELBO of each of n patches (planar [3][n][32][32]) in bits
-// per subpixel, one patch at a time (a single latent sample each, fixed seed). The coders use
-// it to decide which patches the model should code.
+// per subpixel (a single latent sample each, fixed seed). The coders use it to decide which
+// patches the model should code.
 func (m *Model) PatchCosts(x []uint8, n int) []float64 {
 	c := m.shareNets()
 	tr := c.newTrainer()
 	rng := rand.New(rand.NewPCG(2019, 8))
 	const P = PatchSize * PatchSize
+	const batch = 32
 	out := make([]float64, n)
-	bt := NewBatch(1)
-	for p := 0; p < n; p++ {
+	for b0 := 0; b0 < n; b0 += batch {
+		k := min(batch, n-b0)
+		bt := NewBatch(k)
 		for ch := 0; ch < 3; ch++ {
-			copy(bt.X[ch*P:(ch+1)*P], x[(ch*n+p)*P:(ch*n+p+1)*P])
+			copy(bt.X[ch*k*P:(ch+1)*k*P], x[(ch*n+b0)*P:(ch*n+b0+k)*P])
 		}
-		out[p] = c.Loss(tr, bt, rng, false).BPD
+		tr.perPatch = make([]float64, k)
+		c.Loss(tr, bt, rng, false)
+		for b, v := range tr.perPatch {
+			out[b0+b] = v / (Subpixels * math.Ln2)
+		}
 	}
 	return out
 }

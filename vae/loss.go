@@ -34,24 +34,27 @@ type Stats struct {
 
 // trainer holds the buffers of a training or evaluation pass.
 type trainer struct {
-	ctx     nn.Ctx
-	xt      nn.Tensor // x scaled to [-1, 1], [3][B][32][32]
-	xs      nn.Tensor // squeezed, [12][B][16][16]
-	z       []nn.Tensor
-	eps     []nn.Tensor // logistic noise per layer
-	qo      []nn.Tensor // saved copies of the inference outputs
-	po      []nn.Tensor // saved copies of the generative outputs
-	dz      []nn.Tensor
-	dq      nn.Tensor
-	dp      nn.Tensor
-	u       []float64   // uniform noise of one layer
-	xq      []uint8     // the batch squeezed: [12][B][256] 8-bit values
-	sin     []nn.Tensor // input of each stage net
-	sp      []nn.Tensor // saved parameters of each pixel stage
-	dsp     nn.Tensor
-	skipOut nn.Tensor
-	dsin    nn.Tensor
-	dfeat   nn.Tensor
+	ctx nn.Ctx
+	xt  nn.Tensor // x scaled to [-1, 1], [3][B][32][32]
+	xs  nn.Tensor // squeezed, [12][B][16][16]
+	z   []nn.Tensor
+	eps []nn.Tensor // logistic noise per layer
+	qo  []nn.Tensor // saved copies of the inference outputs
+	po  []nn.Tensor // saved copies of the generative outputs
+	dz  []nn.Tensor
+	dq  nn.Tensor
+	dp  nn.Tensor
+	u   []float64 // uniform noise of one layer
+	blk []float64 // per-block partial sums
+	// perPatch, when set (len B), receives every patch's -ELBO in nats (evaluation only).
+	perPatch []float64
+	xq       []uint8     // the batch squeezed: [12][B][256] 8-bit values
+	sin      []nn.Tensor // input of each stage net
+	sp       []nn.Tensor // saved parameters of each pixel stage
+	dsp      nn.Tensor
+	skipOut  nn.Tensor
+	dsin     nn.Tensor
+	dfeat    nn.Tensor
 }
 
 func (m *Model) newTrainer() *trainer {
@@ -131,7 +134,7 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 			}
 			us[j] = u // logit taken below, in parallel
 		}
-		st.KL[i] += parallelSum(n, func(lo, hi int) float64 {
+		st.KL[i] += t.blockSums(n, B, +1, func(lo, hi int) float64 {
 			acc := 0.0
 			for j := lo; j < hi; j++ {
 				u := us[j]
@@ -156,7 +159,7 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 	// Top prior: standard logistic.
 	{
 		zt := t.z[L-1].Data
-		st.KL[L-1] -= parallelSum(len(zt), func(lo, hi int) float64 {
+		st.KL[L-1] -= t.blockSums(len(zt), B, -1, func(lo, hi int) float64 {
 			acc := 0.0
 			for j := lo; j < hi; j++ {
 				lf, dlf := logLogistic(float64(zt[j]))
@@ -178,7 +181,7 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 			t.dp.Resize(out.C, out.B, out.H, out.W)
 		}
 		zi := t.z[i-1].Data
-		st.KL[i-1] -= parallelSum(n, func(lo, hi int) float64 {
+		st.KL[i-1] -= t.blockSums(n, B, -1, func(lo, hi int) float64 {
 			acc := 0.0
 			for j := lo; j < hi; j++ {
 				s, ds := latentScale(h[j])
@@ -239,6 +242,31 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 		st.BPD += st.KL[i]
 	}
 	return st
+}
+
+// blockSums runs fn over the blocks [k*256, (k+1)*256) of n elements of a [C][B][16][16]
+// tensor on the workers and returns the total; when t.perPatch is set it also adds
+// sign * (block k's sum) to the patch the block belongs to, perPatch[k % B].
+func (t *trainer) blockSums(n, B int, sign float64, fn func(lo, hi int) float64) float64 {
+	const hw = LatentHW * LatentHW
+	nb := n / hw
+	if cap(t.blk) < nb {
+		t.blk = make([]float64, nb)
+	}
+	blk := t.blk[:nb]
+	nn.Parallel(nb, 1, func(_, lo, hi int) {
+		for k := lo; k < hi; k++ {
+			blk[k] = fn(k*hw, (k+1)*hw)
+		}
+	})
+	tot := 0.0
+	for k, v := range blk {
+		tot += v
+		if t.perPatch != nil {
+			t.perPatch[k%B] += sign * v
+		}
+	}
+	return tot
 }
 
 // parallelSum runs fn over [0, n) split across the engine's workers and adds up the results

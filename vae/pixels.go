@@ -98,7 +98,11 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 		part := parallelSum(B, func(lo, hi int) float64 {
 			acc := 0.0
 			for b := lo; b < hi; b++ {
-				acc += stageLoss(P, &t.dsp, t.xq, groups, B, b, grad, norm)
+				v := stageLoss(P, &t.dsp, t.xq, groups, B, b, grad, norm)
+				acc += v
+				if t.perPatch != nil {
+					t.perPatch[b] += v
+				}
 			}
 			return acc
 		})

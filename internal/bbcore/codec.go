@@ -199,29 +199,65 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 }
 
 // choose decides which patches the fallback coder gets: those it codes in fewer bits than
-// the model's -ELBO (a one-sample estimate of what bits-back coding will cost).
+// the model's -ELBO (a one-sample estimate of what bits-back coding will cost). To save the
+// model's pass over every patch when it is hopeless, it first compares the two on every
+// 8th patch, and gives everything to the fallback coder if the model wins none of those.
 func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid) []bool {
 	P := grid.Len()
 	fb := make([]bool, P)
 	if cd.AllVAE {
 		return fb
 	}
-	x := make([]uint8, 3*P*patchPix)
 	buf := make([]uint16, 3*patchPix)
-	for p := 0; p < P; p++ {
-		putPatch(img, grid, p, x, p, P, buf)
-	}
-	costs := cd.Model.PatchCosts(x, P)
 	var fc fallback.Coder
 	planes := [][]uint16{make([]uint16, patchPix), make([]uint16, patchPix), make([]uint16, patchPix)}
 	var enc []byte
-	for p := 0; p < P; p++ {
+	fbBits := func(p int) float64 {
 		grid.Extract(img.Planes[:3], p, buf)
 		for c := 0; c < 3; c++ {
 			copy(planes[c], buf[c*patchPix:(c+1)*patchPix])
 		}
 		enc, _ = fc.Encode(enc[:0], planes, vae.PatchSize, vae.PatchSize, 8)
-		fb[p] = float64(8*len(enc)) < costs[p]*3*patchPix
+		return float64(8 * len(enc))
+	}
+	modelBits := func(ps []int) []float64 {
+		x := make([]uint8, 3*len(ps)*patchPix)
+		for i, p := range ps {
+			putPatch(img, grid, p, x, i, len(ps), buf)
+		}
+		costs := cd.Model.PatchCosts(x, len(ps))
+		for i := range costs {
+			costs[i] *= 3 * patchPix
+		}
+		return costs
+	}
+	const probe = 8
+	if P >= 4*probe {
+		var sample []int
+		for p := 0; p < P; p += probe {
+			sample = append(sample, p)
+		}
+		costs := modelBits(sample)
+		wins := 0
+		for i, p := range sample {
+			if costs[i] < fbBits(p) {
+				wins++
+			}
+		}
+		if wins == 0 {
+			for p := range fb {
+				fb[p] = true
+			}
+			return fb
+		}
+	}
+	all := make([]int, P)
+	for p := range all {
+		all[p] = p
+	}
+	costs := modelBits(all)
+	for p := 0; p < P; p++ {
+		fb[p] = fbBits(p) < costs[p]
 	}
 	return fb
 }
