@@ -40,7 +40,7 @@ type TrainOptions struct {
 // DefaultTrainOptions are the settings of the shipped model's training.
 func DefaultTrainOptions() TrainOptions {
 	return TrainOptions{
-		Config: DefaultConfig(), Batch: 32, LR: 2e-3, Warmup: 500, Decay: 0.99998, EMA: 0.999,
+		Config: DefaultConfig(), Batch: 32, LR: 1e-3, Warmup: 500, Decay: 0.99993, EMA: 0.999,
 		CkptEvery: 5 * time.Minute, ValEvery: 1000, ValPatches: 2048, Seed: 1, Log: io.Discard,
 	}
 }
