@@ -40,7 +40,6 @@ type trainer struct {
 	z   []nn.Tensor
 	eps []nn.Tensor // logistic noise per layer
 	qo  []nn.Tensor // saved copies of the inference outputs
-	po  []nn.Tensor // saved copies of the generative outputs
 	dz  []nn.Tensor
 	dq  nn.Tensor
 	dp  nn.Tensor
@@ -61,7 +60,7 @@ func (m *Model) newTrainer() *trainer {
 	L := m.Cfg.Layers
 	return &trainer{
 		z: make([]nn.Tensor, L), eps: make([]nn.Tensor, L), qo: make([]nn.Tensor, L),
-		po: make([]nn.Tensor, L), dz: make([]nn.Tensor, L),
+		dz: make([]nn.Tensor, L),
 	}
 }
 
@@ -212,8 +211,7 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 		for i := L - 1; i >= 0; i-- {
 			q := &t.qo[i]
 			n := ZC * B * HW
-			mu, h := q.Data[:n], q.Data[n:2*n]
-			_ = mu
+			h := q.Data[n : 2*n]
 			t.dq.Resize(q.C, q.B, q.H, q.W)
 			nn.Parallel(n, 4096, func(_, lo, hi int) {
 				for j := lo; j < hi; j++ {
