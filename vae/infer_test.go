@@ -20,8 +20,10 @@ import (
 )
 
 // digestModel is a small random model with non-trivial weights.
-func digestModel(t testing.TB) *Model {
-	cfg := Config{Layers: 2, ZC: 4, Width: 16, BlocksInf: []int{1, 1}, BlocksGen: []int{1, 1}, InKernel: 5, PixelStages: 4, StageBlocks: 1, StageSkip: true}
+func digestModel(t testing.TB) *Model { return digestModelStages(t, CoarseStages) }
+
+func digestModelStages(t testing.TB, stages int) *Model {
+	cfg := Config{Layers: 2, ZC: 4, Width: 16, BlocksInf: []int{1, 1}, BlocksGen: []int{1, 1}, InKernel: 5, PixelStages: stages, StageBlocks: 1, StageSkip: true}
 	m, err := New(cfg, 42)
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +135,12 @@ func hashPerPatch(hs []hash.Hash, t *nn.Tensor) {
 // TestInferenceDeterministic: the same bits for batch sizes 1/7/64, worker counts 1/2/3 and
 // the assembly and pure-Go kernels.
 func TestInferenceDeterministic(t *testing.T) {
-	m := digestModel(t)
+	for _, stages := range []int{4, CoarseStages} {
+		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testDeterministic(t, digestModelStages(t, stages)) })
+	}
+}
+
+func testDeterministic(t *testing.T, m *Model) {
 	ref := inferenceDigest(m, 9, 9)
 	for _, batch := range []int{1, 7, 64} {
 		for _, workers := range []int{1, 2, 3} {

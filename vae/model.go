@@ -36,7 +36,11 @@ type Config struct {
 
 	// PixelStages splits the four pixels of every 2x2 block into stages coded one after the
 	// other (1, 2 or 4; see StageGroups); stage s > 0 is predicted by network Stage[s-1]
-	// from the pixel network's features and the pixels of the earlier stages.
+	// from the pixel network's features and the pixels of the earlier stages. 7 stages
+	// (CoarseStages) further split the top-left pixels of the 2x2 blocks by the parity of
+	// their block: stage 0 codes only every 4th pixel of every 4th row from the latents,
+	// stages 1-3 interpolate the rest of that grid, and stages 4-6 are the 4-stage plan's
+	// stages 1-3.
 	PixelStages int
 	StageBlocks int // residual blocks of each stage network
 	// StageSkip adds to each stage network a linear 3x3 convolution of the known pixels
@@ -55,7 +59,7 @@ func DefaultConfig() Config {
 		BlocksGen: []int{1, 1, 1, 1},
 		InKernel:  5,
 
-		PixelStages: 4,
+		PixelStages: CoarseStages,
 		StageBlocks: 0,
 		StageSkip:   true,
 	}
@@ -74,11 +78,11 @@ func (c Config) Validate() error {
 			return fmt.Errorf("vae: block count %d out of range", b)
 		}
 	}
-	if c.PixelStages != 1 && c.PixelStages != 2 && c.PixelStages != 4 {
-		return fmt.Errorf("vae: %d pixel stages, want 1, 2 or 4", c.PixelStages)
+	if c.PixelStages != 1 && c.PixelStages != 2 && c.PixelStages != 4 && c.PixelStages != CoarseStages {
+		return fmt.Errorf("vae: %d pixel stages, want 1, 2, 4 or %d", c.PixelStages, CoarseStages)
 	}
-	if c.StageSkip && c.PixelStages != 4 {
-		return fmt.Errorf("vae: stage skips need 4 pixel stages")
+	if c.StageSkip && c.PixelStages != 4 && c.PixelStages != CoarseStages {
+		return fmt.Errorf("vae: stage skips need 4 or %d pixel stages", CoarseStages)
 	}
 	if c.StageBlocks < 0 || c.StageBlocks > 32 {
 		return fmt.Errorf("vae: stage block count %d out of range", c.StageBlocks)
@@ -101,12 +105,64 @@ const GroupParams = 9
 // squeezed patch.
 var subOrder = [4]int{0, 3, 1, 2}
 
+// CoarseStages is the number of pixel stages of the coarse-to-fine plan (see Config).
+const CoarseStages = 7
+
+// coarseParity is the block parity (see InStage) coded in each of the first four stages of
+// the coarse plan: even rows and columns, then odd-odd from its diagonal neighbours, then
+// even-odd and odd-even from their four direct neighbours.
+var coarseParity = [4]int{0, 3, 1, 2}
+
 // StageGroups returns the sub-positions (2i+j) of the 2x2 blocks coded in stage s of a
 // model with the given number of stages.
 func StageGroups(stages, s int) []int {
+	if stages == CoarseStages {
+		if s < 4 {
+			return subOrder[:1]
+		}
+		return subOrder[s-3 : s-2]
+	}
 	g := 4 / stages
 	return subOrder[s*g : (s+1)*g]
 }
+
+// StageParity returns which blocks stage s codes: -1 for all of them, otherwise the parity
+// (see InStage) of the blocks whose pixels of StageGroups(stages, s) the stage codes.
+func StageParity(stages, s int) int {
+	if stages == CoarseStages && s < 4 {
+		return coarseParity[s]
+	}
+	return -1
+}
+
+// InStage reports whether the block at squeezed position pos (y*16 + x) has the given
+// parity, 2*(y%2) + x%2 (parity -1 matches every block).
+func InStage(parity, pos int) bool {
+	return parity < 0 || 2*((pos/LatentHW)&1)+(pos&1) == parity
+}
+
+// stageOf is the stage of the coarse plan that codes sub-position k (top-left: its last).
+func stageOf(k int) int {
+	for j, kk := range subOrder {
+		if kk == k {
+			return j + 3
+		}
+	}
+	panic("vae: bad sub-position")
+}
+
+// groupsPerStage is the number of sub-positions each stage codes.
+func (c Config) groupsPerStage() int {
+	if c.PixelStages == CoarseStages {
+		return 1
+	}
+	return 4 / c.PixelStages
+}
+
+// coarseKnown is the number of pixel channels the stage networks of the coarse plan see:
+// the 12 squeezed pixel channels (zero where not yet known) and the mask of the known
+// top-left pixels.
+const coarseKnown = 13
 
 // Model is the VAE. Inf[0] maps the squeezed patch to q(z_1|x); Inf[i] maps z_i to
 // q(z_{i+1}|z_i). Gen[0] maps z_1 to p(x|z_1); Gen[i] maps z_{i+1} to p(z_i|z_{i+1}).
@@ -142,15 +198,15 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	for i := 0; i < cfg.Layers; i++ {
 		cout := 2 * cfg.ZC
 		if i == 0 {
-			cout = GroupParams * 4 / cfg.PixelStages
+			cout = GroupParams * cfg.groupsPerStage()
 		}
 		m.Gen = append(m.Gen, newNet(cfg.ZC, cfg.Width, cout, 3, cfg.BlocksGen[i], rng))
 	}
 	for s := 1; s < cfg.PixelStages; s++ {
-		known := 3 * s * 4 / cfg.PixelStages // pixel channels of the earlier stages
-		m.Stage = append(m.Stage, newNet(cfg.Width+known, cfg.Width, GroupParams*4/cfg.PixelStages, 3, cfg.StageBlocks, rng))
+		known := m.knownChannels(s)
+		m.Stage = append(m.Stage, newNet(cfg.Width+known, cfg.Width, GroupParams*cfg.groupsPerStage(), 3, cfg.StageBlocks, rng))
 		if cfg.StageSkip {
-			m.Skip = append(m.Skip, newSkip(s, known))
+			m.Skip = append(m.Skip, newSkip(m.skipTaps(s), known))
 		}
 	}
 	m.Bins = make([]BinRef, cfg.Layers*cfg.ZC)
@@ -212,19 +268,53 @@ var interpTaps = [4][4][3]int{
 	{{0, 0, 0}, {0, 1, 0}, {1, 0, -1}, {1, 0, 0}}, // (1,0): (0,0) above and below, (1,1) left and right
 }
 
-// newSkip makes stage s's linear path: a 3x3 conv from the known pixels to the stage's
+// coarseTaps is interpTaps for stages 1-3 of the coarse plan, whose neighbours are all
+// top-left pixels (group 0) of other blocks: diagonal, then direct neighbours.
+var coarseTaps = [3][4][3]int{
+	{{0, -1, -1}, {0, -1, 1}, {0, 1, -1}, {0, 1, 1}},
+	{{0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}},
+	{{0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}},
+}
+
+// skipTaps returns, for each colour c, the four (input channel, dy, dx) taps of stage s's
+// skip initialization.
+func (m *Model) skipTaps(s int) [3][4][3]int {
+	var out [3][4][3]int
+	for col := 0; col < 3; col++ {
+		for i := 0; i < 4; i++ {
+			if m.Cfg.PixelStages == CoarseStages {
+				var tp [3]int
+				k := 0 // sub-position of the neighbour
+				if s < 4 {
+					tp = coarseTaps[s-1][i]
+				} else {
+					tp = interpTaps[s-3][i]
+					if tp[0] == 1 {
+						k = 3
+					}
+				}
+				out[col][i] = [3]int{4*col + k, tp[1], tp[2]}
+			} else {
+				tp := interpTaps[s][i]
+				out[col][i] = [3]int{3*tp[0] + col, tp[1], tp[2]}
+			}
+		}
+	}
+	return out
+}
+
+// newSkip makes a stage's linear path: a 3x3 conv from the known pixels to the stage's
 // parameters whose mean outputs start as the average of the four nearest known neighbours
-// (same colour) and whose other outputs start at zero.
-func newSkip(s, known int) *nn.Conv {
+// (same colour, given by taps) and whose other outputs start at zero.
+func newSkip(taps [3][4][3]int, known int) *nn.Conv {
 	sh := nn.ConvShape{Cin: known, Cout: GroupParams, KH: 3, KW: 3}
 	c := &nn.Conv{Shape: sh}
 	c.V = make([]float32, sh.WeightLen())
 	c.G = make([]float32, sh.Cout)
 	c.Bias = make([]float32, sh.Cout)
 	for col := 0; col < 3; col++ {
-		for _, tp := range interpTaps[s] {
-			ci := 3*tp[0] + col
-			c.V[((col*known+ci)*3+tp[1]+1)*3+tp[2]+1] = 0.25
+		for _, tp := range taps[col] {
+			c.V[((col*known+tp[0])*3+tp[1]+1)*3+tp[2]+1] = 0.25
 		}
 		c.G[col] = 0.5 // the norm of four weights of 0.25
 	}

@@ -34,7 +34,12 @@ func squeezeU8(x []uint8, B int, dst []uint8) {
 }
 
 // knownChannels is the number of pixel channels stage s sees.
-func (m *Model) knownChannels(s int) int { return 3 * s * 4 / m.Cfg.PixelStages }
+func (m *Model) knownChannels(s int) int {
+	if m.Cfg.PixelStages == CoarseStages {
+		return coarseKnown
+	}
+	return 3 * s * 4 / m.Cfg.PixelStages
+}
 
 // stageInput writes the input of stage net s: the features, then for every sub-position of
 // the earlier stages its three colours from xs (squeezed [-1,1] values, [12][B][16][16]).
@@ -44,6 +49,43 @@ func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor) {
 	dst.Resize(W+m.knownChannels(s), B, LatentHW, LatentHW)
 	copy(dst.Data, feat.Data)
 	ch := W
+	if m.Cfg.PixelStages == CoarseStages {
+		// The 12 pixel channels, zero where not known yet, then the mask of the known
+		// top-left pixels. Sub-position 0 is known in the blocks of the parities coded
+		// before stage s (all of them from stage 4 on); sub-position subOrder[j] (j >= 1) in
+		// every block from stage 4+j on.
+		var known [4]bool // parities of sub-position 0 known
+		for t := 0; t < min(s, 4); t++ {
+			known[coarseParity[t]] = true
+		}
+		mask := dst.Data[(W+12)*n : (W+13)*n]
+		for b := 0; b < B; b++ {
+			for pos := 0; pos < hw; pos++ {
+				v := float32(0)
+				if known[2*((pos/LatentHW)&1)+(pos&1)] {
+					v = 1
+				}
+				mask[b*hw+pos] = v
+			}
+		}
+		for c := 0; c < 3; c++ {
+			for k := 0; k < 4; k++ {
+				d := dst.Data[(W+4*c+k)*n : (W+4*c+k+1)*n]
+				src := xs.Data[(4*c+k)*n : (4*c+k+1)*n]
+				switch {
+				case k == 0:
+					for i := range d {
+						d[i] = src[i] * mask[i]
+					}
+				case stageOf(k) < s:
+					copy(d, src)
+				default:
+					clear(d)
+				}
+			}
+		}
+		return
+	}
 	for t := 0; t < s; t++ {
 		for _, k := range StageGroups(m.Cfg.PixelStages, t) {
 			for c := 0; c < 3; c++ {
@@ -91,14 +133,18 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 	}
 	for s := S - 1; s >= 0; s-- {
 		groups := StageGroups(S, s)
+		parity := StageParity(S, s)
 		P := &t.sp[s]
 		if grad {
 			t.dsp.Resize(P.C, P.B, P.H, P.W)
+			if parity >= 0 {
+				t.dsp.Zero()
+			}
 		}
 		part := parallelSum(B, func(lo, hi int) float64 {
 			acc := 0.0
 			for b := lo; b < hi; b++ {
-				v := stageLoss(P, &t.dsp, t.xq, groups, B, b, grad, norm)
+				v := stageLoss(P, &t.dsp, t.xq, groups, parity, B, b, grad, norm)
 				acc += v
 				if t.perPatch != nil {
 					t.perPatch[b] += v
@@ -127,14 +173,18 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 	return total
 }
 
-// stageLoss returns -log p of the pixels of patch b in the given groups under the stage
-// parameters P, and with grad writes their gradients (times norm) into dP.
-func stageLoss(P, dP *nn.Tensor, xq []uint8, groups []int, B, b int, grad bool, norm float64) float64 {
+// stageLoss returns -log p of the pixels of patch b in the given groups (in the blocks of
+// the given parity) under the stage parameters P, and with grad writes their gradients
+// (times norm) into dP.
+func stageLoss(P, dP *nn.Tensor, xq []uint8, groups []int, parity, B, b int, grad bool, norm float64) float64 {
 	n := B * hw
 	total := 0.0
 	for gi, k := range groups {
 		at := func(kind, c int) int { return (GroupParams*gi+3*kind+c)*n + b*hw }
 		for pos := 0; pos < hw; pos++ {
+			if !InStage(parity, pos) {
+				continue
+			}
 			var xv [3]float64
 			var xi [3]int
 			for c := 0; c < 3; c++ {

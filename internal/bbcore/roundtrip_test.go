@@ -2,6 +2,7 @@ package bbcore_test
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -14,8 +15,10 @@ import (
 	"github.com/bitswap-codec/bitswap/vae"
 )
 
-func smallModel(t testing.TB) *vae.Model {
-	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3, PixelStages: 4}
+func smallModel(t testing.TB) *vae.Model { return smallModelStages(t, vae.CoarseStages) }
+
+func smallModelStages(t testing.TB, stages int) *vae.Model {
+	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3, PixelStages: stages, StageSkip: stages == vae.CoarseStages}
 	m, err := vae.New(cfg, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +63,12 @@ func roundTrip(t *testing.T, cd *bbcore.Coder, img *imageio.Image) []byte {
 }
 
 func TestRoundTripBothSchemes(t *testing.T) {
-	m := smallModel(t)
+	for _, stages := range []int{4, vae.CoarseStages} {
+		t.Run(fmt.Sprint("stages", stages), func(t *testing.T) { testRoundTrip(t, smallModelStages(t, stages)) })
+	}
+}
+
+func testRoundTrip(t *testing.T, m *vae.Model) {
 	for _, sc := range []struct {
 		name string
 		s    bbcore.Scheme

@@ -201,8 +201,12 @@ func (s *Step) pixelDist(P *nn.Tensor, gi, b, pos, xy, c int) rans.Logistic {
 // squeezed position): their group index, squeezed position and offset in a 32x32 plane.
 func (s *Step) stagePixels(st, b int) (gis, poss, xys []int) {
 	vw, vh := s.Valid[b][0], s.Valid[b][1]
+	parity := vae.StageParity(s.model.Cfg.PixelStages, st)
 	for gi, k := range vae.StageGroups(s.model.Cfg.PixelStages, st) {
 		for pos := 0; pos < latentHW; pos++ {
+			if !vae.InStage(parity, pos) {
+				continue
+			}
 			y, x := 2*(pos/vae.LatentHW)+k/2, 2*(pos%vae.LatentHW)+k%2
 			if y < vh && x < vw {
 				gis, poss, xys = append(gis, gi), append(poss, pos), append(xys, y*vae.PatchSize+x)
