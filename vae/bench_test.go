@@ -5,10 +5,31 @@ import (
 	"testing"
 )
 
+// benchConfigs are the architectures the throughput benchmarks run: the default, and the
+// 4-stage plan of the first shipped model (217 MMAC per patch, the net issue 4's targets
+// were set for).
+func benchConfigs() []struct {
+	name string
+	cfg  Config
+} {
+	four := DefaultConfig()
+	four.PixelStages = 4
+	return []struct {
+		name string
+		cfg  Config
+	}{{"default", DefaultConfig()}, {"stages4", four}}
+}
+
 // BenchmarkTrainStep measures training throughput of the default architecture (one step:
 // forward, backward, no optimizer), in patches per second.
 func BenchmarkTrainStep(b *testing.B) {
-	m, err := New(DefaultConfig(), 1)
+	for _, c := range benchConfigs() {
+		b.Run(c.name, func(b *testing.B) { benchTrainStep(b, c.cfg) })
+	}
+}
+
+func benchTrainStep(b *testing.B, cfg Config) {
+	m, err := New(cfg, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -32,7 +53,13 @@ func BenchmarkTrainStep(b *testing.B) {
 // BenchmarkInference measures deterministic inference throughput of the default
 // architecture: every network once per patch (what a coder runs per patch), batches of 16.
 func BenchmarkInference(b *testing.B) {
-	m, err := New(DefaultConfig(), 1)
+	for _, c := range benchConfigs() {
+		b.Run(c.name, func(b *testing.B) { benchInference(b, c.cfg) })
+	}
+}
+
+func benchInference(b *testing.B, cfg Config) {
+	m, err := New(cfg, 1)
 	if err != nil {
 		b.Fatal(err)
 	}

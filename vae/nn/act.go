@@ -25,20 +25,27 @@ func eluGo(x, y []float32) {
 }
 
 // ELUBackward adds dx += dy * ELU'(x), using the forward output y (ELU'(x) = y+1 for x <= 0).
+// x is not needed: y+1 > 1 exactly when x > 0, so ELU'(x) = min(y+1, 1).
 func ELUBackward(x, y, dy, dx []float32) {
-	dx = dx[:len(x)]
 	y = y[:len(x)]
+	dx = dx[:len(x)]
 	dy = dy[:len(x)]
 	parallel(len(x), elemGrain, func(_, lo, hi int) {
-		xs, ys, dys, dxs := x[lo:hi], y[lo:hi], dy[lo:hi], dx[lo:hi]
-		for i, v := range xs {
-			if v > 0 {
-				dxs[i] += dys[i]
-			} else {
-				dxs[i] += dys[i] * (ys[i] + 1)
-			}
-		}
+		eluBackBlock(y[lo:hi], dy[lo:hi], dx[lo:hi])
 	})
+}
+
+// eluBackGo is the portable ELUBackward; the AVX2 code gives the same bits.
+func eluBackGo(y, dy, dx []float32) {
+	dx = dx[:len(y)]
+	dy = dy[:len(y)]
+	for i, v := range y {
+		if v > 0 {
+			dx[i] += dy[i]
+		} else {
+			dx[i] += dy[i] * (v + 1)
+		}
+	}
 }
 
 // Add sets z = x + y elementwise. z may alias x or y.

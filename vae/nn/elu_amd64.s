@@ -75,3 +75,30 @@ loop:
 	VZEROUPPER
 done:
 	RET
+
+// func eluBackAVX2(y, dy, dx *float32, n int)
+// dx[i] += dy[i] * min(y[i]+1, 1), for n a multiple of 8: the ELU derivative from the forward
+// output (y+1 = e**x for x <= 0, and y+1 > 1 for x > 0), without a data-dependent branch.
+TEXT ·eluBackAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), SI
+	MOVQ dy+8(FP), BX
+	MOVQ dx+16(FP), DI
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ   bdone
+	VBROADCASTSS eluc<>+36(SB), Y13 // 1
+bloop:
+	VMOVUPS (SI), Y0
+	VADDPS  Y13, Y0, Y0
+	VMINPS  Y13, Y0, Y0
+	VMULPS  (BX), Y0, Y0
+	VADDPS  (DI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $32, SI
+	ADDQ $32, BX
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  bloop
+	VZEROUPPER
+bdone:
+	RET

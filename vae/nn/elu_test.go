@@ -58,3 +58,42 @@ func BenchmarkELU(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(x)*b.N)/b.Elapsed().Seconds()/1e6, "Melem/s")
 }
+
+// TestELUBackwardAsmMatchesGo: the branch-free SIMD ELU gradient equals the portable one and
+// the derivative of ELU.
+func TestELUBackwardAsmMatchesGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	n := 100003
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64() * 3)
+	}
+	x[0], x[1], x[2], x[3] = 0, float32(math.Copysign(0, -1)), 1e-30, -1e-30
+	y := make([]float32, n)
+	eluGo(x, y)
+	dy := make([]float32, n)
+	for i := range dy {
+		dy[i] = float32(rng.NormFloat64())
+	}
+	want := make([]float32, n)
+	got := make([]float32, n)
+	for i := range want {
+		want[i] = float32(i%7) - 3
+		got[i] = want[i]
+	}
+	eluBackGo(y, dy, want)
+	eluBackBlock(y, dy, got)
+	for i := range x {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("x=%v: SIMD %v, Go %v", x[i], got[i], want[i])
+		}
+		d := 1.0
+		if x[i] <= 0 {
+			d = math.Exp(float64(x[i]))
+		}
+		ref := float64(float32(i%7)-3) + float64(dy[i])*d
+		if math.Abs(float64(got[i])-ref) > 1e-5*(1+math.Abs(ref)) {
+			t.Fatalf("x=%v: dx %v, want %v", x[i], got[i], ref)
+		}
+	}
+}
