@@ -353,7 +353,9 @@ var useDWDirect = true
 // convBackwardWeightsDirect computes dW[co][k] += sum_n dout[co][n] * im2col[k][n] for
 // 16-pixel rows by dot products along the rows, reading the input in place from its
 // zero-bordered copy (no im2col packing). Tiles of 4 output channels x 6 taps use the AVX-512
-// kernel; the remainders are plain loops.
+// kernel, the partial ones too: a last partial group of output channels reads a copy of
+// dout padded with zero rows, and a partial group of taps repeats tap 0 (whose results
+// are dropped).
 func convBackwardWeightsDirect(ctx *Ctx, s ConvShape, in, dout *Tensor, dw []float32) {
 	p := ctx.pad(s, in)
 	N := in.N()
@@ -367,28 +369,40 @@ func convBackwardWeightsDirect(ctx *Ctx, s ConvShape, in, dout *Tensor, dw []flo
 		b, y := r/in.H, r%in.H
 		bases[r] = int32((b*p.hp + y) * p.wp)
 	}
-	coT, kT := s.Cout/4, K/6
+	coT, kT := (s.Cout+3)/4, (K+5)/6
+	var tail []float32 // the last output channels, padded with zero rows to 4
+	if r := s.Cout % 4; r != 0 {
+		if cap(ctx.dwTail) < 4*N {
+			ctx.dwTail = make([]float32, 4*N)
+		}
+		tail = ctx.dwTail[:4*N]
+		copy(tail, dout.Data[(s.Cout-r)*N:s.Cout*N])
+		clear(tail[r*N:])
+	}
+	var offTail [6]int32
+	if r := K % 6; r != 0 {
+		copy(offTail[:], p.offs[K-r:])
+		for j := r; j < 6; j++ {
+			offTail[j] = p.offs[0]
+		}
+	}
 	tiles := coT * kT
-	parallel(tiles+1, 1, func(wk, lo, hi int) {
+	parallel(tiles, 1, func(wk, lo, hi int) {
 		acc := ctx.buf(wk, slotTmp, 24*16+24)
 		out := acc[24*16:]
 		for t := lo; t < hi; t++ {
-			if t == tiles {
-				// Remainders: output channels past the 4-multiple and taps past the 6-multiple.
-				for co := 0; co < s.Cout; co++ {
-					for k := 0; k < K; k++ {
-						if co < coT*4 && k < kT*6 {
-							continue
-						}
-						dw[co*K+k] += dotRows(rows, dout.Data[co*N:], bases, p.data, int(p.offs[k]))
-					}
-				}
-				continue
-			}
 			co0, k0 := (t/kT)*4, (t%kT)*6
-			dwTile(rows, dout.Data, co0, N, bases, p.data, p.offs[k0:k0+6], acc, out)
-			for i := 0; i < 4; i++ {
-				for j := 0; j < 6; j++ {
+			src, c0 := dout.Data, co0
+			if co0+4 > s.Cout {
+				src, c0 = tail, 0
+			}
+			offs := p.offs[k0:min(k0+6, K)]
+			if len(offs) < 6 {
+				offs = offTail[:]
+			}
+			dwTile(rows, src, c0, N, bases, p.data, offs, acc, out)
+			for i := 0; i < min(4, s.Cout-co0); i++ {
+				for j := 0; j < min(6, K-k0); j++ {
 					dw[(co0+i)*K+k0+j] += out[i*6+j]
 				}
 			}
@@ -396,14 +410,3 @@ func convBackwardWeightsDirect(ctx *Ctx, s ConvShape, in, dout *Tensor, dw []flo
 	})
 }
 
-func dotRows(rows int, d []float32, bases []int32, p []float32, off int) float32 {
-	var s float32
-	for r := 0; r < rows; r++ {
-		dr := d[r*16 : r*16+16]
-		pr := p[int(bases[r])+off : int(bases[r])+off+16]
-		for x, v := range dr {
-			s += v * pr[x]
-		}
-	}
-	return s
-}

@@ -52,6 +52,7 @@ type Ctx struct {
 	bufs     [][nSlots][]float32
 	padBuf   padded
 	rowBases []int32
+	dwTail   []float32
 }
 
 const (
