@@ -409,4 +409,3 @@ func convBackwardWeightsDirect(ctx *Ctx, s ConvShape, in, dout *Tensor, dw []flo
 		}
 	})
 }
-
