@@ -183,8 +183,17 @@ func testSkip(t *testing.T, cfg Config) {
 						continue
 					}
 					checked++
-					got := out.Data[c*256+y*16+x]
-					want := xs.Data[(4*c+k)*256+y*16+x]
+					// the mean with the channel conditioning (PixelLogistic)
+					o := y*16 + x
+					px := func(c int) float32 { return xs.Data[(4*c+k)*256+o] }
+					got := out.Data[c*256+o]
+					switch c {
+					case 1:
+						got += float32(math.Tanh(float64(out.Data[6*256+o]))) * px(0)
+					case 2:
+						got += float32(math.Tanh(float64(out.Data[7*256+o])))*px(0) + float32(math.Tanh(float64(out.Data[8*256+o])))*px(1)
+					}
+					want := px(c)
 					if math.Abs(float64(got-want)) > 1e-5 {
 						t.Fatalf("stage %d colour %d at (%d,%d): skip predicts %v, pixel is %v", s, c, y, x, got, want)
 					}

@@ -13,6 +13,7 @@ package vae
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/bitswap-codec/bitswap/vae/nn"
@@ -202,10 +203,24 @@ func New(cfg Config, seed uint64) (*Model, error) {
 		}
 		m.Gen = append(m.Gen, newNet(cfg.ZC, cfg.Width, cout, 3, cfg.BlocksGen[i], rng))
 	}
+	if cfg.StageSkip {
+		// New-style initialization (see initPixelLogScale).
+		out := m.Gen[0].Out
+		for g := 0; g < out.Shape.Cout/GroupParams; g++ {
+			for col := 0; col < 3; col++ {
+				out.Bias[GroupParams*g+3+col] = initPixelLogScale
+			}
+		}
+	}
 	for s := 1; s < cfg.PixelStages; s++ {
 		known := m.knownChannels(s)
 		m.Stage = append(m.Stage, newNet(cfg.Width+known, cfg.Width, GroupParams*cfg.groupsPerStage(), 3, cfg.StageBlocks, rng))
 		if cfg.StageSkip {
+			// The skip's interpolation is the starting point: the net's output starts
+			// near zero instead of adding noise of about unit size.
+			for i := range m.Stage[s-1].Out.G {
+				m.Stage[s-1].Out.G[i] = initStageGain
+			}
 			m.Skip = append(m.Skip, newSkip(m.skipTaps(s), known))
 		}
 	}
@@ -303,20 +318,44 @@ func (m *Model) skipTaps(s int) [3][4][3]int {
 	return out
 }
 
+// Initial values of the pixel parameters (training starts from them; see newSkip).
+const (
+	// initColourCoef is the initial linear dependence of G on R and of B on G (the
+	// coefficient after tanh) on the skip paths, whose means start from the interpolated
+	// colour difference.
+	initColourCoef = 0.5
+	// initSkipLogScale and initPixelLogScale are the initial pixel log-scales (in [-1, 1]
+	// units) of the interpolated stages (about 3 levels of 255) and of the pixels coded from
+	// the latents alone (about the spread of the pixel values): Adam moves a bias by about the
+	// learning rate per step, so starting at 0 cost thousands of steps.
+	initSkipLogScale  = -3.5
+	initPixelLogScale = -1.0
+	// initStageGain is the initial weight-norm gain of the stage networks' output convs
+	// (see New).
+	initStageGain = 0.01
+)
+
 // newSkip makes a stage's linear path: a 3x3 conv from the known pixels to the stage's
 // parameters whose mean outputs start as the average of the four nearest known neighbours
-// (same colour, given by taps) and whose other outputs start at zero.
+// (same colour, given by taps), G and B as the interpolated colour difference to R and G
+// (with coefficients initColourCoef), log-scales at initSkipLogScale, and tiny weights
+// elsewhere.
 func newSkip(taps [3][4][3]int, known int) *nn.Conv {
 	sh := nn.ConvShape{Cin: known, Cout: GroupParams, KH: 3, KW: 3}
 	c := &nn.Conv{Shape: sh}
 	c.V = make([]float32, sh.WeightLen())
 	c.G = make([]float32, sh.Cout)
 	c.Bias = make([]float32, sh.Cout)
+	at := func(o, ci, dy, dx int) int { return ((o*known+ci)*3+dy+1)*3 + dx + 1 }
 	for col := 0; col < 3; col++ {
 		for _, tp := range taps[col] {
-			c.V[((col*known+tp[0])*3+tp[1]+1)*3+tp[2]+1] = 0.25
+			c.V[at(col, tp[0], tp[1], tp[2])] += 0.25
 		}
-		c.G[col] = 0.5 // the norm of four weights of 0.25
+		if col > 0 {
+			for _, tp := range taps[col-1] {
+				c.V[at(col, tp[0], tp[1], tp[2])] -= 0.25 * initColourCoef
+			}
+		}
 	}
 	// The other outputs start at zero but must be able to learn: tiny weights.
 	for o := 3; o < GroupParams; o++ {
@@ -324,6 +363,21 @@ func newSkip(taps [3][4][3]int, known int) *nn.Conv {
 			c.V[o*sh.K()+i] = 1e-3 * float32((i*7+o*3)%5-2)
 		}
 	}
+	for o := 0; o < GroupParams; o++ {
+		ss := 0.0
+		for _, v := range c.V[o*sh.K() : (o+1)*sh.K()] {
+			ss += float64(v) * float64(v)
+		}
+		if o < 3 {
+			c.G[o] = float32(math.Sqrt(ss)) // effective weights = V
+		}
+	}
+	for col := 0; col < 3; col++ {
+		c.Bias[3+col] = initSkipLogScale
+	}
+	a := float32(math.Atanh(initColourCoef))
+	c.Bias[6+0] = a // G on R
+	c.Bias[6+2] = a // B on G
 	c.InitBuffers()
 	return c
 }

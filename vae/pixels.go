@@ -177,54 +177,61 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 // the given parity) under the stage parameters P, and with grad writes their gradients
 // (times norm) into dP.
 func stageLoss(P, dP *nn.Tensor, xq []uint8, groups []int, parity, B, b int, grad bool, norm float64) float64 {
-	n := B * hw
 	total := 0.0
 	for gi, k := range groups {
-		at := func(kind, c int) int { return (GroupParams*gi+3*kind+c)*n + b*hw }
 		for pos := 0; pos < hw; pos++ {
-			if !InStage(parity, pos) {
-				continue
-			}
-			var xv [3]float64
-			var xi [3]int
-			for c := 0; c < 3; c++ {
-				xi[c] = int(xq[((4*c+k)*B+b)*hw+pos])
-				xv[c] = float64(xi[c])/127.5 - 1
-			}
-			ta := math.Tanh(float64(P.Data[at(2, 0)+pos]))
-			tb := math.Tanh(float64(P.Data[at(2, 1)+pos]))
-			tc := math.Tanh(float64(P.Data[at(2, 2)+pos]))
-			mu := [3]float64{
-				float64(P.Data[at(0, 0)+pos]),
-				float64(P.Data[at(0, 1)+pos]) + ta*xv[0],
-				float64(P.Data[at(0, 2)+pos]) + tb*xv[0] + tc*xv[1],
-			}
-			var dmu [3]float64
-			for c := 0; c < 3; c++ {
-				ls := float64(P.Data[at(1, c)+pos])
-				clamped := ls < logScaleLo
-				if clamped {
-					ls = logScaleLo
-				}
-				lp, dm, dls := discLogistic(xi[c], xv[c], mu[c], ls)
-				total -= lp
-				if grad {
-					dmu[c] = -dm * norm
-					if clamped {
-						dls = 0
-					}
-					dP.Data[at(1, c)+pos] = float32(-dls * norm)
-				}
-			}
-			if grad {
-				for c := 0; c < 3; c++ {
-					dP.Data[at(0, c)+pos] = float32(dmu[c])
-				}
-				dP.Data[at(2, 0)+pos] = float32(dmu[1] * xv[0] * (1 - ta*ta))
-				dP.Data[at(2, 1)+pos] = float32(dmu[2] * xv[0] * (1 - tb*tb))
-				dP.Data[at(2, 2)+pos] = float32(dmu[2] * xv[1] * (1 - tc*tc))
+			if InStage(parity, pos) {
+				total += pixelLoss(P, dP, xq, gi, k, B, b, pos, grad, norm)
 			}
 		}
+	}
+	return total
+}
+
+// pixelLoss is stageLoss for the pixel at squeezed position pos of sub-position k (group
+// gi of the stage).
+func pixelLoss(P, dP *nn.Tensor, xq []uint8, gi, k, B, b, pos int, grad bool, norm float64) float64 {
+	n := B * hw
+	at := func(kind, c int) int { return (GroupParams*gi+3*kind+c)*n + b*hw }
+	total := 0.0
+	var xv [3]float64
+	var xi [3]int
+	for c := 0; c < 3; c++ {
+		xi[c] = int(xq[((4*c+k)*B+b)*hw+pos])
+		xv[c] = float64(xi[c])/127.5 - 1
+	}
+	ta := math.Tanh(float64(P.Data[at(2, 0)+pos]))
+	tb := math.Tanh(float64(P.Data[at(2, 1)+pos]))
+	tc := math.Tanh(float64(P.Data[at(2, 2)+pos]))
+	mu := [3]float64{
+		float64(P.Data[at(0, 0)+pos]),
+		float64(P.Data[at(0, 1)+pos]) + ta*xv[0],
+		float64(P.Data[at(0, 2)+pos]) + tb*xv[0] + tc*xv[1],
+	}
+	var dmu [3]float64
+	for c := 0; c < 3; c++ {
+		ls := float64(P.Data[at(1, c)+pos])
+		clamped := ls < logScaleLo
+		if clamped {
+			ls = logScaleLo
+		}
+		lp, dm, dls := discLogistic(xi[c], xv[c], mu[c], ls)
+		total -= lp
+		if grad {
+			dmu[c] = -dm * norm
+			if clamped {
+				dls = 0
+			}
+			dP.Data[at(1, c)+pos] = float32(-dls * norm)
+		}
+	}
+	if grad {
+		for c := 0; c < 3; c++ {
+			dP.Data[at(0, c)+pos] = float32(dmu[c])
+		}
+		dP.Data[at(2, 0)+pos] = float32(dmu[1] * xv[0] * (1 - ta*ta))
+		dP.Data[at(2, 1)+pos] = float32(dmu[2] * xv[0] * (1 - tb*tb))
+		dP.Data[at(2, 2)+pos] = float32(dmu[2] * xv[1] * (1 - tc*tc))
 	}
 	return total
 }
