@@ -76,9 +76,16 @@ func latentScale(h float32) (s, ds float64) {
 }
 
 // logLogistic returns log f(u) = -u - 2 softplus(-u) of the standard logistic density and its
-// derivative -tanh(u/2).
+// derivative -tanh(u/2), from one exponential: with t = e^-|u|, log f = -|u| - 2 log1p(t) and
+// tanh(|u|/2) = (1-t)/(1+t).
 func logLogistic(u float64) (lf, dlf float64) {
-	return -u - 2*softplus(-u), -math.Tanh(u / 2)
+	a := math.Abs(u)
+	t := math.Exp(-a)
+	th := (1 - t) / (1 + t)
+	if u > 0 {
+		th = -th
+	}
+	return -a - 2*math.Log1p(t), th
 }
 
 func softplus(x float64) float64 {
@@ -136,12 +143,14 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 		st.KL[i] += t.blockSums(n, B, +1, func(lo, hi int) float64 {
 			acc := 0.0
 			for j := lo; j < hi; j++ {
+				// e = logit(u) and log f(e) = log u + log(1-u) for the standard logistic.
 				u := us[j]
-				e := math.Log(u / (1 - u))
+				lu, l1u := math.Log(u), math.Log1p(-u)
+				e := lu - l1u
 				s, _ := latentScale(h[j])
 				eps[j] = float32(e)
 				zi[j] = float32(float64(mu[j]) + s*e)
-				acc += -e - 2*softplus(-e) - math.Log(s) // log q
+				acc += lu + l1u - math.Log(s) // log q
 			}
 			return acc
 		})
@@ -298,17 +307,20 @@ func discLogistic(xi int, xv, mu, ls float64) (lp, dmu, dls float64) {
 		gb = -sigmoid(b)
 	default:
 		// P = sigmoid(a) - sigmoid(b), computed on the side where it does not cancel.
-		var p float64
+		var p, da, db float64 // da = sigmoid'(a) = sigmoid(a) sigmoid(-a)
 		if b > 0 {
-			p = sigmoid(-b) - sigmoid(-a)
+			na, nb := sigmoid(-a), sigmoid(-b) // both below 1/2: 1 - them is exact enough
+			p = nb - na
+			da, db = na*(1-na), nb*(1-nb)
 		} else {
-			p = sigmoid(a) - sigmoid(b)
+			sa, sb := sigmoid(a), sigmoid(b)
+			p = sa - sb
+			da, db = sa*(1-sa), sb*(1-sb)
 		}
 		if p > 1e-12 {
 			lp = math.Log(p)
-			sa, sb := sigmoid(a), sigmoid(b)
-			ga = sa * (1 - sa) / p
-			gb = -sb * (1 - sb) / p
+			ga = da / p
+			gb = -db / p
 		} else {
 			// Far in a tail: log of density at the centre times the bin width.
 			mid := inv * c

@@ -205,3 +205,16 @@ func testSkip(t *testing.T, cfg Config) {
 		t.Fatalf("checked %d predictions", checked)
 	}
 }
+
+// TestLogLogistic: the one-exponential form equals log of the logistic density and its
+// derivative -tanh(u/2).
+func TestLogLogistic(t *testing.T) {
+	for _, u := range []float64{-40, -5, -0.3, 0, 1e-9, 0.7, 6, 50} {
+		lf, d := logLogistic(u)
+		e := math.Exp(-math.Abs(u))
+		want := math.Log(e / ((1 + e) * (1 + e)))
+		if math.Abs(lf-want) > 1e-12*math.Max(1, math.Abs(want)) || math.Abs(d+math.Tanh(u/2)) > 1e-12 {
+			t.Fatalf("u=%v: log f %v (want %v), derivative %v (want %v)", u, lf, want, d, -math.Tanh(u/2))
+		}
+	}
+}
