@@ -62,6 +62,7 @@ image or codec failed.
 			&cli.StringFlag{Name: "json", Usage: "also write the results and summary as JSON to `FILE`"},
 			&cli.StringFlag{Name: "plot", Usage: "draw mean bits/dim per codec as a bar chart to `FILE` (.png, .svg or .pdf)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
+			modelFlag(),
 		},
 		Action: runBench,
 	}
@@ -73,6 +74,9 @@ func runBench(c *cli.Context) error {
 	}
 	if c.Int("j") < 1 {
 		return cli.Exit("bench: -j must be at least 1", 2)
+	}
+	if err := applyModel(c); err != nil {
+		return err
 	}
 	plotFormat := ""
 	if p := c.String("plot"); p != "" {

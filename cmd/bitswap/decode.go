@@ -24,6 +24,7 @@ patches decoded for large or slow images.`,
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `OUT` (\"-\" for stdout)"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite OUT if it exists"},
 			maxPixelsFlag(),
+			modelFlag(),
 		},
 		Action: runDecode,
 	}
@@ -37,6 +38,9 @@ func runDecode(c *cli.Context) error {
 	out := c.String("output")
 	if out == "" {
 		out = defaultOutput(in, ".png")
+	}
+	if err := applyModel(c); err != nil {
+		return err
 	}
 	r, err := openInput(c, in)
 	if err != nil {

@@ -2,12 +2,16 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/bitswap-codec/bitswap/bbans"
+	"github.com/bitswap-codec/bitswap/bitswap"
 	"github.com/bitswap-codec/bitswap/codec"
 	"github.com/bitswap-codec/bitswap/imageio"
+	"github.com/bitswap-codec/bitswap/internal/bbcore"
 )
 
 // defaultCoder is the best registered coder: bitswap, then bbans, then fallback.
@@ -18,6 +22,29 @@ func defaultCoder() string {
 		}
 	}
 	return "fallback"
+}
+
+// modelFlag selects a weights file instead of the embedded model.
+func modelFlag() cli.Flag {
+	return &cli.StringFlag{Name: "model", Usage: "use the weights `FILE` (from bitswap train --export) instead of the embedded model; decoding needs the same one"}
+}
+
+// applyModel switches the model-based coders to the --model weights, or to the embedded
+// model without the flag.
+func applyModel(c *cli.Context) error {
+	var data []byte
+	if path := c.String("model"); path != "" {
+		var err error
+		if data, err = os.ReadFile(path); err != nil {
+			return err
+		}
+	}
+	for _, cd := range []*bbcore.CodecCoder{bitswap.Coder, bbans.Coder} {
+		if err := cd.UseWeights(data); err != nil {
+			return fmt.Errorf("%s: %w", c.String("model"), err)
+		}
+	}
+	return nil
 }
 
 func maxPixelsFlag() cli.Flag {
@@ -40,6 +67,7 @@ terminal, a progress bar shows the patches coded for large or slow images.`,
 			&cli.StringFlag{Name: "coder", Value: defaultCoder(),
 				Usage: "coder `NAME`: bitswap, bbans or fallback (registered: " + strings.Join(codec.Names(), ", ") + ")"},
 			maxPixelsFlag(),
+			modelFlag(),
 		},
 		Action: runEncode,
 	}
@@ -56,6 +84,9 @@ func runEncode(c *cli.Context) error {
 	}
 	name := c.String("coder")
 	if _, err := codec.Lookup(name); err != nil {
+		return err
+	}
+	if err := applyModel(c); err != nil {
 		return err
 	}
 	r, err := openInput(c, in)

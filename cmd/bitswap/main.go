@@ -1,7 +1,7 @@
 // Command bitswap compresses images losslessly into .bsw files and back.
 //
-//	bitswap encode IN [-o OUT] [-f] [--coder NAME] [--max-pixels N]
-//	bitswap decode IN [-o OUT] [-f] [--max-pixels N]
+//	bitswap encode IN [-o OUT] [-f] [--coder NAME] [--max-pixels N] [--model FILE]
+//	bitswap decode IN [-o OUT] [-f] [--max-pixels N] [--model FILE]
 //	bitswap info FILE...
 //
 // Each command lives in its own file as a function returning a *cli.Command; this file

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/bitswap-codec/bitswap/codec"
 	"github.com/bitswap-codec/bitswap/imageio"
+	"github.com/bitswap-codec/bitswap/vae"
 )
 
 type result struct {
@@ -226,5 +228,46 @@ func TestInterspersed(t *testing.T) {
 	got = interspersed(app, []string{"bitswap", "decode", "-", "-o", "-"})
 	if strings.Join(got, " ") != "bitswap decode -o - -" {
 		t.Errorf("got %q", got)
+	}
+}
+
+// TestModelFlag: --model codes with another weights file; the file records that model, so
+// decoding needs the same --model, and bad weights files are refused.
+func TestModelFlag(t *testing.T) {
+	dir, in := copyTestdata(t, "picos-100x75.png")
+	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3, PixelStages: vae.CoarseStages, StageSkip: true}
+	m, err := vae.New(cfg, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wpath := filepath.Join(dir, "small.bsm")
+	if err := os.WriteFile(wpath, m.MarshalWeights(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bsw := filepath.Join(dir, "p.bsw")
+	mustOK(t, runCLI(t, nil, "encode", "--model", wpath, in, "-o", bsw))
+	info := mustOK(t, runCLI(t, nil, "info", bsw)).stdout
+	id := vae.ModelID(m.MarshalWeights())
+	if !strings.Contains(info, hex.EncodeToString(id[:])) {
+		t.Fatalf("info does not show model %x:\n%s", id, info)
+	}
+	mustFail(t, runCLI(t, nil, "decode", bsw, "-o", filepath.Join(dir, "x.png")), 1, "model mismatch")
+	out := filepath.Join(dir, "p.png")
+	mustOK(t, runCLI(t, nil, "decode", "--model", wpath, bsw, "-o", out))
+	want, got := decodeImage(t, in), decodeImage(t, out)
+	for c := range want.Planes {
+		for i := range want.Planes[c] {
+			if got.Planes[c][i] != want.Planes[c][i] {
+				t.Fatalf("plane %d sample %d differs", c, i)
+			}
+		}
+	}
+	bad := filepath.Join(dir, "bad.bsm")
+	os.WriteFile(bad, []byte("not weights"), 0o644)
+	mustFail(t, runCLI(t, nil, "encode", "--model", bad, in, "-o", filepath.Join(dir, "y.bsw")), 1, "bad weights")
+	// Without the flag the embedded model is back.
+	mustOK(t, runCLI(t, nil, "encode", in, "-o", filepath.Join(dir, "z.bsw")))
+	if s := mustOK(t, runCLI(t, nil, "info", filepath.Join(dir, "z.bsw"))).stdout; strings.Contains(s, hex.EncodeToString(id[:])) {
+		t.Fatalf("the --model weights stuck:\n%s", s)
 	}
 }
