@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/bitswap-codec/bitswap/bbans"
 	"github.com/bitswap-codec/bitswap/bitswap"
@@ -30,6 +31,19 @@ func TestMeasure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if w := os.Getenv("BITSWAP_MEASURE_MODEL"); w != "" { // another weights file
+		data, err := os.ReadFile(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if base, err = vae.UnmarshalWeights(data); err != nil {
+			t.Fatal(err)
+		}
+		if err := bitswap.Coder.UseWeights(data); err != nil {
+			t.Fatal(err)
+		}
+		defer bitswap.Coder.UseWeights(nil)
+	}
 	for _, f := range files {
 		img, _, err := imageio.DecodeFile(f, nil)
 		if err != nil {
@@ -44,12 +58,16 @@ func TestMeasure(t *testing.T) {
 		fmt.Printf("\n%s (%dx%d): model -ELBO %.4f bits/subpixel\n", f, img.Width, img.Height, neg)
 		fmt.Printf("%-34s %9s %9s %6s %7s %11s %11s %9s\n", "coder / setting", "bytes", "bits/dim", "clean", "chains", "VAE part", "its -ELBO", "overhead")
 		run := func(name string, cd *bbcore.Coder) {
+			t0 := time.Now()
 			p, err := cd.Encode(img, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			h := &container.Header{Width: img.Width, Height: img.Height, Color: img.Color, Depth: 8}
+			t1 := time.Now()
 			got, err := cd.Decode(h, p, nil)
+			t2 := time.Now()
+			defer fmt.Printf("%-34s encode %.2f s, decode %.2f s\n", "", t1.Sub(t0).Seconds(), t2.Sub(t1).Seconds())
 			if err != nil || !imageio.Equal(got, img) {
 				t.Fatalf("%s: round trip failed: %v", name, err)
 			}
