@@ -114,9 +114,7 @@ func ConvForward(ctx *Ctx, s ConvShape, in *Tensor, w *PackedA, bias []float32, 
 			if bias != nil {
 				b = bias[co]
 			}
-			for i := range ch {
-				ch[i] = b
-			}
+			fill(ch, b)
 		}
 	})
 	convAccumulate(ctx, s, in, w, out)
@@ -408,4 +406,15 @@ func convBackwardWeightsDirect(ctx *Ctx, s ConvShape, in, dout *Tensor, dw []flo
 			}
 		}
 	})
+}
+
+// fill sets every element of x to v (by doubling copies, which run as vectorized memmoves).
+func fill(x []float32, v float32) {
+	if len(x) == 0 {
+		return
+	}
+	x[0] = v
+	for n := 1; n < len(x); n *= 2 {
+		copy(x[n:], x[:n])
+	}
 }
