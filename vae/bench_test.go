@@ -14,6 +14,7 @@ func benchConfigs() []struct {
 } {
 	four := DefaultConfig()
 	four.PixelStages = 4
+	four.StageHints = false
 	return []struct {
 		name string
 		cfg  Config

@@ -23,7 +23,7 @@ import (
 func digestModel(t testing.TB) *Model { return digestModelStages(t, CoarseStages) }
 
 func digestModelStages(t testing.TB, stages int) *Model {
-	cfg := Config{Layers: 2, ZC: 4, Width: 16, BlocksInf: []int{1, 1}, BlocksGen: []int{1, 1}, InKernel: 5, PixelStages: stages, StageBlocks: 1, StageSkip: true}
+	cfg := Config{Layers: 2, ZC: 4, Width: 16, BlocksInf: []int{1, 1}, BlocksGen: []int{1, 1}, InKernel: 5, PixelStages: stages, StageBlocks: 1, StageSkip: true, StageHints: stages == CoarseStages}
 	m, err := New(cfg, 42)
 	if err != nil {
 		t.Fatal(err)

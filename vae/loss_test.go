@@ -6,11 +6,12 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/bitswap-codec/bitswap/internal/dmath"
 	"github.com/bitswap-codec/bitswap/vae/nn"
 )
 
 func tinyModel(t *testing.T, stages int) *Model {
-	cfg := Config{Layers: 2, ZC: 2, Width: 6, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 1}, InKernel: 3, PixelStages: stages, StageBlocks: 1, StageSkip: true}
+	cfg := Config{Layers: 2, ZC: 2, Width: 6, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 1}, InKernel: 3, PixelStages: stages, StageBlocks: 1, StageSkip: true, StageHints: stages == CoarseStages}
 	m, err := New(cfg, 7)
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +143,7 @@ func TestSkipInterpolates(t *testing.T) {
 	for _, stages := range []int{4, CoarseStages} {
 		cfg := DefaultConfig()
 		cfg.PixelStages = stages
+		cfg.StageHints = stages == CoarseStages
 		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testSkip(t, cfg) })
 	}
 }
@@ -216,5 +218,56 @@ func TestLogLogistic(t *testing.T) {
 		if math.Abs(lf-want) > 1e-12*math.Max(1, math.Abs(want)) || math.Abs(d+math.Tanh(u/2)) > 1e-12 {
 			t.Fatalf("u=%v: log f %v (want %v), derivative %v (want %v)", u, lf, want, d, -math.Tanh(u/2))
 		}
+	}
+}
+
+// TestStageHints: on a flat patch every interpolation hint is the flat value and the
+// activity is at its floor (or noActivity without an opposite pair); on a patch with a
+// stripe the activity rises next to it.
+func TestStageHints(t *testing.T) {
+	m, err := New(DefaultConfig(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := nn.NewTensor(12, 1, LatentHW, LatentHW)
+	for i := range xs.Data {
+		xs.Data[i] = 0.25
+	}
+	feat := nn.NewTensor(m.Cfg.Width, 1, LatentHW, LatentHW)
+	floor := float32(dmath.Log(activityFloor))
+	none := float32(dmath.Log(noActivity + activityFloor))
+	for s := 1; s < CoarseStages; s++ {
+		var in nn.Tensor
+		m.stageInput(s, feat, xs, &in)
+		h := in.Data[(feat.C+13)*hw:]
+		for pos := 0; pos < hw; pos++ {
+			if !InStage(StageParity(CoarseStages, s), pos) {
+				continue
+			}
+			for c := 0; c < 3; c++ {
+				if h[c*hw+pos] != 0.25 {
+					t.Fatalf("stage %d pos %d: colour %d hint %v, want 0.25", s, pos, c, h[c*hw+pos])
+				}
+			}
+			if a := h[3*hw+pos]; a != floor && a != none {
+				t.Fatalf("stage %d pos %d: activity %v on a flat patch", s, pos, a)
+			}
+		}
+	}
+	// A bright column in the top-left pixels: the last stage's pixels next to it see it.
+	for y := 0; y < LatentHW; y++ {
+		xs.Data[y*LatentHW+8] = 1 // red, sub-position 0, x = 8
+	}
+	var in nn.Tensor
+	m.stageInput(CoarseStages-1, feat, xs, &in) // sub-position 2: (0,0) above and below, (1,1) left and right
+	h := in.Data[(feat.C+13)*hw:]
+	if a, b := h[3*hw+5*LatentHW+8], h[3*hw+5*LatentHW+3]; !(a == floor && b == floor) {
+		// above and below are both bright at x = 8: their difference is 0 there too
+		t.Fatalf("activity %v at the stripe, %v away from it; want the floor %v", a, b, floor)
+	}
+	m.stageInput(CoarseStages-2, feat, xs, &in) // sub-position 1: (0,0) left and right
+	h = in.Data[(feat.C+13)*hw:]
+	if a, b := h[3*hw+5*LatentHW+8], h[3*hw+5*LatentHW+3]; !(a > floor && b == floor) {
+		t.Fatalf("activity %v next to the stripe, %v away from it", a, b)
 	}
 }

@@ -3,6 +3,7 @@ package vae
 import (
 	"math"
 
+	"github.com/bitswap-codec/bitswap/internal/dmath"
 	"github.com/bitswap-codec/bitswap/vae/nn"
 )
 
@@ -36,6 +37,9 @@ func squeezeU8(x []uint8, B int, dst []uint8) {
 // knownChannels is the number of pixel channels stage s sees.
 func (m *Model) knownChannels(s int) int {
 	if m.Cfg.PixelStages == CoarseStages {
+		if m.Cfg.StageHints {
+			return coarseKnown + 4
+		}
 		return coarseKnown
 	}
 	return 3 * s * 4 / m.Cfg.PixelStages
@@ -83,6 +87,9 @@ func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor) {
 					clear(d)
 				}
 			}
+		}
+		if m.Cfg.StageHints {
+			m.hints(s, dst.Data[W*n:(W+12)*n], dst.Data[(W+13)*n:(W+17)*n], B)
 		}
 		return
 	}
@@ -240,4 +247,58 @@ func pixelLoss(P, dP *nn.Tensor, xq []uint8, gi, k, B, b, pos int, grad bool, no
 func knownView(in *nn.Tensor, featC int) *nn.Tensor {
 	n := in.B * in.H * in.W
 	return &nn.Tensor{C: in.C - featC, B: in.B, H: in.H, W: in.W, Data: in.Data[featC*n:]}
+}
+
+// hints writes stage s's four hint channels (StageHints) into dst: at every squeezed
+// position, per colour the mean of the position's interpolation taps (skipTaps) that lie
+// inside the patch, then log(activityFloor + the mean of |x(t0) - x(t1)| and
+// |x(t2) - x(t3)| over the colours and the opposite pairs inside the patch; noActivity if
+// there is none), from px, the 12 pixel channels of the stage input. Deterministic: exact
+// float64 sums in a fixed order, one division each, and dmath.Log.
+func (m *Model) hints(s int, px, dst []float32, B int) {
+	taps := m.skipTaps(s)
+	n := B * hw
+	for b := 0; b < B; b++ {
+		for y := 0; y < LatentHW; y++ {
+			for x := 0; x < LatentHW; x++ {
+				o := b*hw + y*LatentHW + x
+				var in [4]bool
+				k := 0
+				for i, tp := range taps[0] {
+					yy, xx := y+tp[1], x+tp[2]
+					in[i] = uint(yy) < LatentHW && uint(xx) < LatentHW
+					if in[i] {
+						k++
+					}
+				}
+				act, pairs := 0.0, 0
+				for c := 0; c < 3; c++ {
+					var v [4]float64
+					sum := 0.0
+					for i, tp := range taps[c] {
+						if in[i] {
+							v[i] = float64(px[tp[0]*n+b*hw+(y+tp[1])*LatentHW+x+tp[2]])
+							sum += v[i]
+						}
+					}
+					mean := 0.0
+					if k > 0 {
+						mean = sum / float64(k)
+					}
+					dst[c*n+o] = float32(mean)
+					for p := 0; p < 4; p += 2 {
+						if in[p] && in[p+1] {
+							act += math.Abs(v[p] - v[p+1])
+							pairs++
+						}
+					}
+				}
+				a := noActivity
+				if pairs > 0 {
+					a = act / float64(pairs)
+				}
+				dst[3*n+o] = float32(dmath.Log(a + activityFloor))
+			}
+		}
+	}
 }

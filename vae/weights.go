@@ -14,7 +14,7 @@ import (
 // The weights file: what the coders need and nothing else. Little-endian:
 //
 //	"BSWM" | u8 version (3) | u8 layers | u8 zc | u16 width | u8 in-kernel |
-//	u8 pixel stages | u8 blocks per stage net | u8 stage skips (0/1) |
+//	u8 pixel stages | u8 blocks per stage net | u8 stage flags (1 skips, 2 hints) |
 //	u8 blocks per inference net (layers) | u8 blocks per generative net (layers) |
 //	float64 m0, s0 per latent channel (layers*zc pairs, layer-major): the bin references |
 //	for every conv in Model.Convs() order: float32 effective weights [Cout][Cin][KH][KW],
@@ -42,11 +42,14 @@ func (m *Model) MarshalWeights() []byte {
 	b.WriteByte(byte(c.InKernel))
 	b.WriteByte(byte(c.PixelStages))
 	b.WriteByte(byte(c.StageBlocks))
+	var flags byte
 	if c.StageSkip {
-		b.WriteByte(1)
-	} else {
-		b.WriteByte(0)
+		flags |= 1
 	}
+	if c.StageHints {
+		flags |= 2
+	}
+	b.WriteByte(flags)
 	for _, v := range c.BlocksInf {
 		b.WriteByte(byte(v))
 	}
@@ -96,16 +99,16 @@ func UnmarshalWeights(data []byte) (*Model, error) {
 	if hdr.Version != 2 && hdr.Version != weightsVersion {
 		return nil, fmt.Errorf("%w: version %d", ErrBadWeights, hdr.Version)
 	}
-	skip := false
+	var flags byte
 	if hdr.Version >= 3 {
 		v, err := r.ReadByte()
-		if err != nil || v > 1 {
-			return nil, fmt.Errorf("%w: bad stage-skip flag", ErrBadWeights)
+		if err != nil || v > 3 {
+			return nil, fmt.Errorf("%w: bad stage flags", ErrBadWeights)
 		}
-		skip = v == 1
+		flags = v
 	}
 	cfg := Config{Layers: int(hdr.Layers), ZC: int(hdr.ZC), Width: int(hdr.Width), InKernel: int(hdr.InKernel),
-		PixelStages: int(hdr.Stages), StageBlocks: int(hdr.StageBlocks), StageSkip: skip}
+		PixelStages: int(hdr.Stages), StageBlocks: int(hdr.StageBlocks), StageSkip: flags&1 != 0, StageHints: flags&2 != 0}
 	blocks := make([]byte, 2*cfg.Layers)
 	if _, err := io.ReadFull(r, blocks); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)

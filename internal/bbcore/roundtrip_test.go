@@ -18,7 +18,7 @@ import (
 func smallModel(t testing.TB) *vae.Model { return smallModelStages(t, vae.CoarseStages) }
 
 func smallModelStages(t testing.TB, stages int) *vae.Model {
-	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3, PixelStages: stages, StageSkip: stages == vae.CoarseStages}
+	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3, PixelStages: stages, StageSkip: stages == vae.CoarseStages, StageHints: stages == vae.CoarseStages}
 	m, err := vae.New(cfg, 3)
 	if err != nil {
 		t.Fatal(err)
