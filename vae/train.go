@@ -28,6 +28,7 @@ type TrainOptions struct {
 	Warmup     int           // linear warm-up steps
 	Decay      float64       // multiplicative learning-rate decay per step after warm-up
 	EMA        float64       // Polyak averaging decay of the evaluated weights
+	SkipLR     float64       // learning-rate factor of the stage skips (lrScales)
 	Steps      int           // stop after this many steps in total (0: no limit)
 	Duration   time.Duration // stop after this much wall time in this run (0: no limit)
 	CkptEvery  time.Duration // checkpoint interval
@@ -40,7 +41,7 @@ type TrainOptions struct {
 // DefaultTrainOptions are the settings of the shipped model's training.
 func DefaultTrainOptions() TrainOptions {
 	return TrainOptions{
-		Config: DefaultConfig(), Batch: 32, LR: 1e-3, Warmup: 500, Decay: 0.99993, EMA: 0.999,
+		Config: DefaultConfig(), Batch: 32, LR: 4e-4, Warmup: 500, Decay: 0.99993, EMA: 0.999, SkipLR: 0.1,
 		CkptEvery: 5 * time.Minute, ValEvery: 1000, ValPatches: 2048, Seed: 1, Log: io.Discard,
 	}
 }
@@ -68,6 +69,28 @@ func (m *Model) paramSlices() (params, grads [][]float32) {
 		grads = append(grads, g...)
 	}
 	return
+}
+
+// lrScales returns, per parameter array of paramSlices, the factor on the learning rate:
+// skip for the stage skips (precise linear predictors that Adam's steps of about the
+// learning rate per weight would otherwise randomize), 1 elsewhere.
+func (m *Model) lrScales(skip float64) []float64 {
+	isSkip := map[*nn.Conv]bool{}
+	for _, c := range m.Skip {
+		isSkip[c] = true
+	}
+	var out []float64
+	for _, c := range m.Convs() {
+		p, _ := c.Params()
+		f := 1.0
+		if isSkip[c] {
+			f = skip
+		}
+		for range p {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func cloneSlices(src [][]float32) [][]float32 {
@@ -214,6 +237,7 @@ func Train(ctx context.Context, o TrainOptions) (*Checkpoint, error) {
 		logf("new model: %d parameters, %.1f MMAC per patch", m.NumParams(), float64(m.MACsPerPatch())/1e6)
 	}
 	params, grads := m.paramSlices()
+	lrScale := m.lrScales(o.SkipLR)
 	if ck.EMA == nil {
 		ck.EMA = cloneSlices(params)
 		ck.AdamM = zerosLike(params)
@@ -337,6 +361,7 @@ func Train(ctx context.Context, o TrainOptions) (*Checkpoint, error) {
 		ema := math.Min(o.EMA, (1+t)/(10+t))
 		for i, p := range params {
 			g, mm, vv, e := grads[i], ck.AdamM[i], ck.AdamV[i], ck.EMA[i]
+			step := step * lrScale[i]
 			nn.Parallel(len(p), 8192, func(_, lo, hi int) {
 				for j := lo; j < hi; j++ {
 					gj := float64(g[j]) * clip

@@ -38,6 +38,7 @@ EMA weights, with latent bins fitted on DATA/train) instead of training.`,
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this much time (0: no limit)"},
 			&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "patches per step"},
 			&cli.Float64Flag{Name: "lr", Value: d.LR, Usage: "peak learning rate"},
+			&cli.Float64Flag{Name: "skip-lr", Value: d.SkipLR, Usage: "learning-rate factor of the stage skips (linear interpolators)"},
 			&cli.IntFlag{Name: "val-every", Value: d.ValEvery, Usage: "validate every `N` steps"},
 			&cli.IntFlag{Name: "val-patches", Value: d.ValPatches, Usage: "size of the fixed validation subset"},
 			&cli.DurationFlag{Name: "ckpt-every", Value: d.CkptEvery, Usage: "checkpoint interval"},
@@ -62,6 +63,7 @@ func runTrain(c *cli.Context) error {
 	o.Duration = c.Duration("duration")
 	o.Batch = c.Int("batch")
 	o.LR = c.Float64("lr")
+	o.SkipLR = c.Float64("skip-lr")
 	o.ValEvery = c.Int("val-every")
 	o.ValPatches = c.Int("val-patches")
 	o.CkptEvery = c.Duration("ckpt-every")
