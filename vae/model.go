@@ -8,7 +8,11 @@
 // lets Bit-Swap code layer by layer. Every latent conditional is a logistic with mean mu and
 // scale 0.1 + 0.9*sigmoid(h+2); the top prior is the standard logistic. p(x|z_1) is a
 // discretized logistic per subpixel with PixelCNN++-style linear conditioning of G on R and of
-// B on R and G (parallel over pixels, sequential over the three channels).
+// B on R and G (parallel over pixels, sequential over the three channels), coded in pixel
+// stages (Config.PixelStages): the default 7-stage plan codes one pixel of every 4x4 block
+// from z_1 and the rest coarse to fine, each later stage predicted by a small network plus a
+// linear skip from the pixels already known and hand-computed hints (interpolations and
+// local activity, Config.StageHints).
 package vae
 
 import (
