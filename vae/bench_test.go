@@ -71,9 +71,9 @@ func benchInference(b *testing.B, cfg Config) {
 	for i := range valid {
 		valid[i] = [2]int{PatchSize, PatchSize}
 	}
+	z := r.LatentTensor(B)
 	run := func() {
 		q := r.Posterior0(x, B)
-		z := r.LatentTensor(B)
 		copy(z.Data, q.Data[:len(z.Data)])
 		for i := 1; i < m.Cfg.Layers; i++ {
 			r.Posterior(i, z)

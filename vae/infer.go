@@ -25,6 +25,7 @@ type Inference struct {
 	xs      nn.Tensor
 	sin     nn.Tensor
 	skipOut nn.Tensor
+	known   nn.Tensor // view of sin
 }
 
 // NewInference makes an inference runner for m.
@@ -113,7 +114,7 @@ func (r *Inference) PixelStage(s int, x []uint8, valid [][2]int) *nn.Tensor {
 	out := r.stage[s-1].Forward(&r.ctx, &r.sin)
 	if r.m.Skip != nil {
 		r.skipOut.Resize(out.C, out.B, out.H, out.W)
-		r.m.Skip[s-1].Forward(&r.ctx, knownView(&r.sin, feat.C), &r.skipOut)
+		r.m.Skip[s-1].Forward(&r.ctx, knownView(&r.sin, feat.C, &r.known), &r.skipOut)
 		nn.AddTo(r.skipOut.Data, out.Data) // out = net + skip, elementwise: deterministic
 	}
 	return out

@@ -234,3 +234,39 @@ func TestLatentScaleRange(t *testing.T) {
 		t.Fatalf("LatentScale(-2) = %v", LatentScale(-2))
 	}
 }
+
+// TestInferenceNoAllocs: in steady state, a pass of every network allocates nothing (with
+// the work split over several workers).
+func TestInferenceNoAllocs(t *testing.T) {
+	prev := nn.Workers
+	nn.Workers = 2
+	defer func() { nn.Workers = prev }()
+	m := digestModel(t)
+	const B = 3
+	r := m.NewInference()
+	x := make([]uint8, 3*B*PatchSize*PatchSize)
+	for i := range x {
+		x[i] = uint8(i * 7)
+	}
+	valid := make([][2]int, B)
+	for i := range valid {
+		valid[i] = [2]int{PatchSize, PatchSize}
+	}
+	z := r.LatentTensor(B)
+	run := func() {
+		q := r.Posterior0(x, B)
+		copy(z.Data, q.Data[:len(z.Data)])
+		for i := 1; i < m.Cfg.Layers; i++ {
+			r.Posterior(i, z)
+			r.Prior(i, z)
+		}
+		r.PixelStage0(z)
+		for s := 1; s < m.Cfg.PixelStages; s++ {
+			r.PixelStage(s, x, valid)
+		}
+	}
+	run()
+	if a := testing.AllocsPerRun(10, run); a != 0 {
+		t.Fatalf("%v allocations per inference pass", a)
+	}
+}

@@ -54,6 +54,7 @@ type trainer struct {
 	skipOut  nn.Tensor
 	dsin     nn.Tensor
 	dfeat    nn.Tensor
+	known    nn.Tensor // view of a stage input
 }
 
 func (m *Model) newTrainer() *trainer {

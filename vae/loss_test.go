@@ -176,7 +176,7 @@ func testSkip(t *testing.T, cfg Config) {
 		var in nn.Tensor
 		m.stageInput(s, feat, xs, &in)
 		out := nn.NewTensor(GroupParams, 1, LatentHW, LatentHW)
-		m.Skip[s-1].Forward(&ctx, knownView(&in, feat.C), out)
+		m.Skip[s-1].Forward(&ctx, knownView(&in, feat.C, new(nn.Tensor)), out)
 		k := StageGroups(S, s)[0]
 		for c := 0; c < 3; c++ {
 			for y := 1; y < LatentHW-1; y++ {

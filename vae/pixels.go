@@ -127,7 +127,7 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 		t.sp[s].Resize(o.C, o.B, o.H, o.W)
 		copy(t.sp[s].Data, o.Data)
 		if m.Skip != nil {
-			known := knownView(&t.sin[s], feat.C)
+			known := knownView(&t.sin[s], feat.C, &t.known)
 			t.skipOut.Resize(o.C, o.B, o.H, o.W)
 			m.Skip[s-1].Forward(&t.ctx, known, &t.skipOut)
 			nn.AddTo(t.skipOut.Data, t.sp[s].Data)
@@ -173,7 +173,7 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 		t.dsin.Zero()
 		m.Stage[s-1].Backward(&t.ctx, &t.dsp, &t.dsin)
 		if m.Skip != nil {
-			m.Skip[s-1].Backward(&t.ctx, knownView(&t.sin[s], t.dfeat.C), &t.dsp, nil)
+			m.Skip[s-1].Backward(&t.ctx, knownView(&t.sin[s], t.dfeat.C, &t.known), &t.dsp, nil)
 		}
 		nn.AddTo(t.dsin.Data[:len(t.dfeat.Data)], t.dfeat.Data)
 	}
@@ -243,10 +243,12 @@ func pixelLoss(P, dP *nn.Tensor, xq []uint8, gi, k, B, b, pos int, grad bool, no
 	return total
 }
 
-// knownView is the known-pixel part of a stage input (the channels after the features).
-func knownView(in *nn.Tensor, featC int) *nn.Tensor {
+// knownView sets dst to the known-pixel part of a stage input (the channels after the
+// features; shared data) and returns it.
+func knownView(in *nn.Tensor, featC int, dst *nn.Tensor) *nn.Tensor {
 	n := in.B * in.H * in.W
-	return &nn.Tensor{C: in.C - featC, B: in.B, H: in.H, W: in.W, Data: in.Data[featC*n:]}
+	*dst = nn.Tensor{C: in.C - featC, B: in.B, H: in.H, W: in.W, Data: in.Data[featC*n:]}
+	return dst
 }
 
 // hints writes stage s's four hint channels (StageHints) into dst: at every squeezed

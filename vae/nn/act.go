@@ -1,6 +1,10 @@
 package nn
 
-import "github.com/bitswap-codec/bitswap/internal/dmath"
+import (
+	"sync"
+
+	"github.com/bitswap-codec/bitswap/internal/dmath"
+)
 
 // elemGrain is the chunk size of elementwise passes split over the workers.
 const elemGrain = 4096
@@ -8,9 +12,18 @@ const elemGrain = 4096
 // ELU computes y = x for x > 0, e**x - 1 otherwise (alpha = 1), elementwise. y may alias x.
 // Each element is computed on its own, so the split over workers does not change results.
 func ELU(x, y []float32) {
-	y = y[:len(x)]
-	parallel(len(x), elemGrain, func(_, lo, hi int) { eluBlock(x[lo:hi], y[lo:hi]) })
+	t := eluTasks.Get().(*eluTask)
+	t.x, t.y = x, y[:len(x)]
+	runTask(len(x), elemGrain, t)
+	t.x, t.y = nil, nil
+	eluTasks.Put(t)
 }
+
+type eluTask struct{ x, y []float32 }
+
+func (t *eluTask) run(_, lo, hi int) { eluBlock(t.x[lo:hi], t.y[lo:hi]) }
+
+var eluTasks = sync.Pool{New: func() any { return new(eluTask) }}
 
 // eluGo is the portable ELU; the AVX2 code gives the same bits.
 func eluGo(x, y []float32) {

@@ -106,17 +106,10 @@ func ConvForward(ctx *Ctx, s ConvShape, in *Tensor, w *PackedA, bias []float32, 
 	if w.M != s.Cout || w.K != s.K() {
 		panic("nn: packed weights do not match the conv shape")
 	}
-	N := in.N()
-	parallel(s.Cout, 1, func(_, lo, hi int) {
-		for co := lo; co < hi; co++ {
-			ch := out.Data[co*N : (co+1)*N]
-			b := float32(0)
-			if bias != nil {
-				b = bias[co]
-			}
-			fill(ch, b)
-		}
-	})
+	t := &ctx.fillT
+	t.out, t.n, t.bias = out.Data, in.N(), bias
+	runTask(s.Cout, 1, t)
+	t.out, t.bias = nil, nil
 	convAccumulate(ctx, s, in, w, out)
 }
 
@@ -416,5 +409,22 @@ func fill(x []float32, v float32) {
 	x[0] = v
 	for n := 1; n < len(x); n *= 2 {
 		copy(x[n:], x[:n])
+	}
+}
+
+// fillTask fills output channels [lo, hi) of a conv with their biases.
+type fillTask struct {
+	out  []float32
+	n    int
+	bias []float32
+}
+
+func (t *fillTask) run(_, lo, hi int) {
+	for co := lo; co < hi; co++ {
+		b := float32(0)
+		if t.bias != nil {
+			b = t.bias[co]
+		}
+		fill(t.out[co*t.n:(co+1)*t.n], b)
 	}
 }

@@ -55,20 +55,10 @@ func (c *Ctx) pad(s ConvShape, in *Tensor) *padded {
 		p.data = make([]float32, n)
 	}
 	p.data = p.data[:n]
-	parallel(s.Cin*B, 1, func(_, lo, hi int) {
-		for cb := lo; cb < hi; cb++ {
-			dst := p.data[cb*plane : (cb+1)*plane]
-			clear(dst[:ph*p.wp])
-			clear(dst[(ph+in.H)*p.wp:])
-			src := in.Data[cb*in.H*in.W:]
-			for y := 0; y < in.H; y++ {
-				row := dst[(ph+y)*p.wp : (ph+y+1)*p.wp]
-				clear(row[:pw])
-				copy(row[pw:pw+in.W], src[y*in.W:(y+1)*in.W])
-				clear(row[pw+in.W:])
-			}
-		}
-	})
+	t := &c.padT
+	t.p, t.in, t.ph, t.pw = p, in, ph, pw
+	runTask(s.Cin*B, 1, t)
+	t.p, t.in = nil, nil
 	clear(p.data[s.Cin*B*plane:])
 	K := s.K()
 	if cap(p.offs) < K {
@@ -87,61 +77,99 @@ func (c *Ctx) pad(s ConvShape, in *Tensor) *padded {
 	return p
 }
 
+// padTask copies input planes [lo, hi) into their zero-bordered places.
+type padTask struct {
+	p      *padded
+	in     *Tensor
+	ph, pw int
+}
+
+func (t *padTask) run(_, lo, hi int) {
+	p, in, ph, pw := t.p, t.in, t.ph, t.pw
+	plane := p.hp * p.wp
+	for cb := lo; cb < hi; cb++ {
+		dst := p.data[cb*plane : (cb+1)*plane]
+		clear(dst[:ph*p.wp])
+		clear(dst[(ph+in.H)*p.wp:])
+		src := in.Data[cb*in.H*in.W:]
+		for y := 0; y < in.H; y++ {
+			row := dst[(ph+y)*p.wp : (ph+y+1)*p.wp]
+			clear(row[:pw])
+			copy(row[pw:pw+in.W], src[y*in.W:(y+1)*in.W])
+			clear(row[pw+in.W:])
+		}
+	}
+}
+
 // convImplicit adds conv(in, w) into out reading B in place; panels that do not fit (a last
 // half panel) go through the packed path.
 func convImplicit(ctx *Ctx, s ConvShape, in *Tensor, w *PackedA, out *Tensor) {
-	p := ctx.pad(s, in)
+	t := &ctx.implicitT
+	*t = implicitTask{ctx: ctx, s: s, in: in, w: w, out: out, p: ctx.pad(s, in)}
+	runTask((in.N()+NR-1)/NR, 1, t)
+	*t = implicitTask{}
+}
+
+// implicitTask computes column panels [lo, hi) of an implicit-GEMM convolution.
+type implicitTask struct {
+	ctx *Ctx
+	s   ConvShape
+	in  *Tensor
+	w   *PackedA
+	out *Tensor
+	p   *padded
+}
+
+func (t *implicitTask) run(wk, lo, hi int) {
+	ctx, s, in, w, out, p := t.ctx, t.s, t.in, t.w, t.out, t.p
 	N := in.N()
 	K := s.K()
 	MR, NR := MR, NR
 	H := in.H
-	colPanels := (N + NR - 1) / NR
 	base := func(r int) int { // padded offset of the receptive field of image row r = b*H + y
 		b, y := r/H, r%H
 		return (b*p.hp + y) * p.wp
 	}
-	parallel(colPanels, 1, func(wk, lo, hi int) {
-		bp := ctx.buf(wk, slotPackB, KC*NR)
-		tmp := ctx.buf(wk, slotTmp, MR*NR)
-		for cp := lo; cp < hi; cp++ {
-			n0 := cp * NR
-			if n0+NR > N {
-				for k0 := 0; k0 < K; k0 += KC {
-					k1 := min(K, k0+KC)
-					packIm2col(s, in, k0, k1, n0, bp)
-					gemmPanel(w, k0, k1, bp, out.Data[n0:], N, s.Cout, N-n0, tmp)
-				}
+	bp := ctx.buf(wk, slotPackB, KC*NR)
+	tmp := ctx.buf(wk, slotTmp, MR*NR)
+	for cp := lo; cp < hi; cp++ {
+		n0 := cp * NR
+		if n0+NR > N {
+			for k0 := 0; k0 < K; k0 += KC {
+				k1 := min(K, k0+KC)
+				packIm2col(s, in, k0, k1, n0, bp)
+				gemmPanel(w, k0, k1, bp, out.Data[n0:], N, s.Cout, N-n0, tmp)
+			}
+			continue
+		}
+		b0 := base(n0 / 16)
+		b1 := b0
+		if NR == 32 {
+			b1 = base(n0/16 + 1)
+		}
+		c := out.Data[n0:]
+		for r := 0; r*MR < s.Cout; r++ {
+			ap := w.panel(r, 0, K)
+			rows := min(MR, s.Cout-r*MR)
+			ct := c[r*MR*N:]
+			if f := indKernels[rows]; f != nil {
+				f(K, ap, p.data, b0, b1, p.offs, ct, N)
 				continue
 			}
-			b0 := base(n0 / 16)
-			b1 := b0
-			if NR == 32 {
-				b1 = base(n0/16 + 1)
-			}
-			c := out.Data[n0:]
-			for r := 0; r*MR < s.Cout; r++ {
-				ap := w.panel(r, 0, K)
-				rows := min(MR, s.Cout-r*MR)
-				ct := c[r*MR*N:]
-				if f := indKernels[rows]; f != nil {
-					f(K, ap, p.data, b0, b1, p.offs, ct, N)
-					continue
-				}
-				// A partial panel without its own kernel: through a temporary tile.
-				for i := 0; i < MR; i++ {
-					for j := 0; j < NR; j++ {
-						if i < rows {
-							tmp[i*NR+j] = ct[i*N+j]
-						} else {
-							tmp[i*NR+j] = 0
-						}
+			// A partial panel without its own kernel: through a temporary tile.
+			for i := 0; i < MR; i++ {
+				for j := 0; j < NR; j++ {
+					if i < rows {
+						tmp[i*NR+j] = ct[i*N+j]
+					} else {
+						tmp[i*NR+j] = 0
 					}
 				}
-				indKernels[MR](K, ap, p.data, b0, b1, p.offs, tmp, NR)
-				for i := 0; i < rows; i++ {
-					copy(ct[i*N:i*N+NR], tmp[i*NR:i*NR+NR])
-				}
+			}
+			indKernels[MR](K, ap, p.data, b0, b1, p.offs, tmp, NR)
+			for i := 0; i < rows; i++ {
+				copy(ct[i*N:i*N+NR], tmp[i*NR:i*NR+NR])
 			}
 		}
-	})
+	}
 }
