@@ -65,15 +65,27 @@ func benchInference(b *testing.B, cfg Config) {
 		b.Fatal(err)
 	}
 	const B = 16
+	run := inferencePass(m, randomBatch(B, 2).X, B)
+	run()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		run()
+	}
+	b.ReportMetric(float64(B*b.N)/b.Elapsed().Seconds(), "patches/s")
+}
+
+// inferencePass returns a function that runs every network of m once on the b patches x
+// (what a coder runs per patch), with its own Inference and buffers.
+func inferencePass(m *Model, x []uint8, b int) func() {
 	r := m.NewInference()
-	x := randomBatch(B, 2).X
-	valid := make([][2]int, B)
+	valid := make([][2]int, b)
 	for i := range valid {
 		valid[i] = [2]int{PatchSize, PatchSize}
 	}
-	z := r.LatentTensor(B)
-	run := func() {
-		q := r.Posterior0(x, B)
+	z := r.LatentTensor(b)
+	return func() {
+		q := r.Posterior0(x, b)
 		copy(z.Data, q.Data[:len(z.Data)])
 		for i := 1; i < m.Cfg.Layers; i++ {
 			r.Posterior(i, z)
@@ -84,11 +96,4 @@ func benchInference(b *testing.B, cfg Config) {
 			r.PixelStage(s, x, valid)
 		}
 	}
-	run()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		run()
-	}
-	b.ReportMetric(float64(B*b.N)/b.Elapsed().Seconds(), "patches/s")
 }

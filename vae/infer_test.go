@@ -243,28 +243,11 @@ func TestInferenceNoAllocs(t *testing.T) {
 	defer func() { nn.Workers = prev }()
 	m := digestModel(t)
 	const B = 3
-	r := m.NewInference()
 	x := make([]uint8, 3*B*PatchSize*PatchSize)
 	for i := range x {
 		x[i] = uint8(i * 7)
 	}
-	valid := make([][2]int, B)
-	for i := range valid {
-		valid[i] = [2]int{PatchSize, PatchSize}
-	}
-	z := r.LatentTensor(B)
-	run := func() {
-		q := r.Posterior0(x, B)
-		copy(z.Data, q.Data[:len(z.Data)])
-		for i := 1; i < m.Cfg.Layers; i++ {
-			r.Posterior(i, z)
-			r.Prior(i, z)
-		}
-		r.PixelStage0(z)
-		for s := 1; s < m.Cfg.PixelStages; s++ {
-			r.PixelStage(s, x, valid)
-		}
-	}
+	run := inferencePass(m, x, B)
 	run()
 	if a := testing.AllocsPerRun(10, run); a != 0 {
 		t.Fatalf("%v allocations per inference pass", a)
