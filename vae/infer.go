@@ -186,10 +186,19 @@ func (m *Model) shareNets() *Model {
 // (planar [3][n][32][32]), with one sample of every latent drawn from a fixed seed. Safe for
 // concurrent use.
 func (m *Model) NegELBO(x []uint8, n int) Stats {
+	total := Stats{KL: make([]float64, m.Cfg.Layers)}
+	m.evalBatches(x, n, 7, nil, func(st Stats, k int) { total.add(st, float64(k)) })
+	total.scale(1 / float64(n))
+	return total
+}
+
+// evalBatches evaluates the loss (no gradients) on the n patches x (planar [3][n][32][32]) in
+// batches of 32 with its own buffers and latent noise from a fixed seed, calling done after
+// each batch of k patches; with perPatch (len n) it also collects each patch's -ELBO in nats.
+func (m *Model) evalBatches(x []uint8, n int, seed uint64, perPatch []float64, done func(st Stats, k int)) {
 	c := m.shareNets()
 	tr := c.newTrainer()
-	rng := rand.New(rand.NewPCG(2019, 7))
-	total := Stats{KL: make([]float64, m.Cfg.Layers)}
+	rng := rand.New(rand.NewPCG(2019, seed))
 	const batch = 32
 	const P = PatchSize * PatchSize
 	for b0 := 0; b0 < n; b0 += batch {
@@ -198,33 +207,21 @@ func (m *Model) NegELBO(x []uint8, n int) Stats {
 		for ch := 0; ch < 3; ch++ {
 			copy(bt.X[ch*k*P:(ch+1)*k*P], x[(ch*n+b0)*P:(ch*n+b0+k)*P])
 		}
-		total.add(c.Loss(tr, bt, rng, false), float64(k))
+		if perPatch != nil {
+			tr.perPatch = perPatch[b0 : b0+k]
+		}
+		done(c.Loss(tr, bt, rng, false), k)
 	}
-	total.scale(1 / float64(n))
-	return total
 }
 
 // PatchCosts returns the model's -ELBO of each of n patches (planar [3][n][32][32]) in bits
 // per subpixel (a single latent sample each, fixed seed). The coders use it to decide which
 // patches the model should code.
 func (m *Model) PatchCosts(x []uint8, n int) []float64 {
-	c := m.shareNets()
-	tr := c.newTrainer()
-	rng := rand.New(rand.NewPCG(2019, 8))
-	const P = PatchSize * PatchSize
-	const batch = 32
 	out := make([]float64, n)
-	for b0 := 0; b0 < n; b0 += batch {
-		k := min(batch, n-b0)
-		bt := NewBatch(k)
-		for ch := 0; ch < 3; ch++ {
-			copy(bt.X[ch*k*P:(ch+1)*k*P], x[(ch*n+b0)*P:(ch*n+b0+k)*P])
-		}
-		tr.perPatch = make([]float64, k)
-		c.Loss(tr, bt, rng, false)
-		for b, v := range tr.perPatch {
-			out[b0+b] = v / (Subpixels * math.Ln2)
-		}
+	m.evalBatches(x, n, 8, out, func(Stats, int) {})
+	for i := range out {
+		out[i] /= Subpixels * math.Ln2
 	}
 	return out
 }

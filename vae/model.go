@@ -50,7 +50,7 @@ type Config struct {
 	StageBlocks int // residual blocks of each stage network
 	// StageSkip adds to each stage network a linear 3x3 convolution of the known pixels
 	// (Model.Skip), initialized to interpolate the pixel's nearest known neighbours, so
-	// that a later stage starts from a good guess on smooth content (4 stages only).
+	// that a later stage starts from a good guess on smooth content (4 or 7 stages).
 	StageSkip bool
 	// StageHints gives every stage network of the coarse plan four more input channels,
 	// computed from the known pixels: per colour the mean of the pixel's interpolation
@@ -365,7 +365,8 @@ const (
 // parameters whose mean outputs start as the average of the four nearest known neighbours
 // (same colour, given by taps), G and B as the interpolated colour difference to R and G
 // (with coefficients initColourCoef), log-scales at initSkipLogScale, and tiny weights
-// elsewhere.
+// elsewhere. With hints, the means start from the hint interpolations instead of the taps
+// and the log-scales from the activity channel (see initActivityGain).
 func newSkip(taps [3][4][3]int, known int, hints bool) *nn.Conv {
 	sh := nn.ConvShape{Cin: known, Cout: GroupParams, KH: 3, KW: 3}
 	c := &nn.Conv{Shape: sh}

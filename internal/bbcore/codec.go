@@ -212,13 +212,18 @@ func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid) []bool {
 	var fc fallback.Coder
 	planes := [][]uint16{make([]uint16, patchPix), make([]uint16, patchPix), make([]uint16, patchPix)}
 	var enc []byte
+	fbCost := make([]float64, P) // 0: not computed yet (a coded patch takes some bytes)
 	fbBits := func(p int) float64 {
+		if fbCost[p] > 0 {
+			return fbCost[p]
+		}
 		grid.Extract(img.Planes[:3], p, buf)
 		for c := 0; c < 3; c++ {
 			copy(planes[c], buf[c*patchPix:(c+1)*patchPix])
 		}
 		enc, _ = fc.Encode(enc[:0], planes, vae.PatchSize, vae.PatchSize, 8)
-		return float64(8 * len(enc))
+		fbCost[p] = float64(8 * len(enc))
+		return fbCost[p]
 	}
 	modelBits := func(ps []int) []float64 {
 		x := make([]uint8, 3*len(ps)*patchPix)
