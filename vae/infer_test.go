@@ -20,10 +20,10 @@ import (
 )
 
 // digestModel is a small random model with non-trivial weights.
-func digestModel(t testing.TB) *Model { return digestModelStages(t, CoarseStages) }
+func digestModel(t testing.TB) *Model { return digestModelStages(t, PyramidStages) }
 
 func digestModelStages(t testing.TB, stages int) *Model {
-	cfg := Config{Layers: 2, ZC: 4, Width: 16, BlocksInf: []int{1, 1}, BlocksGen: []int{1, 1}, InKernel: 5, PixelStages: stages, StageBlocks: 1, StageSkip: true, StageHints: stages == CoarseStages}
+	cfg := Config{Layers: 2, ZC: 4, Width: 16, BlocksInf: []int{1, 1}, BlocksGen: []int{1, 1}, InKernel: 5, PixelStages: stages, StageBlocks: 1, StageSkip: true, StageHints: isCoarse(stages), EdgeHints: isCoarse(stages)}
 	m, err := New(cfg, 42)
 	if err != nil {
 		t.Fatal(err)
@@ -135,7 +135,7 @@ func hashPerPatch(hs []hash.Hash, t *nn.Tensor) {
 // TestInferenceDeterministic: the same bits for batch sizes 1/7/64, worker counts 1/2/3 and
 // the assembly and pure-Go kernels.
 func TestInferenceDeterministic(t *testing.T) {
-	for _, stages := range []int{4, CoarseStages} {
+	for _, stages := range []int{4, CoarseStages, PyramidStages} {
 		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testDeterministic(t, digestModelStages(t, stages)) })
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func tinyModel(t *testing.T, stages int) *Model {
-	cfg := Config{Layers: 2, ZC: 2, Width: 6, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 1}, InKernel: 3, PixelStages: stages, StageBlocks: 1, StageSkip: true, StageHints: stages == CoarseStages}
+	cfg := Config{Layers: 2, ZC: 2, Width: 6, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 1}, InKernel: 3, PixelStages: stages, StageBlocks: 1, StageSkip: true, StageHints: isCoarse(stages), EdgeHints: isCoarse(stages)}
 	m, err := New(cfg, 7)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func (m *Model) lossAt(bt *Batch, seed uint64) float64 {
 // TestGradientFiniteDifference checks the analytic gradient of -ELBO against central
 // differences (loss summed in float64) for parameters of every convolution.
 func TestGradientFiniteDifference(t *testing.T) {
-	for _, stages := range []int{4, CoarseStages} {
+	for _, stages := range []int{4, CoarseStages, PyramidStages} {
 		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testGradient(t, stages) })
 	}
 }
@@ -140,10 +140,11 @@ func TestDiscLogisticGradient(t *testing.T) {
 // TestSkipInterpolates: the stage skips start as interpolators: on a linear ramp, the mean
 // each one predicts for an interior pixel of its stage equals the pixel's value.
 func TestSkipInterpolates(t *testing.T) {
-	for _, stages := range []int{4, CoarseStages} {
+	for _, stages := range []int{4, CoarseStages, PyramidStages} {
 		cfg := DefaultConfig()
 		cfg.PixelStages = stages
-		cfg.StageHints = stages == CoarseStages
+		cfg.StageHints = isCoarse(stages)
+		cfg.EdgeHints = isCoarse(stages)
 		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testSkip(t, cfg) })
 	}
 }
@@ -184,6 +185,13 @@ func testSkip(t *testing.T, cfg Config) {
 					if !InStage(StageParity(S, s), y*LatentHW+x) {
 						continue
 					}
+					inside := true
+					for _, tp := range m.skipTaps(s)[0] {
+						inside = inside && uint(y+tp[1]) < LatentHW && uint(x+tp[2]) < LatentHW
+					}
+					if !inside {
+						continue // the skips interpolate from the taps inside the patch only
+					}
 					checked++
 					// the mean with the channel conditioning (PixelLogistic)
 					o := y*16 + x
@@ -203,7 +211,7 @@ func testSkip(t *testing.T, cfg Config) {
 			}
 		}
 	}
-	if want := 3 * 14 * 14 * 3; S == 4 && checked != want || S == CoarseStages && checked < want {
+	if want := 3 * 14 * 14 * 3; S == 4 && checked != want || isCoarse(S) && checked < want {
 		t.Fatalf("checked %d predictions", checked)
 	}
 }
@@ -221,14 +229,15 @@ func TestLogLogistic(t *testing.T) {
 	}
 }
 
-// TestStageHints: on a flat patch every interpolation hint is the flat value and the
-// activity is at its floor (or noActivity without an opposite pair); on a patch with a
-// stripe the activity rises next to it.
+// TestStageHints: on a flat patch every interpolation hint (plain and edge-directed) is the
+// flat value and every activity is at its floor (or noActivity without an opposite pair); on
+// a patch with a stripe the activity rises next to it.
 func TestStageHints(t *testing.T) {
 	m, err := New(DefaultConfig(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	S := m.Cfg.PixelStages
 	xs := nn.NewTensor(12, 1, LatentHW, LatentHW)
 	for i := range xs.Data {
 		xs.Data[i] = 0.25
@@ -236,21 +245,23 @@ func TestStageHints(t *testing.T) {
 	feat := nn.NewTensor(m.Cfg.Width, 1, LatentHW, LatentHW)
 	floor := float32(dmath.Log(activityFloor))
 	none := float32(dmath.Log(noActivity + activityFloor))
-	for s := 1; s < CoarseStages; s++ {
+	for s := 1; s < S; s++ {
 		var in nn.Tensor
 		m.stageInput(s, feat, xs, &in)
-		h := in.Data[(feat.C+13)*hw:]
+		h := in.Data[(feat.C+coarseKnown)*hw:]
 		for pos := 0; pos < hw; pos++ {
-			if !InStage(StageParity(CoarseStages, s), pos) {
+			if !InStage(StageParity(S, s), pos) {
 				continue
 			}
-			for c := 0; c < 3; c++ {
+			for _, c := range []int{0, 1, 2, 4, 5, 6} {
 				if h[c*hw+pos] != 0.25 {
-					t.Fatalf("stage %d pos %d: colour %d hint %v, want 0.25", s, pos, c, h[c*hw+pos])
+					t.Fatalf("stage %d pos %d: hint channel %d is %v, want 0.25", s, pos, c, h[c*hw+pos])
 				}
 			}
-			if a := h[3*hw+pos]; a != floor && a != none {
-				t.Fatalf("stage %d pos %d: activity %v on a flat patch", s, pos, a)
+			for _, c := range []int{3, 7, 8, 9} {
+				if a := h[c*hw+pos]; a != floor && a != none {
+					t.Fatalf("stage %d pos %d: activity channel %d is %v on a flat patch", s, pos, c, a)
+				}
 			}
 		}
 	}
@@ -259,15 +270,70 @@ func TestStageHints(t *testing.T) {
 		xs.Data[y*LatentHW+8] = 1 // red, sub-position 0, x = 8
 	}
 	var in nn.Tensor
-	m.stageInput(CoarseStages-1, feat, xs, &in) // sub-position 2: (0,0) above and below, (1,1) left and right
-	h := in.Data[(feat.C+13)*hw:]
+	m.stageInput(S-1, feat, xs, &in) // sub-position 2: (0,0) above and below, (1,1) left and right
+	h := in.Data[(feat.C+coarseKnown)*hw:]
 	if a, b := h[3*hw+5*LatentHW+8], h[3*hw+5*LatentHW+3]; !(a == floor && b == floor) {
 		// above and below are both bright at x = 8: their difference is 0 there too
 		t.Fatalf("activity %v at the stripe, %v away from it; want the floor %v", a, b, floor)
 	}
-	m.stageInput(CoarseStages-2, feat, xs, &in) // sub-position 1: (0,0) left and right
-	h = in.Data[(feat.C+13)*hw:]
+	m.stageInput(S-2, feat, xs, &in) // sub-position 1: (0,0) left and right
+	h = in.Data[(feat.C+coarseKnown)*hw:]
 	if a, b := h[3*hw+5*LatentHW+8], h[3*hw+5*LatentHW+3]; !(a > floor && b == floor) {
 		t.Fatalf("activity %v next to the stripe, %v away from it", a, b)
+	}
+}
+
+// TestEdgeHints: on a patch that is constant down every column (vertical grain) with
+// different columns, the edge-directed interpolation of the stages with vertical neighbours
+// is (nearly) the pixel itself where the plain interpolation is far off, and the vertical
+// pair's activity is at the floor.
+func TestEdgeHints(t *testing.T) {
+	m, err := New(DefaultConfig(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	S := m.Cfg.PixelStages
+	bt := NewBatch(1)
+	for c := 0; c < 3; c++ {
+		pl := bt.Plane(c, 0)
+		for y := 0; y < PatchSize; y++ {
+			for x := 0; x < PatchSize; x++ {
+				pl[y*PatchSize+x] = uint8((x*97 + c*31) % 251)
+			}
+		}
+	}
+	xt := nn.NewTensor(3, 1, PatchSize, PatchSize)
+	for i, v := range bt.X {
+		xt.Data[i] = float32(v)/127.5 - 1
+	}
+	xs := nn.NewTensor(12, 1, LatentHW, LatentHW)
+	nn.Squeeze(xt, xs)
+	feat := nn.NewTensor(m.Cfg.Width, 1, LatentHW, LatentHW)
+	floor := float32(dmath.Log(activityFloor))
+	far := 0
+	// The last stage (sub-position 2, pixel (1,0)): (0,0) above and below are pair 0.
+	var in nn.Tensor
+	m.stageInput(S-1, feat, xs, &in)
+	h := in.Data[(feat.C+coarseKnown)*hw:]
+	for y := 1; y < LatentHW-1; y++ {
+		for x := 1; x < LatentHW-1; x++ {
+			o := y*LatentHW + x
+			for c := 0; c < 3; c++ {
+				want := xs.Data[(4*c+2)*hw+o]
+				plain, edge := h[c*hw+o], h[(4+c)*hw+o]
+				if d := math.Abs(float64(plain - want)); d > 0.05 {
+					far++
+					if e := math.Abs(float64(edge - want)); e > 0.05*d {
+						t.Fatalf("(%d,%d) colour %d: edge hint %v, plain %v, pixel %v", y, x, c, edge, plain, want)
+					}
+				}
+			}
+			if a := h[8*hw+o]; a != floor {
+				t.Fatalf("(%d,%d): vertical pair activity %v, want the floor %v", y, x, a, floor)
+			}
+		}
+	}
+	if far < 100 {
+		t.Fatalf("only %d pixels where the plain interpolation is off: test pattern too smooth", far)
 	}
 }

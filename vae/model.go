@@ -60,6 +60,13 @@ type Config struct {
 	// where a zero-padded convolution cannot interpolate), log-scales from the activity,
 	// so that a new model starts with a scale that follows the content.
 	StageHints bool
+	// EdgeHints adds six more hint channels (needs StageHints): per colour the edge-directed
+	// interpolation (the means of the two opposite neighbour pairs weighted by the inverse
+	// of their colour-summed differences), the log of the same weighting of the pairs'
+	// activities, and the log activity of each pair. The skips start from the edge-directed
+	// channels: along an edge or on content that is constant in one direction (vertical
+	// wood grain) the pixel is predicted from the pair that agrees.
+	EdgeHints bool
 }
 
 // DefaultConfig is the architecture of the shipped model.
@@ -72,11 +79,12 @@ func DefaultConfig() Config {
 		BlocksGen: []int{1, 1, 1, 1},
 		InKernel:  5,
 
-		PixelStages: CoarseStages,
+		PixelStages: PyramidStages,
 		StageBlocks: 0,
 		StageSkip:   true,
 
 		StageHints: true,
+		EdgeHints:  true,
 	}
 }
 
@@ -93,14 +101,20 @@ func (c Config) Validate() error {
 			return fmt.Errorf("vae: block count %d out of range", b)
 		}
 	}
-	if c.PixelStages != 1 && c.PixelStages != 2 && c.PixelStages != 4 && c.PixelStages != CoarseStages {
-		return fmt.Errorf("vae: %d pixel stages, want 1, 2, 4 or %d", c.PixelStages, CoarseStages)
+	if c.PixelStages != 1 && c.PixelStages != 2 && c.PixelStages != 4 && !isCoarse(c.PixelStages) {
+		return fmt.Errorf("vae: %d pixel stages, want 1, 2, 4, %d or %d", c.PixelStages, CoarseStages, PyramidStages)
 	}
-	if c.StageSkip && c.PixelStages != 4 && c.PixelStages != CoarseStages {
-		return fmt.Errorf("vae: stage skips need 4 or %d pixel stages", CoarseStages)
+	if c.StageSkip && c.PixelStages != 4 && !isCoarse(c.PixelStages) {
+		return fmt.Errorf("vae: stage skips need 4, %d or %d pixel stages", CoarseStages, PyramidStages)
 	}
-	if c.StageHints && (c.PixelStages != CoarseStages || !c.StageSkip) {
-		return fmt.Errorf("vae: stage hints need %d pixel stages and stage skips", CoarseStages)
+	if c.StageHints && (!isCoarse(c.PixelStages) || !c.StageSkip) {
+		return fmt.Errorf("vae: stage hints need %d or %d pixel stages and stage skips", CoarseStages, PyramidStages)
+	}
+	if c.PixelStages == PyramidStages && !c.StageHints {
+		return fmt.Errorf("vae: %d pixel stages need stage hints", PyramidStages)
+	}
+	if c.EdgeHints && !c.StageHints {
+		return fmt.Errorf("vae: edge hints need stage hints")
 	}
 	if c.StageBlocks < 0 || c.StageBlocks > 32 {
 		return fmt.Errorf("vae: stage block count %d out of range", c.StageBlocks)
@@ -126,44 +140,78 @@ var subOrder = [4]int{0, 3, 1, 2}
 // CoarseStages is the number of pixel stages of the coarse-to-fine plan (see Config).
 const CoarseStages = 7
 
-// coarseParity is the block parity (see InStage) coded in each of the first four stages of
-// the coarse plan: even rows and columns, then odd-odd from its diagonal neighbours, then
-// even-odd and odd-even from their four direct neighbours.
+// PyramidStages is the number of pixel stages of the plan with one more coarse level:
+// stage 0 codes only one pixel of every 8x8 block from the latents, stages 1 and 2 the rest
+// of every 4th pixel of every 4th row (diagonal neighbours, then direct ones, at distance
+// 4), and stages 3-8 are stages 1-6 of the 7-stage plan.
+const PyramidStages = 9
+
+// isCoarse reports whether a plan splits the top-left pixels of the 2x2 blocks.
+func isCoarse(stages int) bool { return stages == CoarseStages || stages == PyramidStages }
+
+// coarseParity is the block class (see InStage) coded in each of the stages of the coarse
+// plans that code top-left pixels: even rows and columns, then odd-odd from its diagonal
+// neighbours, then even-odd and odd-even from their four direct neighbours.
 var coarseParity = [4]int{0, 3, 1, 2}
+
+// pyramidParity is coarseParity for the pyramid plan: the even-even blocks split into
+// classes 4 (rows and columns divisible by 4), 5 (both 2 mod 4) and 6 (one of each).
+var pyramidParity = [6]int{4, 5, 6, 3, 1, 2}
+
+// topLeftStages is the number of stages of a plan that code top-left pixels (coarse plans).
+func topLeftStages(stages int) int { return stages - 3 }
 
 // StageGroups returns the sub-positions (2i+j) of the 2x2 blocks coded in stage s of a
 // model with the given number of stages.
 func StageGroups(stages, s int) []int {
-	if stages == CoarseStages {
-		if s < 4 {
+	if isCoarse(stages) {
+		f := topLeftStages(stages)
+		if s < f {
 			return subOrder[:1]
 		}
-		return subOrder[s-3 : s-2]
+		return subOrder[s-f+1 : s-f+2]
 	}
 	g := 4 / stages
 	return subOrder[s*g : (s+1)*g]
 }
 
-// StageParity returns which blocks stage s codes: -1 for all of them, otherwise the parity
+// StageParity returns which blocks stage s codes: -1 for all of them, otherwise the class
 // (see InStage) of the blocks whose pixels of StageGroups(stages, s) the stage codes.
 func StageParity(stages, s int) int {
-	if stages == CoarseStages && s < 4 {
+	switch {
+	case stages == CoarseStages && s < 4:
 		return coarseParity[s]
+	case stages == PyramidStages && s < 6:
+		return pyramidParity[s]
 	}
 	return -1
 }
 
-// InStage reports whether the block at squeezed position pos (y*16 + x) has the given
-// parity, 2*(y%2) + x%2 (parity -1 matches every block).
+// InStage reports whether the block at squeezed position pos (y*16 + x) is of the given
+// class: -1 matches every block; 0-3 are the parities 2*(y%2) + x%2; 4 is y%4 = x%4 = 0, 5
+// is y%4 = x%4 = 2 and 6 the other blocks of parity 0 (y%4 and x%4 are 0 and 2 or 2 and 0).
 func InStage(parity, pos int) bool {
-	return parity < 0 || 2*((pos/LatentHW)&1)+(pos&1) == parity
+	y, x := pos/LatentHW, pos%LatentHW
+	switch {
+	case parity < 0:
+		return true
+	case parity < 4:
+		return 2*(y&1)+(x&1) == parity
+	case y&1 != 0 || x&1 != 0:
+		return false
+	case parity == 4:
+		return y&3 == 0 && x&3 == 0
+	case parity == 5:
+		return y&3 == 2 && x&3 == 2
+	}
+	return y&3 != x&3
 }
 
-// stageOf is the stage of the coarse plan that codes sub-position k (top-left: its last).
-func stageOf(k int) int {
+// stageOf is the stage of a coarse plan that codes sub-position k (top-left: its last).
+func stageOf(stages, k int) int {
 	for j, kk := range subOrder {
 		if kk == k {
-			return j + 3
+			return j + topLeftStages(stages) - 1
 		}
 	}
 	panic("vae: bad sub-position")
@@ -171,7 +219,7 @@ func stageOf(k int) int {
 
 // groupsPerStage is the number of sub-positions each stage codes.
 func (c Config) groupsPerStage() int {
-	if c.PixelStages == CoarseStages {
+	if isCoarse(c.PixelStages) {
 		return 1
 	}
 	return 4 / c.PixelStages
@@ -181,6 +229,19 @@ func (c Config) groupsPerStage() int {
 // the 12 squeezed pixel channels (zero where not yet known) and the mask of the known
 // top-left pixels.
 const coarseKnown = 13
+
+// The hint channels follow the coarse plan's known pixels: hintMean (3 colours) and
+// hintAct are the plain interpolation and activity (StageHints); with EdgeHints, hintEdge (3
+// colours), hintEdgeAct and the two pairs' activities hintPairAct follow.
+const (
+	hintMean    = coarseKnown
+	hintAct     = coarseKnown + 3
+	hintEdge    = coarseKnown + 4
+	hintEdgeAct = coarseKnown + 7
+	hintPairAct = coarseKnown + 8
+	plainHints  = 4
+	edgeHints   = 10
+)
 
 // Model is the VAE. Inf[0] maps the squeezed patch to q(z_1|x); Inf[i] maps z_i to
 // q(z_{i+1}|z_i). Gen[0] maps z_1 to p(x|z_1); Gen[i] maps z_{i+1} to p(z_i|z_{i+1}).
@@ -238,7 +299,7 @@ func New(cfg Config, seed uint64) (*Model, error) {
 			for i := range m.Stage[s-1].Out.G {
 				m.Stage[s-1].Out.G[i] = initStageGain
 			}
-			m.Skip = append(m.Skip, newSkip(m.skipTaps(s), known, cfg.StageHints))
+			m.Skip = append(m.Skip, newSkip(m.skipTaps(s), known, cfg.StageHints, cfg.EdgeHints))
 		}
 	}
 	m.Bins = make([]BinRef, cfg.Layers*cfg.ZC)
@@ -301,9 +362,13 @@ var interpTaps = [4][4][3]int{
 	{{0, 0, 0}, {0, 1, 0}, {1, 0, -1}, {1, 0, 0}}, // (1,0): (0,0) above and below, (1,1) left and right
 }
 
-// coarseTaps is interpTaps for stages 1-3 of the coarse plan, whose neighbours are all
-// top-left pixels (group 0) of other blocks: diagonal, then direct neighbours.
-var coarseTaps = [3][4][3]int{
+// coarseTaps is interpTaps for the top-left stages s > 0 of the pyramid plan, whose
+// neighbours are all top-left pixels (group 0) of other blocks: diagonal, then direct
+// neighbours, at distance 2 and then 1 in squeezed space (the 7-stage plan uses the last
+// three).
+var coarseTaps = [5][4][3]int{
+	{{0, -2, -2}, {0, 2, 2}, {0, -2, 2}, {0, 2, -2}},
+	{{0, -2, 0}, {0, 2, 0}, {0, 0, -2}, {0, 0, 2}},
 	{{0, -1, -1}, {0, 1, 1}, {0, -1, 1}, {0, 1, -1}},
 	{{0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}},
 	{{0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}},
@@ -315,13 +380,13 @@ func (m *Model) skipTaps(s int) [3][4][3]int {
 	var out [3][4][3]int
 	for col := 0; col < 3; col++ {
 		for i := 0; i < 4; i++ {
-			if m.Cfg.PixelStages == CoarseStages {
+			if S := m.Cfg.PixelStages; isCoarse(S) {
 				var tp [3]int
 				k := 0 // sub-position of the neighbour
-				if s < 4 {
-					tp = coarseTaps[s-1][i]
+				if f := topLeftStages(S); s < f {
+					tp = coarseTaps[s-f+len(coarseTaps)][i]
 				} else {
-					tp = interpTaps[s-3][i]
+					tp = interpTaps[s-f+1][i]
 					if tp[0] == 1 {
 						k = 3
 					}
@@ -367,19 +432,23 @@ const (
 // (with coefficients initColourCoef), log-scales at initSkipLogScale, and tiny weights
 // elsewhere. With hints, the means start from the hint interpolations instead of the taps
 // and the log-scales from the activity channel (see initActivityGain).
-func newSkip(taps [3][4][3]int, known int, hints bool) *nn.Conv {
+func newSkip(taps [3][4][3]int, known int, hints, edge bool) *nn.Conv {
 	sh := nn.ConvShape{Cin: known, Cout: GroupParams, KH: 3, KW: 3}
 	c := &nn.Conv{Shape: sh}
 	c.V = make([]float32, sh.WeightLen())
 	c.G = make([]float32, sh.Cout)
 	c.Bias = make([]float32, sh.Cout)
 	at := func(o, ci, dy, dx int) int { return ((o*known+ci)*3+dy+1)*3 + dx + 1 }
+	mean, act := hintMean, hintAct
+	if edge {
+		mean, act = hintEdge, hintEdgeAct
+	}
 	for col := 0; col < 3; col++ {
 		if hints {
 			// the hint channels: interpolations of R, G, B, then the activity
-			c.V[at(col, known-4+col, 0, 0)] = 1
+			c.V[at(col, mean+col, 0, 0)] = 1
 			if col > 0 {
-				c.V[at(col, known-4+col-1, 0, 0)] = -initColourCoef
+				c.V[at(col, mean+col-1, 0, 0)] = -initColourCoef
 			}
 			continue
 		}
@@ -401,7 +470,7 @@ func newSkip(taps [3][4][3]int, known int, hints bool) *nn.Conv {
 	for col := 0; col < 3; col++ {
 		c.Bias[3+col] = initSkipLogScale
 		if hints {
-			c.V[at(3+col, known-1, 0, 0)] = 1 // the activity channel is the last one
+			c.V[at(3+col, act, 0, 0)] = 1
 			c.Bias[3+col] = float32(math.Log(initActivityGain))
 		}
 	}

@@ -36,9 +36,12 @@ func squeezeU8(x []uint8, B int, dst []uint8) {
 
 // knownChannels is the number of pixel channels stage s sees.
 func (m *Model) knownChannels(s int) int {
-	if m.Cfg.PixelStages == CoarseStages {
+	if isCoarse(m.Cfg.PixelStages) {
+		if m.Cfg.EdgeHints {
+			return coarseKnown + edgeHints
+		}
 		if m.Cfg.StageHints {
-			return coarseKnown + 4
+			return coarseKnown + plainHints
 		}
 		return coarseKnown
 	}
@@ -53,24 +56,22 @@ func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor) {
 	dst.Resize(W+m.knownChannels(s), B, LatentHW, LatentHW)
 	copy(dst.Data, feat.Data)
 	ch := W
-	if m.Cfg.PixelStages == CoarseStages {
+	if S := m.Cfg.PixelStages; isCoarse(S) {
 		// The 12 pixel channels, zero where not known yet, then the mask of the known
-		// top-left pixels. Sub-position 0 is known in the blocks of the parities coded
-		// before stage s (all of them from stage 4 on); sub-position subOrder[j] (j >= 1) in
-		// every block from stage 4+j on.
-		var known [4]bool // parities of sub-position 0 known
-		for t := 0; t < min(s, 4); t++ {
-			known[coarseParity[t]] = true
+		// top-left pixels. Sub-position 0 is known in the blocks of the classes coded
+		// before stage s (all of them from the first fine stage on); sub-position
+		// subOrder[j] (j >= 1) in every block from stage stageOf(j) on.
+		var known [hw]float32
+		for t := 0; t < min(s, topLeftStages(S)); t++ {
+			for pos := range known {
+				if InStage(StageParity(S, t), pos) {
+					known[pos] = 1
+				}
+			}
 		}
 		mask := dst.Data[(W+12)*n : (W+13)*n]
 		for b := 0; b < B; b++ {
-			for pos := 0; pos < hw; pos++ {
-				v := float32(0)
-				if known[2*((pos/LatentHW)&1)+(pos&1)] {
-					v = 1
-				}
-				mask[b*hw+pos] = v
-			}
+			copy(mask[b*hw:(b+1)*hw], known[:])
 		}
 		for c := 0; c < 3; c++ {
 			for k := 0; k < 4; k++ {
@@ -81,7 +82,7 @@ func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor) {
 					for i := range d {
 						d[i] = src[i] * mask[i]
 					}
-				case stageOf(k) < s:
+				case stageOf(S, k) < s:
 					copy(d, src)
 				default:
 					clear(d)
@@ -89,7 +90,7 @@ func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor) {
 			}
 		}
 		if m.Cfg.StageHints {
-			m.hints(s, dst.Data[W*n:(W+12)*n], dst.Data[(W+13)*n:(W+17)*n], B)
+			m.hints(s, dst.Data[W*n:(W+12)*n], dst.Data[(W+coarseKnown)*n:], B)
 		}
 		return
 	}
@@ -300,7 +301,63 @@ func (m *Model) hints(s int, px, dst []float32, B int) {
 					a = act / float64(pairs)
 				}
 				dst[3*n+o] = float32(dmath.Log(a + activityFloor))
+				if m.Cfg.EdgeHints {
+					edgeHint(taps, px, dst, in, a, n, b*hw, y, x, o)
+				}
 			}
 		}
+	}
+}
+
+// edgeEps is the offset of the pair differences in the edge-directed weights: one level
+// (in [-1, 1] units), summed over the three colours.
+const edgeEps = 2.0 / 255
+
+// edgeHint writes the EdgeHints channels (dst channels 4-9 of the hints) of squeezed position
+// (y, x) (offset o; patch offset bo) for taps whose in-patch flags are in and whose plain
+// activity is a. With both opposite pairs inside the patch, pair p (taps 2p, 2p+1) has the
+// colour-summed difference d_p and weight 1/(d_p + edgeEps); the interpolation is the
+// weighted mean of the pair means and the activity the weighted mean of d_p/3. Otherwise
+// the plain hints are repeated; a pair outside the patch has activity noActivity.
+// Deterministic like hints: float64, products rounded before they are added (no fused
+// multiply-add), one division per weight and per mean, dmath.Log.
+func edgeHint(taps [3][4][3]int, px, dst []float32, in [4]bool, a float64, n, bo, y, x, o int) {
+	at := func(c, i int) float64 {
+		tp := taps[c][i]
+		return float64(px[tp[0]*n+bo+(y+tp[1])*LatentHW+x+tp[2]])
+	}
+	var d [2]float64
+	pairIn := [2]bool{in[0] && in[1], in[2] && in[3]}
+	for p := 0; p < 2; p++ {
+		if !pairIn[p] {
+			continue
+		}
+		for c := 0; c < 3; c++ {
+			d[p] += math.Abs(at(c, 2*p) - at(c, 2*p+1))
+		}
+	}
+	ea := a
+	if pairIn[0] && pairIn[1] {
+		w0 := 1 / (d[0] + edgeEps)
+		w1 := 1 / (d[1] + edgeEps)
+		ws := w0 + w1
+		for c := 0; c < 3; c++ {
+			m0 := (at(c, 0) + at(c, 1)) / 2
+			m1 := (at(c, 2) + at(c, 3)) / 2
+			dst[(4+c)*n+o] = float32((float64(w0*m0) + float64(w1*m1)) / ws)
+		}
+		ea = (float64(w0*d[0]) + float64(w1*d[1])) / ws / 3
+	} else {
+		for c := 0; c < 3; c++ {
+			dst[(4+c)*n+o] = dst[c*n+o]
+		}
+	}
+	dst[7*n+o] = float32(dmath.Log(ea + activityFloor))
+	for p := 0; p < 2; p++ {
+		pa := noActivity
+		if pairIn[p] {
+			pa = d[p] / 3
+		}
+		dst[(8+p)*n+o] = float32(dmath.Log(pa + activityFloor))
 	}
 }

@@ -22,6 +22,7 @@ type TrainOptions struct {
 	DataDir    string        // holds train/ and val/ (scripts/fetch-wallpapers.sh)
 	Out        string        // checkpoint file; the loss curve goes to Out+".csv"
 	Resume     string        // checkpoint to resume from ("" = fresh model)
+	Upgrade    bool          // convert the resumed checkpoint to Config (UpgradeCheckpoint)
 	Config     Config        // architecture of a fresh model
 	Batch      int           // patches per step
 	LR         float64       // peak Adam learning rate
@@ -224,6 +225,12 @@ func Train(ctx context.Context, o TrainOptions) (*Checkpoint, error) {
 	if o.Resume != "" {
 		if ck, err = LoadCheckpoint(o.Resume); err != nil {
 			return nil, err
+		}
+		if o.Upgrade && !sameConfig(ck.Config, o.Config) {
+			if ck, err = UpgradeCheckpoint(ck, o.Config); err != nil {
+				return nil, err
+			}
+			logf("upgraded %s to %+v", o.Resume, o.Config)
 		}
 		if m, err = ModelFromParams(ck.Config, ck.Params, ck.Bins); err != nil {
 			return nil, err

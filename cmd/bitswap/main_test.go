@@ -235,7 +235,7 @@ func TestInterspersed(t *testing.T) {
 // decoding needs the same --model, and bad weights files are refused.
 func TestModelFlag(t *testing.T) {
 	dir, in := copyTestdata(t, "picos-100x75.png")
-	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3, PixelStages: vae.CoarseStages, StageSkip: true, StageHints: true}
+	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3, PixelStages: vae.PyramidStages, StageSkip: true, StageHints: true, EdgeHints: true}
 	m, err := vae.New(cfg, 5)
 	if err != nil {
 		t.Fatal(err)

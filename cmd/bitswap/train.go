@@ -30,6 +30,8 @@ EMA weights, with latent bins fitted on DATA/train) instead of training.`,
 			&cli.StringFlag{Name: "data", Value: "data/wallpapers", Usage: "data `DIR` with train/ and val/"},
 			&cli.StringFlag{Name: "out", Value: "runs/model.ckpt", Usage: "checkpoint `FILE` to write"},
 			&cli.StringFlag{Name: "resume", Usage: "checkpoint `FILE` to continue from"},
+			&cli.IntFlag{Name: "pixel-stages", Value: d.Config.PixelStages, Usage: "pixel stages of a new (or --upgrade'd) model: 7 or 9"},
+			&cli.BoolFlag{Name: "upgrade", Usage: "convert the --resume checkpoint to the current default architecture, keeping what it learned"},
 			&cli.StringFlag{Name: "export", Usage: "write the weights `FILE` of --resume and stop"},
 			&cli.BoolFlag{Name: "raw", Usage: "with --export: the current weights, not the best averaged ones"},
 			&cli.StringFlag{Name: "eval", Usage: "evaluate the weights `FILE` on DATA/val (every aligned patch) and stop"},
@@ -59,6 +61,8 @@ func runTrain(c *cli.Context) error {
 	o.DataDir = c.String("data")
 	o.Out = c.String("out")
 	o.Resume = c.String("resume")
+	o.Upgrade = c.Bool("upgrade")
+	o.Config.PixelStages = c.Int("pixel-stages")
 	o.Steps = c.Int("steps")
 	o.Duration = c.Duration("duration")
 	o.Batch = c.Int("batch")
@@ -88,6 +92,13 @@ func runExport(c *cli.Context) error {
 	ck, err := vae.LoadCheckpoint(c.String("resume"))
 	if err != nil {
 		return err
+	}
+	if c.Bool("upgrade") {
+		cfg := vae.DefaultConfig()
+		cfg.PixelStages = c.Int("pixel-stages")
+		if ck, err = vae.UpgradeCheckpoint(ck, cfg); err != nil {
+			return err
+		}
 	}
 	imgs, err := vae.LoadDir(filepath.Join(c.String("data"), "train"), 2)
 	if err != nil {

@@ -15,10 +15,10 @@ import (
 	"github.com/bitswap-codec/bitswap/vae"
 )
 
-func smallModel(t testing.TB) *vae.Model { return smallModelStages(t, vae.CoarseStages) }
+func smallModel(t testing.TB) *vae.Model { return smallModelStages(t, vae.PyramidStages) }
 
 func smallModelStages(t testing.TB, stages int) *vae.Model {
-	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3, PixelStages: stages, StageSkip: stages == vae.CoarseStages, StageHints: stages == vae.CoarseStages}
+	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3, PixelStages: stages, StageSkip: stages != 4, StageHints: stages != 4, EdgeHints: stages != 4}
 	m, err := vae.New(cfg, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func roundTrip(t *testing.T, cd *bbcore.Coder, img *imageio.Image) []byte {
 }
 
 func TestRoundTripBothSchemes(t *testing.T) {
-	for _, stages := range []int{4, vae.CoarseStages} {
+	for _, stages := range []int{4, vae.CoarseStages, vae.PyramidStages} {
 		t.Run(fmt.Sprint("stages", stages), func(t *testing.T) { testRoundTrip(t, smallModelStages(t, stages)) })
 	}
 }

@@ -1,0 +1,135 @@
+package vae
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/bitswap-codec/bitswap/vae/nn"
+)
+
+// UpgradeCheckpoint converts a training checkpoint to a newer architecture cfg that differs
+// from the checkpoint's only in ways that can start from what it learned:
+//
+//   - EdgeHints added: the stage networks' weights on the new hint channels start at zero,
+//     and the skips read the edge-directed hint channels where they read the plain ones.
+//   - the 7-stage plan to the pyramid plan (PixelStages 9): stage 0's pixels outside the
+//     4x4 grid move to two new stages with freshly initialized networks and skips; the old
+//     stages 1-6 become stages 3-8 with their weights (they see the same inputs).
+//
+// Adam's moments of new weights start at zero; the best validation score is reset (the best
+// weights are the converted averaged ones until the next validation).
+func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
+	old := ck.Config
+	want := old
+	want.EdgeHints = cfg.EdgeHints
+	want.PixelStages = cfg.PixelStages
+	addEdge := !old.EdgeHints && cfg.EdgeHints
+	extra := 0
+	if old.PixelStages == CoarseStages && cfg.PixelStages == PyramidStages {
+		extra = PyramidStages - CoarseStages
+	}
+	if !sameConfig(want, cfg) || old.EdgeHints && !cfg.EdgeHints || !old.StageHints ||
+		old.PixelStages != cfg.PixelStages && extra == 0 || sameConfig(old, cfg) {
+		return nil, fmt.Errorf("vae: cannot upgrade a checkpoint of %+v to %+v", old, cfg)
+	}
+	om, err := New(old, 0)
+	if err != nil {
+		return nil, err
+	}
+	nm, err := New(cfg, 0)
+	if err != nil {
+		return nil, err
+	}
+	// origin maps every conv of the new model to the old one it continues (nil: new).
+	origin := map[*nn.Conv]*nn.Conv{}
+	link := func(a, b *Net) {
+		ac, bc := a.convs(), b.convs()
+		for i := range ac {
+			origin[ac[i]] = bc[i]
+		}
+	}
+	for i := range nm.Inf {
+		link(nm.Inf[i], om.Inf[i])
+		link(nm.Gen[i], om.Gen[i])
+	}
+	for j := extra; j < len(nm.Stage); j++ {
+		link(nm.Stage[j], om.Stage[j-extra])
+		origin[nm.Skip[j]] = om.Skip[j-extra]
+	}
+	isSkip := map[*nn.Conv]bool{}
+	for _, c := range nm.Skip {
+		isSkip[c] = true
+	}
+	oldIndex := map[*nn.Conv]int{}
+	for i, c := range om.Convs() {
+		oldIndex[c] = i
+	}
+	// convert maps old parameter arrays (Convs() order, V, G, Bias each) to the new model;
+	// fresh returns the values of new convs.
+	convert := func(src [][]float32, fresh func(c *nn.Conv) [][]float32) ([][]float32, error) {
+		if len(src) != 3*len(om.Convs()) {
+			return nil, fmt.Errorf("vae: upgrade: checkpoint has %d parameter arrays, want %d", len(src), 3*len(om.Convs()))
+		}
+		var out [][]float32
+		for _, c := range nm.Convs() {
+			oc := origin[c]
+			if oc == nil {
+				out = append(out, fresh(c)...)
+				continue
+			}
+			k := 3 * oldIndex[oc]
+			v, g, b := src[k], src[k+1], src[k+2]
+			os, ns := oc.Shape, c.Shape
+			if len(v) != os.WeightLen() || len(g) != os.Cout || len(b) != os.Cout ||
+				os.Cout != ns.Cout || os.KH != ns.KH || os.KW != ns.KW || os.Cin > ns.Cin {
+				return nil, fmt.Errorf("vae: upgrade: conv %+v -> %+v", os, ns)
+			}
+			taps := os.KH * os.KW
+			nv := make([]float32, ns.WeightLen())
+			for o := 0; o < os.Cout; o++ {
+				for ci := 0; ci < os.Cin; ci++ {
+					dst := ci
+					if addEdge && isSkip[c] && ci >= hintMean && ci < hintMean+plainHints {
+						dst = ci - hintMean + hintEdge // mean -> edge mean, act -> edge act
+					}
+					copy(nv[(o*ns.Cin+dst)*taps:(o*ns.Cin+dst+1)*taps], v[(o*os.Cin+ci)*taps:(o*os.Cin+ci+1)*taps])
+				}
+			}
+			out = append(out, nv, append([]float32(nil), g...), append([]float32(nil), b...))
+		}
+		return out, nil
+	}
+	init := func(c *nn.Conv) [][]float32 {
+		p, _ := c.Params()
+		return cloneSlices(p)
+	}
+	zero := func(c *nn.Conv) [][]float32 {
+		p, _ := c.Params()
+		return zerosLike(p)
+	}
+	up := *ck
+	up.Config = cfg
+	if up.Params, err = convert(ck.Params, init); err != nil {
+		return nil, err
+	}
+	if ck.EMA != nil {
+		if up.EMA, err = convert(ck.EMA, init); err != nil {
+			return nil, err
+		}
+		if up.AdamM, err = convert(ck.AdamM, zero); err != nil {
+			return nil, err
+		}
+		if up.AdamV, err = convert(ck.AdamV, zero); err != nil {
+			return nil, err
+		}
+	}
+	up.BestVal = math.Inf(1)
+	up.BestEMA = up.EMA
+	up.Notes = append(append([]string(nil), ck.Notes...), fmt.Sprintf("step %d: upgraded from %+v", ck.Step, old))
+	return &up, nil
+}
+
+// sameConfig reports whether two configurations are equal.
+func sameConfig(a, b Config) bool {
+	return fmt.Sprintf("%+v", a) == fmt.Sprintf("%+v", b)
+}

@@ -1,0 +1,124 @@
+package vae
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// upgradeFixture is a small model of cfg with random non-trivial weights, as a checkpoint.
+func upgradeFixture(t *testing.T, cfg Config) (*Model, *Checkpoint) {
+	m, err := New(cfg, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, c := range m.Convs() {
+		for i := range c.V {
+			c.V[i] += float32(rng.NormFloat64() * 0.1)
+		}
+		for i := range c.G {
+			c.G[i] = 0.5 + float32(rng.Float64())
+		}
+	}
+	m.Refresh()
+	p, _ := m.paramSlices()
+	ck := &Checkpoint{Config: cfg, Params: cloneSlices(p), EMA: cloneSlices(p), AdamM: zerosLike(p), AdamV: zerosLike(p), Step: 7, BestVal: 2}
+	return m, ck
+}
+
+func upgradeConfig(stages int, edge bool) Config {
+	return Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 1}, InKernel: 3,
+		PixelStages: stages, StageBlocks: 1, StageSkip: true, StageHints: true, EdgeHints: edge}
+}
+
+func randomPatches(n int, smooth bool) []uint8 {
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]uint8, 3*n*PatchSize*PatchSize)
+	for i := range x {
+		if smooth {
+			x[i] = 100
+		} else {
+			x[i] = uint8(rng.IntN(256))
+		}
+	}
+	return x
+}
+
+// TestUpgradePyramid: after the 7-to-9-stage upgrade the old stages 1-6 are stages 3-8 and
+// cost exactly what they did, and stage 0's pixels are split over the new stages 0-2.
+func TestUpgradePyramid(t *testing.T) {
+	old, ck := upgradeFixture(t, upgradeConfig(CoarseStages, true))
+	up, err := UpgradeCheckpoint(ck, upgradeConfig(PyramidStages, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nm, err := ModelFromParams(up.Config, up.Params, up.Bins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(up.AdamM) != len(up.Params) || len(up.EMA) != len(up.Params) || up.BestEMA == nil || !math.IsInf(up.BestVal, 1) {
+		t.Fatalf("upgraded checkpoint: %d params, %d Adam, %d EMA, best %v", len(up.Params), len(up.AdamM), len(up.EMA), up.BestVal)
+	}
+	x := randomPatches(5, false)
+	a, b := old.NegELBO(x, 5), nm.NegELBO(x, 5)
+	for s := 1; s < CoarseStages; s++ {
+		if a.RecStages[s] != b.RecStages[s+2] {
+			t.Fatalf("old stage %d costs %v, new stage %d %v", s, a.RecStages[s], s+2, b.RecStages[s+2])
+		}
+	}
+	if a.RecStages[0] == b.RecStages[0] || b.RecStages[1] == 0 || b.RecStages[2] == 0 {
+		t.Fatalf("stage 0 not split: old %v, new %v", a.RecStages[:1], b.RecStages[:3])
+	}
+	for i := range a.KL {
+		if a.KL[i] != b.KL[i] {
+			t.Fatalf("KL of layer %d changed: %v -> %v", i, a.KL[i], b.KL[i])
+		}
+	}
+}
+
+// TestUpgradeEdgeHints: adding edge hints keeps every stage network's function (zero weights
+// on the new channels) and moves the skips to the edge-directed channels, which equal the
+// plain ones on a flat patch: there the model's cost is unchanged.
+func TestUpgradeEdgeHints(t *testing.T) {
+	old, ck := upgradeFixture(t, upgradeConfig(CoarseStages, false))
+	up, err := UpgradeCheckpoint(ck, upgradeConfig(CoarseStages, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nm, err := ModelFromParams(up.Config, up.Params, up.Bins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomPatches(3, true)
+	a, b := old.NegELBO(x, 3), nm.NegELBO(x, 3)
+	if a.BPD != b.BPD {
+		t.Fatalf("flat patches: %v bits/dim before, %v after", a.BPD, b.BPD)
+	}
+	if y := randomPatches(3, false); old.NegELBO(y, 3).BPD == nm.NegELBO(y, 3).BPD {
+		t.Fatal("random patches cost the same: the skips do not read the edge channels")
+	}
+	for s, sk := range nm.Skip {
+		k := sk.Shape.KH * sk.Shape.KW
+		for o := 0; o < sk.Shape.Cout; o++ {
+			for i := 0; i < plainHints; i++ {
+				for j := 0; j < k; j++ {
+					if w := sk.W[(o*sk.Shape.Cin+hintMean+i)*k+j]; w != 0 {
+						t.Fatalf("skip %d still reads plain hint %d: %v", s, i, w)
+					}
+				}
+			}
+		}
+	}
+	if _, err := UpgradeCheckpoint(ck, upgradeConfig(CoarseStages, false)); err == nil {
+		t.Fatal("upgrade to the same config accepted")
+	}
+	if _, err := UpgradeCheckpoint(up, upgradeConfig(CoarseStages, false)); err == nil {
+		t.Fatal("downgrade accepted")
+	}
+	other := upgradeConfig(PyramidStages, true)
+	other.Width = 16
+	if _, err := UpgradeCheckpoint(ck, other); err == nil {
+		t.Fatal("width change accepted")
+	}
+}
