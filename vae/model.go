@@ -105,13 +105,13 @@ func (c Config) Validate() error {
 		return fmt.Errorf("vae: %d pixel stages, want 1, 2, 4, %d or %d", c.PixelStages, CoarseStages, PyramidStages)
 	}
 	if c.StageSkip && c.PixelStages != 4 && !isCoarse(c.PixelStages) {
-		return fmt.Errorf("vae: stage skips need 4, %d or %d pixel stages", CoarseStages, PyramidStages)
+		return fmt.Errorf("vae: stage skips need 4 pixel stages or a coarse plan")
 	}
 	if c.StageHints && (!isCoarse(c.PixelStages) || !c.StageSkip) {
-		return fmt.Errorf("vae: stage hints need %d or %d pixel stages and stage skips", CoarseStages, PyramidStages)
+		return fmt.Errorf("vae: stage hints need a coarse plan and stage skips")
 	}
-	if c.PixelStages == PyramidStages && !c.StageHints {
-		return fmt.Errorf("vae: %d pixel stages need stage hints", PyramidStages)
+	if c.PixelStages > CoarseStages && !c.StageHints {
+		return fmt.Errorf("vae: %d pixel stages need stage hints", c.PixelStages)
 	}
 	if c.EdgeHints && !c.StageHints {
 		return fmt.Errorf("vae: edge hints need stage hints")
@@ -146,43 +146,62 @@ const CoarseStages = 7
 // 4), and stages 3-8 are stages 1-6 of the 7-stage plan.
 const PyramidStages = 9
 
+// stagePlan is one pixel stage of a coarse plan: it codes sub-position k in the blocks of
+// class cls (see InStage), predicted from the four taps (sub-position, dy, dx in squeezed
+// space) that interpolate it; taps 0 and 1, and 2 and 3, are opposite pairs (StageHints).
+type stagePlan struct {
+	k, cls int
+	taps   [4][3]int
+}
+
+var (
+	diag2  = [4][3]int{{0, -2, -2}, {0, 2, 2}, {0, -2, 2}, {0, 2, -2}}
+	cross2 = [4][3]int{{0, -2, 0}, {0, 2, 0}, {0, 0, -2}, {0, 0, 2}}
+	diag1  = [4][3]int{{0, -1, -1}, {0, 1, 1}, {0, -1, 1}, {0, 1, -1}}
+	cross1 = [4][3]int{{0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}}
+	// the fine stages: (1,1) from the four diagonal (0,0) pixels; (0,1) from (0,0) left and
+	// right and (1,1) above and below; (1,0) from (0,0) above and below and (1,1) left and
+	// right
+	fineDiag = [4][3]int{{0, 0, 0}, {0, 1, 1}, {0, 0, 1}, {0, 1, 0}}
+	fineRow  = [4][3]int{{0, 0, 0}, {0, 0, 1}, {3, -1, 0}, {3, 0, 0}}
+	fineCol  = [4][3]int{{0, 0, 0}, {0, 1, 0}, {3, 0, -1}, {3, 0, 0}}
+)
+
+// plans are the coarse plans by number of stages.
+var plans = map[int][]stagePlan{
+	CoarseStages: {{0, 0, [4][3]int{}}, {0, 3, diag1}, {0, 1, cross1}, {0, 2, cross1},
+		{3, -1, fineDiag}, {1, -1, fineRow}, {2, -1, fineCol}},
+	PyramidStages: {{0, 4, [4][3]int{}}, {0, 5, diag2}, {0, 6, cross2}, {0, 3, diag1}, {0, 1, cross1}, {0, 2, cross1},
+		{3, -1, fineDiag}, {1, -1, fineRow}, {2, -1, fineCol}},
+}
+
 // isCoarse reports whether a plan splits the top-left pixels of the 2x2 blocks.
-func isCoarse(stages int) bool { return stages == CoarseStages || stages == PyramidStages }
-
-// coarseParity is the block class (see InStage) coded in each of the stages of the coarse
-// plans that code top-left pixels: even rows and columns, then odd-odd from its diagonal
-// neighbours, then even-odd and odd-even from their four direct neighbours.
-var coarseParity = [4]int{0, 3, 1, 2}
-
-// pyramidParity is coarseParity for the pyramid plan: the even-even blocks split into
-// classes 4 (rows and columns divisible by 4), 5 (both 2 mod 4) and 6 (one of each).
-var pyramidParity = [6]int{4, 5, 6, 3, 1, 2}
-
-// topLeftStages is the number of stages of a plan that code top-left pixels (coarse plans).
-func topLeftStages(stages int) int { return stages - 3 }
+func isCoarse(stages int) bool { return plans[stages] != nil }
 
 // StageGroups returns the sub-positions (2i+j) of the 2x2 blocks coded in stage s of a
 // model with the given number of stages.
 func StageGroups(stages, s int) []int {
-	if isCoarse(stages) {
-		f := topLeftStages(stages)
-		if s < f {
-			return subOrder[:1]
-		}
-		return subOrder[s-f+1 : s-f+2]
+	if p := plans[stages]; p != nil {
+		return subOrder[subIndex(p[s].k) : subIndex(p[s].k)+1]
 	}
 	g := 4 / stages
 	return subOrder[s*g : (s+1)*g]
 }
 
+func subIndex(k int) int {
+	for j, kk := range subOrder {
+		if kk == k {
+			return j
+		}
+	}
+	panic("vae: bad sub-position")
+}
+
 // StageParity returns which blocks stage s codes: -1 for all of them, otherwise the class
 // (see InStage) of the blocks whose pixels of StageGroups(stages, s) the stage codes.
 func StageParity(stages, s int) int {
-	switch {
-	case stages == CoarseStages && s < 4:
-		return coarseParity[s]
-	case stages == PyramidStages && s < 6:
-		return pyramidParity[s]
+	if p := plans[stages]; p != nil {
+		return p[s].cls
 	}
 	return -1
 }
@@ -192,29 +211,19 @@ func StageParity(stages, s int) int {
 // is y%4 = x%4 = 2 and 6 the other blocks of parity 0 (y%4 and x%4 are 0 and 2 or 2 and 0).
 func InStage(parity, pos int) bool {
 	y, x := pos/LatentHW, pos%LatentHW
-	switch {
-	case parity < 0:
+	switch parity {
+	case -1:
 		return true
-	case parity < 4:
+	case 0, 1, 2, 3:
 		return 2*(y&1)+(x&1) == parity
-	case y&1 != 0 || x&1 != 0:
-		return false
-	case parity == 4:
+	case 4:
 		return y&3 == 0 && x&3 == 0
-	case parity == 5:
+	case 5:
 		return y&3 == 2 && x&3 == 2
+	case 6:
+		return y&1 == 0 && x&1 == 0 && y&3 != x&3
 	}
-	return y&3 != x&3
-}
-
-// stageOf is the stage of a coarse plan that codes sub-position k (top-left: its last).
-func stageOf(stages, k int) int {
-	for j, kk := range subOrder {
-		if kk == k {
-			return j + topLeftStages(stages) - 1
-		}
-	}
-	panic("vae: bad sub-position")
+	panic("vae: bad block class")
 }
 
 // groupsPerStage is the number of sub-positions each stage codes.
@@ -351,27 +360,15 @@ func (m *Model) MACsPerPatch() int {
 	return n
 }
 
-// interpTaps lists, for the sub-position coded in stage s (of 4), its four nearest neighbours
-// among the earlier stages: the known-pixel group they are in (index into the earlier
-// stages' groups) and the 3x3 tap (dy, dx in -1..1 around the same squeezed position).
-// Taps 0 and 1 are opposite neighbours, and so are taps 2 and 3 (see StageHints).
+// interpTaps lists, for the sub-position coded in stage s of the 4-stage plan, its four
+// nearest neighbours among the earlier stages: the known-pixel group they are in (index
+// into the earlier stages' groups) and the 3x3 tap (dy, dx in -1..1 around the same
+// squeezed position).
 var interpTaps = [4][4][3]int{
 	{},
 	{{0, 0, 0}, {0, 1, 1}, {0, 0, 1}, {0, 1, 0}},  // (1,1): the four diagonal (0,0) pixels
 	{{0, 0, 0}, {0, 0, 1}, {1, -1, 0}, {1, 0, 0}}, // (0,1): (0,0) left and right, (1,1) above and below
 	{{0, 0, 0}, {0, 1, 0}, {1, 0, -1}, {1, 0, 0}}, // (1,0): (0,0) above and below, (1,1) left and right
-}
-
-// coarseTaps is interpTaps for the top-left stages s > 0 of the pyramid plan, whose
-// neighbours are all top-left pixels (group 0) of other blocks: diagonal, then direct
-// neighbours, at distance 2 and then 1 in squeezed space (the 7-stage plan uses the last
-// three).
-var coarseTaps = [5][4][3]int{
-	{{0, -2, -2}, {0, 2, 2}, {0, -2, 2}, {0, 2, -2}},
-	{{0, -2, 0}, {0, 2, 0}, {0, 0, -2}, {0, 0, 2}},
-	{{0, -1, -1}, {0, 1, 1}, {0, -1, 1}, {0, 1, -1}},
-	{{0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}},
-	{{0, -1, 0}, {0, 1, 0}, {0, 0, -1}, {0, 0, 1}},
 }
 
 // skipTaps returns, for each colour c, the four (input channel, dy, dx) taps of stage s's
@@ -380,18 +377,9 @@ func (m *Model) skipTaps(s int) [3][4][3]int {
 	var out [3][4][3]int
 	for col := 0; col < 3; col++ {
 		for i := 0; i < 4; i++ {
-			if S := m.Cfg.PixelStages; isCoarse(S) {
-				var tp [3]int
-				k := 0 // sub-position of the neighbour
-				if f := topLeftStages(S); s < f {
-					tp = coarseTaps[s-f+len(coarseTaps)][i]
-				} else {
-					tp = interpTaps[s-f+1][i]
-					if tp[0] == 1 {
-						k = 3
-					}
-				}
-				out[col][i] = [3]int{4*col + k, tp[1], tp[2]}
+			if p := plans[m.Cfg.PixelStages]; p != nil {
+				tp := p[s].taps[i]
+				out[col][i] = [3]int{4*col + tp[0], tp[1], tp[2]}
 			} else {
 				tp := interpTaps[s][i]
 				out[col][i] = [3]int{3*tp[0] + col, tp[1], tp[2]}

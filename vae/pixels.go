@@ -58,34 +58,33 @@ func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor) {
 	ch := W
 	if S := m.Cfg.PixelStages; isCoarse(S) {
 		// The 12 pixel channels, zero where not known yet, then the mask of the known
-		// top-left pixels. Sub-position 0 is known in the blocks of the classes coded
-		// before stage s (all of them from the first fine stage on); sub-position
-		// subOrder[j] (j >= 1) in every block from stage stageOf(j) on.
-		var known [hw]float32
-		for t := 0; t < min(s, topLeftStages(S)); t++ {
-			for pos := range known {
+		// top-left pixels: a pixel is known if an earlier stage codes its sub-position in
+		// its block's class.
+		var known [4][hw]float32
+		for t := 0; t < s; t++ {
+			k := StageGroups(S, t)[0]
+			for pos := range known[k] {
 				if InStage(StageParity(S, t), pos) {
-					known[pos] = 1
+					known[k][pos] = 1
 				}
 			}
 		}
 		mask := dst.Data[(W+12)*n : (W+13)*n]
 		for b := 0; b < B; b++ {
-			copy(mask[b*hw:(b+1)*hw], known[:])
+			copy(mask[b*hw:(b+1)*hw], known[0][:])
 		}
 		for c := 0; c < 3; c++ {
 			for k := 0; k < 4; k++ {
 				d := dst.Data[(W+4*c+k)*n : (W+4*c+k+1)*n]
 				src := xs.Data[(4*c+k)*n : (4*c+k+1)*n]
-				switch {
-				case k == 0:
-					for i := range d {
-						d[i] = src[i] * mask[i]
+				for b := 0; b < B; b++ {
+					for pos, v := range known[k] {
+						if v != 0 {
+							d[b*hw+pos] = src[b*hw+pos]
+						} else {
+							d[b*hw+pos] = 0
+						}
 					}
-				case stageOf(S, k) < s:
-					copy(d, src)
-				default:
-					clear(d)
 				}
 			}
 		}

@@ -24,12 +24,8 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 	want.EdgeHints = cfg.EdgeHints
 	want.PixelStages = cfg.PixelStages
 	addEdge := !old.EdgeHints && cfg.EdgeHints
-	extra := 0
-	if old.PixelStages == CoarseStages && cfg.PixelStages == PyramidStages {
-		extra = PyramidStages - CoarseStages
-	}
-	if !sameConfig(want, cfg) || old.EdgeHints && !cfg.EdgeHints || !old.StageHints ||
-		old.PixelStages != cfg.PixelStages && extra == 0 || sameConfig(old, cfg) {
+	from := stageMap(old.PixelStages, cfg.PixelStages)
+	if !sameConfig(want, cfg) || old.EdgeHints && !cfg.EdgeHints || !old.StageHints || from == nil || sameConfig(old, cfg) {
 		return nil, fmt.Errorf("vae: cannot upgrade a checkpoint of %+v to %+v", old, cfg)
 	}
 	om, err := New(old, 0)
@@ -52,9 +48,11 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 		link(nm.Inf[i], om.Inf[i])
 		link(nm.Gen[i], om.Gen[i])
 	}
-	for j := extra; j < len(nm.Stage); j++ {
-		link(nm.Stage[j], om.Stage[j-extra])
-		origin[nm.Skip[j]] = om.Skip[j-extra]
+	for s := 1; s < cfg.PixelStages; s++ {
+		if o := from[s]; o > 0 {
+			link(nm.Stage[s-1], om.Stage[o-1])
+			origin[nm.Skip[s-1]] = om.Skip[o-1]
+		}
 	}
 	isSkip := map[*nn.Conv]bool{}
 	for _, c := range nm.Skip {
@@ -127,6 +125,22 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 	up.BestEMA = up.EMA
 	up.Notes = append(append([]string(nil), ck.Notes...), fmt.Sprintf("step %d: upgraded from %+v", ck.Step, old))
 	return &up, nil
+}
+
+// stageMap returns, for each stage s > 0 of plan newS, the stage of plan oldS whose
+// networks it starts from (-1: new networks), or nil if there is no such upgrade.
+func stageMap(oldS, newS int) []int {
+	id := make([]int, newS)
+	for i := range id {
+		id[i] = i
+	}
+	switch {
+	case oldS == newS:
+		return id
+	case oldS == CoarseStages && newS == PyramidStages:
+		return []int{0, -1, -1, 1, 2, 3, 4, 5, 6}
+	}
+	return nil
 }
 
 // sameConfig reports whether two configurations are equal.
