@@ -56,7 +56,7 @@ func (m *Model) lossAt(bt *Batch, seed uint64) float64 {
 // TestGradientFiniteDifference checks the analytic gradient of -ELBO against central
 // differences (loss summed in float64) for parameters of every convolution.
 func TestGradientFiniteDifference(t *testing.T) {
-	for _, stages := range []int{4, CoarseStages, PyramidStages} {
+	for _, stages := range []int{4, CoarseStages, PyramidStages, SplitStages} {
 		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testGradient(t, stages) })
 	}
 }
@@ -140,7 +140,7 @@ func TestDiscLogisticGradient(t *testing.T) {
 // TestSkipInterpolates: the stage skips start as interpolators: on a linear ramp, the mean
 // each one predicts for an interior pixel of its stage equals the pixel's value.
 func TestSkipInterpolates(t *testing.T) {
-	for _, stages := range []int{4, CoarseStages, PyramidStages} {
+	for _, stages := range []int{4, CoarseStages, PyramidStages, SplitStages} {
 		cfg := DefaultConfig()
 		cfg.PixelStages = stages
 		cfg.StageHints = isCoarse(stages)
@@ -288,7 +288,9 @@ func TestStageHints(t *testing.T) {
 // is (nearly) the pixel itself where the plain interpolation is far off, and the vertical
 // pair's activity is at the floor.
 func TestEdgeHints(t *testing.T) {
-	m, err := New(DefaultConfig(), 1)
+	cfg := DefaultConfig()
+	cfg.PixelStages = SplitStages
+	m, err := New(cfg, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,5 +337,28 @@ func TestEdgeHints(t *testing.T) {
 	}
 	if far < 100 {
 		t.Fatalf("only %d pixels where the plain interpolation is off: test pattern too smooth", far)
+	}
+	// The second half of the split diagonal stage (stage 7, odd rows): its extra pair, the
+	// first half's pixels above and below, agrees.
+	m.stageInput(7, feat, xs, &in)
+	h = in.Data[(feat.C+coarseKnown)*hw:]
+	far = 0
+	for y := 1; y < LatentHW-1; y += 2 {
+		for x := 0; x < LatentHW-1; x++ {
+			o := y*LatentHW + x
+			for c := 0; c < 3; c++ {
+				want := xs.Data[(4*c+3)*hw+o]
+				plain, edge := h[c*hw+o], h[(4+c)*hw+o]
+				if d := math.Abs(float64(plain - want)); d > 0.05 {
+					far++
+					if e := math.Abs(float64(edge - want)); e > 0.05*d {
+						t.Fatalf("stage 7 (%d,%d) colour %d: edge hint %v, plain %v, pixel %v", y, x, c, edge, plain, want)
+					}
+				}
+			}
+		}
+	}
+	if far < 50 {
+		t.Fatalf("stage 7: only %d pixels where the plain interpolation is off", far)
 	}
 }

@@ -79,7 +79,7 @@ func DefaultConfig() Config {
 		BlocksGen: []int{1, 1, 1, 1},
 		InKernel:  5,
 
-		PixelStages: PyramidStages,
+		PixelStages: SplitStages,
 		StageBlocks: 0,
 		StageSkip:   true,
 
@@ -102,7 +102,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.PixelStages != 1 && c.PixelStages != 2 && c.PixelStages != 4 && !isCoarse(c.PixelStages) {
-		return fmt.Errorf("vae: %d pixel stages, want 1, 2, 4, %d or %d", c.PixelStages, CoarseStages, PyramidStages)
+		return fmt.Errorf("vae: %d pixel stages, want 1, 2, 4, %d, %d or %d", c.PixelStages, CoarseStages, PyramidStages, SplitStages)
 	}
 	if c.StageSkip && c.PixelStages != 4 && !isCoarse(c.PixelStages) {
 		return fmt.Errorf("vae: stage skips need 4 pixel stages or a coarse plan")
@@ -146,12 +146,21 @@ const CoarseStages = 7
 // 4), and stages 3-8 are stages 1-6 of the 7-stage plan.
 const PyramidStages = 9
 
+// SplitStages is the number of pixel stages of the pyramid plan with its last diagonal stage
+// (the first to reach the odd columns) split by rows: the second half also sees the first
+// half's pixels above and below it in the same column, so that content that is constant
+// down the columns (vertical grain) costs half as many pixels coded without a known
+// neighbour in their column.
+const SplitStages = 10
+
 // stagePlan is one pixel stage of a coarse plan: it codes sub-position k in the blocks of
 // class cls (see InStage), predicted from the four taps (sub-position, dy, dx in squeezed
 // space) that interpolate it; taps 0 and 1, and 2 and 3, are opposite pairs (StageHints).
 type stagePlan struct {
 	k, cls int
 	taps   [4][3]int
+	// extra is a third opposite pair that only the edge-directed hints use (nil: none).
+	extra *[2][3]int
 }
 
 var (
@@ -165,14 +174,19 @@ var (
 	fineDiag = [4][3]int{{0, 0, 0}, {0, 1, 1}, {0, 0, 1}, {0, 1, 0}}
 	fineRow  = [4][3]int{{0, 0, 0}, {0, 0, 1}, {3, -1, 0}, {3, 0, 0}}
 	fineCol  = [4][3]int{{0, 0, 0}, {0, 1, 0}, {3, 0, -1}, {3, 0, 0}}
+	// the extra pair of the second half of the split fine diagonal stage: the first half's
+	// (1,1) pixels above and below
+	fineVert = [2][3]int{{3, -1, 0}, {3, 1, 0}}
 )
 
 // plans are the coarse plans by number of stages.
 var plans = map[int][]stagePlan{
-	CoarseStages: {{0, 0, [4][3]int{}}, {0, 3, diag1}, {0, 1, cross1}, {0, 2, cross1},
-		{3, -1, fineDiag}, {1, -1, fineRow}, {2, -1, fineCol}},
-	PyramidStages: {{0, 4, [4][3]int{}}, {0, 5, diag2}, {0, 6, cross2}, {0, 3, diag1}, {0, 1, cross1}, {0, 2, cross1},
-		{3, -1, fineDiag}, {1, -1, fineRow}, {2, -1, fineCol}},
+	CoarseStages: {{0, 0, [4][3]int{}, nil}, {0, 3, diag1, nil}, {0, 1, cross1, nil}, {0, 2, cross1, nil},
+		{3, -1, fineDiag, nil}, {1, -1, fineRow, nil}, {2, -1, fineCol, nil}},
+	PyramidStages: {{0, 4, [4][3]int{}, nil}, {0, 5, diag2, nil}, {0, 6, cross2, nil}, {0, 3, diag1, nil}, {0, 1, cross1, nil}, {0, 2, cross1, nil},
+		{3, -1, fineDiag, nil}, {1, -1, fineRow, nil}, {2, -1, fineCol, nil}},
+	SplitStages: {{0, 4, [4][3]int{}, nil}, {0, 5, diag2, nil}, {0, 6, cross2, nil}, {0, 3, diag1, nil}, {0, 1, cross1, nil}, {0, 2, cross1, nil},
+		{3, 7, fineDiag, nil}, {3, 8, fineDiag, &fineVert}, {1, -1, fineRow, nil}, {2, -1, fineCol, nil}},
 }
 
 // isCoarse reports whether a plan splits the top-left pixels of the 2x2 blocks.
@@ -208,7 +222,8 @@ func StageParity(stages, s int) int {
 
 // InStage reports whether the block at squeezed position pos (y*16 + x) is of the given
 // class: -1 matches every block; 0-3 are the parities 2*(y%2) + x%2; 4 is y%4 = x%4 = 0, 5
-// is y%4 = x%4 = 2 and 6 the other blocks of parity 0 (y%4 and x%4 are 0 and 2 or 2 and 0).
+// is y%4 = x%4 = 2 and 6 the other blocks of parity 0 (y%4 and x%4 are 0 and 2 or 2 and 0);
+// 7 and 8 are the even and the odd rows.
 func InStage(parity, pos int) bool {
 	y, x := pos/LatentHW, pos%LatentHW
 	switch parity {
@@ -222,6 +237,10 @@ func InStage(parity, pos int) bool {
 		return y&3 == 2 && x&3 == 2
 	case 6:
 		return y&1 == 0 && x&1 == 0 && y&3 != x&3
+	case 7:
+		return y&1 == 0
+	case 8:
+		return y&1 == 1
 	}
 	panic("vae: bad block class")
 }
@@ -369,6 +388,22 @@ var interpTaps = [4][4][3]int{
 	{{0, 0, 0}, {0, 1, 1}, {0, 0, 1}, {0, 1, 0}},  // (1,1): the four diagonal (0,0) pixels
 	{{0, 0, 0}, {0, 0, 1}, {1, -1, 0}, {1, 0, 0}}, // (0,1): (0,0) left and right, (1,1) above and below
 	{{0, 0, 0}, {0, 1, 0}, {1, 0, -1}, {1, 0, 0}}, // (1,0): (0,0) above and below, (1,1) left and right
+}
+
+// extraTaps returns, for each colour, stage s's extra pair of taps (input channel, dy, dx)
+// of the edge-directed hints, or nil.
+func (m *Model) extraTaps(s int) *[3][2][3]int {
+	p := plans[m.Cfg.PixelStages]
+	if p == nil || p[s].extra == nil {
+		return nil
+	}
+	var out [3][2][3]int
+	for col := 0; col < 3; col++ {
+		for i, tp := range p[s].extra {
+			out[col][i] = [3]int{4*col + tp[0], tp[1], tp[2]}
+		}
+	}
+	return &out
 }
 
 // skipTaps returns, for each colour c, the four (input channel, dy, dx) taps of stage s's

@@ -259,6 +259,7 @@ func knownView(in *nn.Tensor, featC int, dst *nn.Tensor) *nn.Tensor {
 // float64 sums in a fixed order, one division each, and dmath.Log.
 func (m *Model) hints(s int, px, dst []float32, B int) {
 	taps := m.skipTaps(s)
+	extra := m.extraTaps(s)
 	n := B * hw
 	for b := 0; b < B; b++ {
 		for y := 0; y < LatentHW; y++ {
@@ -301,7 +302,7 @@ func (m *Model) hints(s int, px, dst []float32, B int) {
 				}
 				dst[3*n+o] = float32(dmath.Log(a + activityFloor))
 				if m.Cfg.EdgeHints {
-					edgeHint(taps, px, dst, in, a, n, b*hw, y, x, o)
+					edgeHint(taps, extra, px, dst, in, a, n, b*hw, y, x, o)
 				}
 			}
 		}
@@ -316,14 +317,35 @@ const edgeEps = 2.0 / 255
 // (y, x) (offset o; patch offset bo) for taps whose in-patch flags are in and whose plain
 // activity is a. With both opposite pairs inside the patch, pair p (taps 2p, 2p+1) has the
 // colour-summed difference d_p and weight 1/(d_p + edgeEps); the interpolation is the
-// weighted mean of the pair means and the activity the weighted mean of d_p/3. Otherwise
-// the plain hints are repeated; a pair outside the patch has activity noActivity.
+// weighted mean of the pair means and the activity the weighted mean of d_p/3; a stage with
+// an extra pair (stagePlan.extra) adds it to both weighted means when it lies inside the
+// patch. Otherwise the plain hints are repeated; a pair outside the patch has activity
+// noActivity.
 // Deterministic like hints: float64, products rounded before they are added (no fused
 // multiply-add), one division per weight and per mean, dmath.Log.
-func edgeHint(taps [3][4][3]int, px, dst []float32, in [4]bool, a float64, n, bo, y, x, o int) {
+func edgeHint(taps [3][4][3]int, extra *[3][2][3]int, px, dst []float32, in [4]bool, a float64, n, bo, y, x, o int) {
 	at := func(c, i int) float64 {
 		tp := taps[c][i]
 		return float64(px[tp[0]*n+bo+(y+tp[1])*LatentHW+x+tp[2]])
+	}
+	var d2, w2 float64
+	var m2 [3]float64
+	useExtra := false
+	if extra != nil {
+		useExtra = true
+		for _, tp := range extra[0] {
+			useExtra = useExtra && uint(y+tp[1]) < LatentHW && uint(x+tp[2]) < LatentHW
+		}
+	}
+	if useExtra {
+		for c := 0; c < 3; c++ {
+			t0, t1 := extra[c][0], extra[c][1]
+			v0 := float64(px[t0[0]*n+bo+(y+t0[1])*LatentHW+x+t0[2]])
+			v1 := float64(px[t1[0]*n+bo+(y+t1[1])*LatentHW+x+t1[2]])
+			d2 += math.Abs(v0 - v1)
+			m2[c] = (v0 + v1) / 2
+		}
+		w2 = 1 / (d2 + edgeEps)
 	}
 	var d [2]float64
 	pairIn := [2]bool{in[0] && in[1], in[2] && in[3]}
@@ -340,12 +362,23 @@ func edgeHint(taps [3][4][3]int, px, dst []float32, in [4]bool, a float64, n, bo
 		w0 := 1 / (d[0] + edgeEps)
 		w1 := 1 / (d[1] + edgeEps)
 		ws := w0 + w1
+		if useExtra {
+			ws += w2
+		}
 		for c := 0; c < 3; c++ {
 			m0 := (at(c, 0) + at(c, 1)) / 2
 			m1 := (at(c, 2) + at(c, 3)) / 2
-			dst[(4+c)*n+o] = float32((float64(w0*m0) + float64(w1*m1)) / ws)
+			num := float64(w0*m0) + float64(w1*m1)
+			if useExtra {
+				num += float64(w2 * m2[c])
+			}
+			dst[(4+c)*n+o] = float32(num / ws)
 		}
-		ea = (float64(w0*d[0]) + float64(w1*d[1])) / ws / 3
+		num := float64(w0*d[0]) + float64(w1*d[1])
+		if useExtra {
+			num += float64(w2 * d2)
+		}
+		ea = num / ws / 3
 	} else {
 		for c := 0; c < 3; c++ {
 			dst[(4+c)*n+o] = dst[c*n+o]

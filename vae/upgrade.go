@@ -15,6 +15,9 @@ import (
 //   - the 7-stage plan to the pyramid plan (PixelStages 9): stage 0's pixels outside the
 //     4x4 grid move to two new stages with freshly initialized networks and skips; the old
 //     stages 1-6 become stages 3-8 with their weights (they see the same inputs).
+//   - the pyramid plan to the split plan (10): both halves of the split diagonal stage start
+//     from its networks; the second half's weights on its own sub-position's pixels (which
+//     only it sees) start at zero.
 //
 // Adam's moments of new weights start at zero; the best validation score is reset (the best
 // weights are the converted averaged ones until the next validation).
@@ -48,10 +51,20 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 		link(nm.Inf[i], om.Inf[i])
 		link(nm.Gen[i], om.Gen[i])
 	}
+	// blind[c] lists input channels of conv c whose weights start at zero: the second half
+	// of a split stage starts as a copy of the first, blind to the pixels of its own
+	// sub-position that only it sees.
+	blind := map[*nn.Conv][]int{}
 	for s := 1; s < cfg.PixelStages; s++ {
 		if o := from[s]; o > 0 {
 			link(nm.Stage[s-1], om.Stage[o-1])
 			origin[nm.Skip[s-1]] = om.Skip[o-1]
+			if s > 1 && from[s-1] == o {
+				k := StageGroups(cfg.PixelStages, s)[0]
+				for col := 0; col < 3; col++ {
+					blind[nm.Stage[s-1].In] = append(blind[nm.Stage[s-1].In], cfg.Width+4*col+k)
+				}
+			}
 		}
 	}
 	isSkip := map[*nn.Conv]bool{}
@@ -64,7 +77,7 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 	}
 	// convert maps old parameter arrays (Convs() order, V, G, Bias each) to the new model;
 	// fresh returns the values of new convs.
-	convert := func(src [][]float32, fresh func(c *nn.Conv) [][]float32) ([][]float32, error) {
+	convert := func(src [][]float32, fresh func(c *nn.Conv) [][]float32, weights bool) ([][]float32, error) {
 		if len(src) != 3*len(om.Convs()) {
 			return nil, fmt.Errorf("vae: upgrade: checkpoint has %d parameter arrays, want %d", len(src), 3*len(om.Convs()))
 		}
@@ -93,7 +106,21 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 					copy(nv[(o*ns.Cin+dst)*taps:(o*ns.Cin+dst+1)*taps], v[(o*os.Cin+ci)*taps:(o*os.Cin+ci+1)*taps])
 				}
 			}
-			out = append(out, nv, append([]float32(nil), g...), append([]float32(nil), b...))
+			ng := append([]float32(nil), g...)
+			if len(blind[c]) > 0 {
+				row := ns.Cin * taps
+				for o := 0; o < ns.Cout; o++ {
+					before := sumSquares(nv[o*row : (o+1)*row])
+					for _, ci := range blind[c] {
+						clear(nv[(o*ns.Cin+ci)*taps : (o*ns.Cin+ci+1)*taps])
+					}
+					if weights && before > 0 {
+						// weight normalization: keep the effective weights of the rest
+						ng[o] = float32(float64(ng[o]) * math.Sqrt(sumSquares(nv[o*row:(o+1)*row])/before))
+					}
+				}
+			}
+			out = append(out, nv, ng, append([]float32(nil), b...))
 		}
 		return out, nil
 	}
@@ -107,17 +134,17 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 	}
 	up := *ck
 	up.Config = cfg
-	if up.Params, err = convert(ck.Params, init); err != nil {
+	if up.Params, err = convert(ck.Params, init, true); err != nil {
 		return nil, err
 	}
 	if ck.EMA != nil {
-		if up.EMA, err = convert(ck.EMA, init); err != nil {
+		if up.EMA, err = convert(ck.EMA, init, true); err != nil {
 			return nil, err
 		}
-		if up.AdamM, err = convert(ck.AdamM, zero); err != nil {
+		if up.AdamM, err = convert(ck.AdamM, zero, false); err != nil {
 			return nil, err
 		}
-		if up.AdamV, err = convert(ck.AdamV, zero); err != nil {
+		if up.AdamV, err = convert(ck.AdamV, zero, false); err != nil {
 			return nil, err
 		}
 	}
@@ -139,6 +166,8 @@ func stageMap(oldS, newS int) []int {
 		return id
 	case oldS == CoarseStages && newS == PyramidStages:
 		return []int{0, -1, -1, 1, 2, 3, 4, 5, 6}
+	case oldS == PyramidStages && newS == SplitStages:
+		return []int{0, 1, 2, 3, 4, 5, 6, 6, 7, 8}
 	}
 	return nil
 }
@@ -146,4 +175,12 @@ func stageMap(oldS, newS int) []int {
 // sameConfig reports whether two configurations are equal.
 func sameConfig(a, b Config) bool {
 	return fmt.Sprintf("%+v", a) == fmt.Sprintf("%+v", b)
+}
+
+func sumSquares(v []float32) float64 {
+	ss := 0.0
+	for _, x := range v {
+		ss += float64(x) * float64(x)
+	}
+	return ss
 }

@@ -77,6 +77,44 @@ func TestUpgradePyramid(t *testing.T) {
 	}
 }
 
+// TestUpgradeSplit: after the 9-to-10-stage upgrade the stages that see the same pixels cost
+// what they did; the halves of the split stage start from the same networks, and on a
+// patch without structure across rows they cost together about what the stage did.
+func TestUpgradeSplit(t *testing.T) {
+	old, ck := upgradeFixture(t, upgradeConfig(PyramidStages, true))
+	up, err := UpgradeCheckpoint(ck, upgradeConfig(SplitStages, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nm, err := ModelFromParams(up.Config, up.Params, up.Bins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomPatches(5, false)
+	a, b := old.NegELBO(x, 5), nm.NegELBO(x, 5)
+	for s, o := range []int{0, 1, 2, 3, 4, 5, -1, -1, 7, 8} {
+		if o >= 0 && a.RecStages[o] != b.RecStages[s] {
+			t.Fatalf("old stage %d costs %v, new stage %d %v", o, a.RecStages[o], s, b.RecStages[s])
+		}
+	}
+	if h := b.RecStages[6] + b.RecStages[7]; math.Abs(h/a.RecStages[6]-1) > 0.2 || b.RecStages[6] == 0 || b.RecStages[7] == 0 {
+		t.Fatalf("split stage: %v + %v, was %v", b.RecStages[6], b.RecStages[7], a.RecStages[6])
+	}
+	// The second half's network is blind to the first half's pixels at the start.
+	in := nm.Stage[7-1].In
+	k := in.Shape.KH * in.Shape.KW
+	for o := 0; o < in.Shape.Cout; o++ {
+		for col := 0; col < 3; col++ {
+			ci := nm.Cfg.Width + 4*col + 3
+			for j := 0; j < k; j++ {
+				if w := in.W[(o*in.Shape.Cin+ci)*k+j]; w != 0 {
+					t.Fatalf("second half reads sub-position 3 of colour %d: %v", col, w)
+				}
+			}
+		}
+	}
+}
+
 // TestUpgradeEdgeHints: adding edge hints keeps every stage network's function (zero weights
 // on the new channels) and moves the skips to the edge-directed channels, which equal the
 // plain ones on a flat patch: there the model's cost is unchanged.
