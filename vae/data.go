@@ -120,10 +120,14 @@ func LoadDir(dir string, workers int) ([]*RGB, error) {
 }
 
 // Sampler draws random 32x32 crops, uniformly over all crop positions of all images, with
-// random horizontal flips.
+// random horizontal flips; or, with Align > 1, only at positions that are multiples of
+// Align and without flips, so that every crop sits on the image's pixel grid the way the
+// coders' patches do (which start at multiples of 32): the 8x8 blocks and 2x2 chroma
+// samples of a JPEG source, for instance, fall on the same positions in every crop.
 type Sampler struct {
-	imgs []*RGB
-	cum  []float64
+	imgs  []*RGB
+	cum   []float64
+	Align int
 }
 
 // NewSampler makes a sampler over imgs.
@@ -147,6 +151,12 @@ func (s *Sampler) Fill(bt *Batch, rng *rand.Rand) {
 			i = len(s.imgs) - 1
 		}
 		im := s.imgs[i]
+		if s.Align > 1 {
+			x0 := s.Align * rng.IntN((im.W-PatchSize)/s.Align+1)
+			y0 := s.Align * rng.IntN((im.H-PatchSize)/s.Align+1)
+			copyPatch(im, x0, y0, false, bt, b)
+			continue
+		}
 		x0 := rng.IntN(im.W - PatchSize + 1)
 		y0 := rng.IntN(im.H - PatchSize + 1)
 		flip := rng.IntN(2) == 1

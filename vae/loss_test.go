@@ -362,3 +362,67 @@ func TestEdgeHints(t *testing.T) {
 		t.Fatalf("stage 7: only %d pixels where the plain interpolation is off", far)
 	}
 }
+
+// TestPosChannels: every stage input carries the position of its 2x2 block in the 8x8
+// pixel block, one-hot by row and by column.
+func TestPosChannels(t *testing.T) {
+	m, err := New(DefaultConfig(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Cfg.PosChannels {
+		t.Skip("the default model has no position channels")
+	}
+	const B = 2
+	xs := nn.NewTensor(12, B, LatentHW, LatentHW)
+	feat := nn.NewTensor(m.Cfg.Width, B, LatentHW, LatentHW)
+	n := B * hw
+	for s := 1; s < m.Cfg.PixelStages; s++ {
+		var in nn.Tensor
+		m.stageInput(s, feat, xs, &in)
+		pc := in.Data[(feat.C+coarseKnown+edgeHints)*n:]
+		if len(pc) != posChannels*n {
+			t.Fatalf("stage %d: %d position values, want %d", s, len(pc), posChannels*n)
+		}
+		for b := 0; b < B; b++ {
+			for pos := 0; pos < hw; pos++ {
+				y, x := pos/LatentHW, pos%LatentHW
+				for c := 0; c < posChannels; c++ {
+					want := float32(0)
+					if c == y%4 || c == 4+x%4 {
+						want = 1
+					}
+					if got := pc[c*n+b*hw+pos]; got != want {
+						t.Fatalf("stage %d entry %d (%d,%d) channel %d: %v, want %v", s, b, y, x, c, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSamplerAlign: aligned crops start at multiples of Align and are not flipped.
+func TestSamplerAlign(t *testing.T) {
+	im := &RGB{Name: "ramp", W: 203, H: 77, Pix: make([]uint8, 3*203*77)}
+	for y := 0; y < im.H; y++ {
+		for x := 0; x < im.W; x++ {
+			im.Pix[y*im.W+x] = uint8(x)           // R: column
+			im.Pix[im.W*im.H+y*im.W+x] = uint8(y) // G: row
+		}
+	}
+	s := NewSampler([]*RGB{im})
+	s.Align = 8
+	bt := NewBatch(64)
+	s.Fill(bt, rand.New(rand.NewPCG(1, 1)))
+	seen := map[[2]uint8]bool{}
+	for b := 0; b < bt.B; b++ {
+		r, g := bt.Plane(0, b), bt.Plane(1, b)
+		if r[0]%8 != 0 || g[0]%8 != 0 || r[1] != r[0]+1 || int(r[0])+PatchSize > im.W || int(g[0])+PatchSize > im.H {
+			t.Fatalf("crop %d starts at (%d,%d), next column %d", b, r[0], g[0], r[1])
+		}
+		seen[[2]uint8{r[0], g[0]}] = true
+	}
+	if len(seen) < 20 {
+		t.Fatalf("only %d distinct crop positions in 64 draws", len(seen))
+	}
+}

@@ -67,6 +67,13 @@ type Config struct {
 	// channels: along an edge or on content that is constant in one direction (vertical
 	// wood grain) the pixel is predicted from the pair that agrees.
 	EdgeHints bool
+	// PosChannels gives every stage network (and skip) of a coarse plan eight more input
+	// channels: the position of each 2x2 block in its 8x8 pixel block, one-hot by row and by
+	// column (y%4 and x%4 in squeezed space). Patches start at multiples of 32 in the image,
+	// so the channels tell where the 8x8 blocks of a JPEG source (or the 4x4 transforms of a
+	// lossy WebP) have their edges; training then samples crops aligned to 8 pixels
+	// (Sampler.Align) so that they mean the same in every crop.
+	PosChannels bool
 }
 
 // DefaultConfig is the architecture of the shipped model.
@@ -85,6 +92,8 @@ func DefaultConfig() Config {
 
 		StageHints: true,
 		EdgeHints:  true,
+
+		PosChannels: true,
 	}
 }
 
@@ -115,6 +124,9 @@ func (c Config) Validate() error {
 	}
 	if c.EdgeHints && !c.StageHints {
 		return fmt.Errorf("vae: edge hints need stage hints")
+	}
+	if c.PosChannels && !c.EdgeHints {
+		return fmt.Errorf("vae: position channels need edge hints")
 	}
 	if c.StageBlocks < 0 || c.StageBlocks > 32 {
 		return fmt.Errorf("vae: stage block count %d out of range", c.StageBlocks)
@@ -269,7 +281,12 @@ const (
 	hintPairAct = coarseKnown + 8
 	plainHints  = 4
 	edgeHints   = 10
+	// posChannels follow the hints (PosChannels).
+	posChannels = 8
 )
+
+// PosAlign is the crop alignment (pixels) that training with PosChannels needs.
+const PosAlign = 8
 
 // Model is the VAE. Inf[0] maps the squeezed patch to q(z_1|x); Inf[i] maps z_i to
 // q(z_{i+1}|z_i). Gen[0] maps z_1 to p(x|z_1); Gen[i] maps z_{i+1} to p(z_i|z_{i+1}).

@@ -37,6 +37,9 @@ func squeezeU8(x []uint8, B int, dst []uint8) {
 // knownChannels is the number of pixel channels stage s sees.
 func (m *Model) knownChannels(s int) int {
 	if isCoarse(m.Cfg.PixelStages) {
+		if m.Cfg.PosChannels {
+			return coarseKnown + edgeHints + posChannels
+		}
 		if m.Cfg.EdgeHints {
 			return coarseKnown + edgeHints
 		}
@@ -90,6 +93,17 @@ func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor) {
 		}
 		if m.Cfg.StageHints {
 			m.hints(s, dst.Data[W*n:(W+12)*n], dst.Data[(W+coarseKnown)*n:], B)
+		}
+		if m.Cfg.PosChannels {
+			pc := dst.Data[(W+coarseKnown+edgeHints)*n : (W+coarseKnown+edgeHints+posChannels)*n]
+			clear(pc)
+			for b := 0; b < B; b++ {
+				for pos := 0; pos < hw; pos++ {
+					y, x := pos/LatentHW, pos%LatentHW
+					pc[(y&3)*n+b*hw+pos] = 1
+					pc[(4+x&3)*n+b*hw+pos] = 1
+				}
+			}
 		}
 		return
 	}

@@ -272,6 +272,9 @@ func Train(ctx context.Context, o TrainOptions) (*Checkpoint, error) {
 	valRefs := GridPatches(valImgs, stride, o.ValPatches)
 	logf("data: %d train images, %d val images (%d val patches, %d in the fixed subset), %.1fs", len(trainImgs), len(valImgs), nv, len(valRefs), time.Since(start).Seconds())
 	sampler := NewSampler(trainImgs)
+	if m.Cfg.PosChannels {
+		sampler.Align = PosAlign
+	}
 
 	csvPath := o.Out + ".csv"
 	newCSV := false

@@ -15,6 +15,7 @@ import (
 //   - the 7-stage plan to the pyramid plan (PixelStages 9): stage 0's pixels outside the
 //     4x4 grid move to two new stages with freshly initialized networks and skips; the old
 //     stages 1-6 become stages 3-8 with their weights (they see the same inputs).
+//   - PosChannels added: the weights on the new channels start at zero.
 //   - the pyramid plan to the split plan (10): both halves of the split diagonal stage start
 //     from its networks; the second half's weights on its own sub-position's pixels (which
 //     only it sees) start at zero.
@@ -26,9 +27,11 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 	want := old
 	want.EdgeHints = cfg.EdgeHints
 	want.PixelStages = cfg.PixelStages
+	want.PosChannels = cfg.PosChannels
 	addEdge := !old.EdgeHints && cfg.EdgeHints
 	from := stageMap(old.PixelStages, cfg.PixelStages)
-	if !sameConfig(want, cfg) || old.EdgeHints && !cfg.EdgeHints || !old.StageHints || from == nil || sameConfig(old, cfg) {
+	if !sameConfig(want, cfg) || old.EdgeHints && !cfg.EdgeHints || old.PosChannels && !cfg.PosChannels ||
+		!old.StageHints || from == nil || sameConfig(old, cfg) {
 		return nil, fmt.Errorf("vae: cannot upgrade a checkpoint of %+v to %+v", old, cfg)
 	}
 	om, err := New(old, 0)

@@ -160,3 +160,26 @@ func TestUpgradeEdgeHints(t *testing.T) {
 		t.Fatal("width change accepted")
 	}
 }
+
+// TestUpgradePosChannels: adding the position channels keeps the model's function (their
+// weights start at zero).
+func TestUpgradePosChannels(t *testing.T) {
+	old, ck := upgradeFixture(t, upgradeConfig(SplitStages, true))
+	cfg := upgradeConfig(SplitStages, true)
+	cfg.PosChannels = true
+	up, err := UpgradeCheckpoint(ck, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nm, err := ModelFromParams(up.Config, up.Params, up.Bins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomPatches(4, false)
+	if a, b := old.NegELBO(x, 4).BPD, nm.NegELBO(x, 4).BPD; a != b {
+		t.Fatalf("%v bits/dim before, %v after", a, b)
+	}
+	if _, err := UpgradeCheckpoint(up, upgradeConfig(SplitStages, true)); err == nil {
+		t.Fatal("removing the position channels accepted")
+	}
+}

@@ -104,7 +104,11 @@ func runExport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	m, err := vae.ExportModel(ck, vae.NewSampler(imgs), 8192, c.Bool("raw"))
+	s := vae.NewSampler(imgs)
+	if ck.Config.PosChannels {
+		s.Align = vae.PosAlign
+	}
+	m, err := vae.ExportModel(ck, s, 8192, c.Bool("raw"))
 	if err != nil {
 		return err
 	}
