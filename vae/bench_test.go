@@ -15,6 +15,8 @@ func benchConfigs() []struct {
 	four := DefaultConfig()
 	four.PixelStages = 4
 	four.StageHints = false
+	four.EdgeHints = false
+	four.PosChannels = false
 	return []struct {
 		name string
 		cfg  Config

@@ -145,6 +145,7 @@ func TestSkipInterpolates(t *testing.T) {
 		cfg.PixelStages = stages
 		cfg.StageHints = isCoarse(stages)
 		cfg.EdgeHints = isCoarse(stages)
+		cfg.PosChannels = isCoarse(stages)
 		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testSkip(t, cfg) })
 	}
 }
