@@ -135,7 +135,7 @@ func hashPerPatch(hs []hash.Hash, t *nn.Tensor) {
 // TestInferenceDeterministic: the same bits for batch sizes 1/7/64, worker counts 1/2/3 and
 // the assembly and pure-Go kernels.
 func TestInferenceDeterministic(t *testing.T) {
-	for _, stages := range []int{4, CoarseStages, PyramidStages, SplitStages} {
+	for _, stages := range []int{4, CoarseStages, PyramidStages, SplitStages, DeepStages} {
 		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testDeterministic(t, digestModelStages(t, stages)) })
 	}
 }

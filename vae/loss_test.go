@@ -56,7 +56,7 @@ func (m *Model) lossAt(bt *Batch, seed uint64) float64 {
 // TestGradientFiniteDifference checks the analytic gradient of -ELBO against central
 // differences (loss summed in float64) for parameters of every convolution.
 func TestGradientFiniteDifference(t *testing.T) {
-	for _, stages := range []int{4, CoarseStages, PyramidStages, SplitStages} {
+	for _, stages := range []int{4, CoarseStages, PyramidStages, SplitStages, DeepStages} {
 		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testGradient(t, stages) })
 	}
 }
@@ -140,7 +140,7 @@ func TestDiscLogisticGradient(t *testing.T) {
 // TestSkipInterpolates: the stage skips start as interpolators: on a linear ramp, the mean
 // each one predicts for an interior pixel of its stage equals the pixel's value.
 func TestSkipInterpolates(t *testing.T) {
-	for _, stages := range []int{4, CoarseStages, PyramidStages, SplitStages} {
+	for _, stages := range []int{4, CoarseStages, PyramidStages, SplitStages, DeepStages} {
 		cfg := DefaultConfig()
 		cfg.PixelStages = stages
 		cfg.StageHints = isCoarse(stages)

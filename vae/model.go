@@ -86,7 +86,7 @@ func DefaultConfig() Config {
 		BlocksGen: []int{1, 1, 1, 1},
 		InKernel:  5,
 
-		PixelStages: SplitStages,
+		PixelStages: DeepStages,
 		StageBlocks: 0,
 		StageSkip:   true,
 
@@ -111,7 +111,7 @@ func (c Config) Validate() error {
 		}
 	}
 	if c.PixelStages != 1 && c.PixelStages != 2 && c.PixelStages != 4 && !isCoarse(c.PixelStages) {
-		return fmt.Errorf("vae: %d pixel stages, want 1, 2, 4, %d, %d or %d", c.PixelStages, CoarseStages, PyramidStages, SplitStages)
+		return fmt.Errorf("vae: %d pixel stages, want 1, 2, 4, %d, %d, %d or %d", c.PixelStages, CoarseStages, PyramidStages, SplitStages, DeepStages)
 	}
 	if c.StageSkip && c.PixelStages != 4 && !isCoarse(c.PixelStages) {
 		return fmt.Errorf("vae: stage skips need 4 pixel stages or a coarse plan")
@@ -165,6 +165,12 @@ const PyramidStages = 9
 // neighbour in their column.
 const SplitStages = 10
 
+// DeepStages is the number of pixel stages of the split plan with one more coarse level:
+// stage 0 codes only one pixel of every 16x16 block (4 per patch) from the latents, stages
+// 1 and 2 the rest of every 8th pixel of every 8th row (from neighbours 8 pixels away), and
+// stages 3-11 are stages 1-9 of the split plan.
+const DeepStages = 12
+
 // stagePlan is one pixel stage of a coarse plan: it codes sub-position k in the blocks of
 // class cls (see InStage), predicted from the four taps (sub-position, dy, dx in squeezed
 // space) that interpolate it; taps 0 and 1, and 2 and 3, are opposite pairs (StageHints).
@@ -176,6 +182,8 @@ type stagePlan struct {
 }
 
 var (
+	diag4  = [4][3]int{{0, -4, -4}, {0, 4, 4}, {0, -4, 4}, {0, 4, -4}}
+	cross4 = [4][3]int{{0, -4, 0}, {0, 4, 0}, {0, 0, -4}, {0, 0, 4}}
 	diag2  = [4][3]int{{0, -2, -2}, {0, 2, 2}, {0, -2, 2}, {0, 2, -2}}
 	cross2 = [4][3]int{{0, -2, 0}, {0, 2, 0}, {0, 0, -2}, {0, 0, 2}}
 	diag1  = [4][3]int{{0, -1, -1}, {0, 1, 1}, {0, -1, 1}, {0, 1, -1}}
@@ -198,6 +206,9 @@ var plans = map[int][]stagePlan{
 	PyramidStages: {{0, 4, [4][3]int{}, nil}, {0, 5, diag2, nil}, {0, 6, cross2, nil}, {0, 3, diag1, nil}, {0, 1, cross1, nil}, {0, 2, cross1, nil},
 		{3, -1, fineDiag, nil}, {1, -1, fineRow, nil}, {2, -1, fineCol, nil}},
 	SplitStages: {{0, 4, [4][3]int{}, nil}, {0, 5, diag2, nil}, {0, 6, cross2, nil}, {0, 3, diag1, nil}, {0, 1, cross1, nil}, {0, 2, cross1, nil},
+		{3, 7, fineDiag, nil}, {3, 8, fineDiag, &fineVert}, {1, -1, fineRow, nil}, {2, -1, fineCol, nil}},
+	DeepStages: {{0, 9, [4][3]int{}, nil}, {0, 10, diag4, nil}, {0, 11, cross4, nil},
+		{0, 5, diag2, nil}, {0, 6, cross2, nil}, {0, 3, diag1, nil}, {0, 1, cross1, nil}, {0, 2, cross1, nil},
 		{3, 7, fineDiag, nil}, {3, 8, fineDiag, &fineVert}, {1, -1, fineRow, nil}, {2, -1, fineCol, nil}},
 }
 
@@ -235,7 +246,8 @@ func StageParity(stages, s int) int {
 // InStage reports whether the block at squeezed position pos (y*16 + x) is of the given
 // class: -1 matches every block; 0-3 are the parities 2*(y%2) + x%2; 4 is y%4 = x%4 = 0, 5
 // is y%4 = x%4 = 2 and 6 the other blocks of parity 0 (y%4 and x%4 are 0 and 2 or 2 and 0);
-// 7 and 8 are the even and the odd rows.
+// 7 and 8 are the even and the odd rows; 9, 10 and 11 split class 4 like 4, 5 and 6 split
+// parity 0 (y%8 = x%8 = 0; both 4 mod 8; one of each).
 func InStage(parity, pos int) bool {
 	y, x := pos/LatentHW, pos%LatentHW
 	switch parity {
@@ -253,6 +265,12 @@ func InStage(parity, pos int) bool {
 		return y&1 == 0
 	case 8:
 		return y&1 == 1
+	case 9:
+		return y&7 == 0 && x&7 == 0
+	case 10:
+		return y&7 == 4 && x&7 == 4
+	case 11:
+		return y&3 == 0 && x&3 == 0 && y&7 != x&7
 	}
 	panic("vae: bad block class")
 }

@@ -77,6 +77,33 @@ func TestUpgradePyramid(t *testing.T) {
 	}
 }
 
+// TestUpgradeDeep: after the 10-to-12-stage upgrade the old stages 1-9 are stages 3-11 and
+// cost exactly what they did; stage 0's pixels are split over the new stages 0-2.
+func TestUpgradeDeep(t *testing.T) {
+	cfg := upgradeConfig(SplitStages, true)
+	cfg.PosChannels = true
+	old, ck := upgradeFixture(t, cfg)
+	cfg.PixelStages = DeepStages
+	up, err := UpgradeCheckpoint(ck, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nm, err := ModelFromParams(up.Config, up.Params, up.Bins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := randomPatches(5, false)
+	a, b := old.NegELBO(x, 5), nm.NegELBO(x, 5)
+	for s := 1; s < SplitStages; s++ {
+		if a.RecStages[s] != b.RecStages[s+2] {
+			t.Fatalf("old stage %d costs %v, new stage %d %v", s, a.RecStages[s], s+2, b.RecStages[s+2])
+		}
+	}
+	if a.RecStages[0] == b.RecStages[0] || b.RecStages[1] == 0 || b.RecStages[2] == 0 {
+		t.Fatalf("stage 0 not split: old %v, new %v", a.RecStages[:1], b.RecStages[:3])
+	}
+}
+
 // TestUpgradeSplit: after the 9-to-10-stage upgrade the stages that see the same pixels cost
 // what they did; the halves of the split stage start from the same networks, and on a
 // patch without structure across rows they cost together about what the stage did.
@@ -181,5 +208,59 @@ func TestUpgradePosChannels(t *testing.T) {
 	}
 	if _, err := UpgradeCheckpoint(up, upgradeConfig(SplitStages, true)); err == nil {
 		t.Fatal("removing the position channels accepted")
+	}
+}
+
+// TestPlansPartition: every coarse plan codes every pixel exactly once, and every
+// interpolation tap of a stage (inside the patch) is a pixel of an earlier stage.
+func TestPlansPartition(t *testing.T) {
+	for S := range plans {
+		var stage [4][hw]int
+		for k := range stage {
+			for pos := range stage[k] {
+				stage[k][pos] = -1
+			}
+		}
+		for s := 0; s < S; s++ {
+			k := StageGroups(S, s)[0]
+			for pos := 0; pos < hw; pos++ {
+				if !InStage(StageParity(S, s), pos) {
+					continue
+				}
+				if stage[k][pos] >= 0 {
+					t.Fatalf("plan %d: sub-position %d at %d coded in stages %d and %d", S, k, pos, stage[k][pos], s)
+				}
+				stage[k][pos] = s
+			}
+		}
+		for k := range stage {
+			for pos, s := range stage[k] {
+				if s < 0 {
+					t.Fatalf("plan %d: sub-position %d at %d never coded", S, k, pos)
+				}
+			}
+		}
+		for s := 1; s < S; s++ {
+			p := plans[S][s]
+			taps := p.taps[:]
+			if p.extra != nil {
+				taps = append(taps, p.extra[:]...)
+			}
+			for pos := 0; pos < hw; pos++ {
+				if stage[p.k][pos] != s {
+					continue
+				}
+				y, x := pos/LatentHW, pos%LatentHW
+				for _, tp := range taps {
+					yy, xx := y+tp[1], x+tp[2]
+					if uint(yy) >= LatentHW || uint(xx) >= LatentHW {
+						continue
+					}
+					if ts := stage[tp[0]][yy*LatentHW+xx]; ts >= s {
+						t.Fatalf("plan %d stage %d at (%d,%d): tap %v is coded in stage %d", S, s, y, x, tp, ts)
+					}
+				}
+			}
+		}
 	}
 }

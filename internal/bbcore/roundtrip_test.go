@@ -63,7 +63,7 @@ func roundTrip(t *testing.T, cd *bbcore.Coder, img *imageio.Image) []byte {
 }
 
 func TestRoundTripBothSchemes(t *testing.T) {
-	for _, stages := range []int{4, vae.CoarseStages, vae.PyramidStages, vae.SplitStages} {
+	for _, stages := range []int{4, vae.CoarseStages, vae.PyramidStages, vae.SplitStages, vae.DeepStages} {
 		t.Run(fmt.Sprint("stages", stages), func(t *testing.T) { testRoundTrip(t, smallModelStages(t, stages)) })
 	}
 }
