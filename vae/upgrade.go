@@ -15,11 +15,11 @@ import (
 //   - the 7-stage plan to the pyramid plan (PixelStages 9): stage 0's pixels outside the
 //     4x4 grid move to two new stages with freshly initialized networks and skips; the old
 //     stages 1-6 become stages 3-8 with their weights (they see the same inputs).
-//   - the split plan to the deep plan (12): like the 7-to-9 upgrade, one level deeper.
-//   - PosChannels added: the weights on the new channels start at zero.
 //   - the pyramid plan to the split plan (10): both halves of the split diagonal stage start
 //     from its networks; the second half's weights on its own sub-position's pixels (which
 //     only it sees) start at zero.
+//   - the split plan to the deep plan (12): like the 7-to-9 upgrade, one level deeper.
+//   - PosChannels added: the weights on the new channels start at zero.
 //
 // Adam's moments of new weights start at zero; the best validation score is reset (the best
 // weights are the converted averaged ones until the next validation).
