@@ -165,12 +165,7 @@ func testSkip(t *testing.T, cfg Config) {
 			}
 		}
 	}
-	xt := nn.NewTensor(3, 1, PatchSize, PatchSize)
-	for i, v := range bt.X {
-		xt.Data[i] = float32(v)/127.5 - 1
-	}
-	xs := nn.NewTensor(12, 1, LatentHW, LatentHW)
-	nn.Squeeze(xt, xs)
+	xs := squeezedPatch(bt)
 	feat := nn.NewTensor(m.Cfg.Width, 1, LatentHW, LatentHW)
 	var ctx nn.Ctx
 	checked := 0
@@ -305,61 +300,47 @@ func TestEdgeHints(t *testing.T) {
 			}
 		}
 	}
-	xt := nn.NewTensor(3, 1, PatchSize, PatchSize)
-	for i, v := range bt.X {
-		xt.Data[i] = float32(v)/127.5 - 1
-	}
-	xs := nn.NewTensor(12, 1, LatentHW, LatentHW)
-	nn.Squeeze(xt, xs)
+	xs := squeezedPatch(bt)
 	feat := nn.NewTensor(m.Cfg.Width, 1, LatentHW, LatentHW)
 	floor := float32(dmath.Log(activityFloor))
-	far := 0
-	// The last stage (sub-position 2, pixel (1,0)): (0,0) above and below are pair 0.
-	var in nn.Tensor
-	m.stageInput(S-1, feat, xs, &in)
-	h := in.Data[(feat.C+coarseKnown)*hw:]
-	for y := 1; y < LatentHW-1; y++ {
-		for x := 1; x < LatentHW-1; x++ {
-			o := y*LatentHW + x
-			for c := 0; c < 3; c++ {
-				want := xs.Data[(4*c+2)*hw+o]
-				plain, edge := h[c*hw+o], h[(4+c)*hw+o]
-				if d := math.Abs(float64(plain - want)); d > 0.05 {
-					far++
-					if e := math.Abs(float64(edge - want)); e > 0.05*d {
-						t.Fatalf("(%d,%d) colour %d: edge hint %v, plain %v, pixel %v", y, x, c, edge, plain, want)
+	// checkEdge checks stage s's hints for sub-position k on rows y0, y0+dy, ... (columns 1
+	// to 14) and returns the number of subpixels where the plain interpolation is off.
+	checkEdge := func(s, k, y0, dy int) (h []float32, far int) {
+		var in nn.Tensor
+		m.stageInput(s, feat, xs, &in)
+		h = in.Data[(feat.C+coarseKnown)*hw:]
+		for y := y0; y < LatentHW-1; y += dy {
+			for x := 1; x < LatentHW-1; x++ {
+				o := y*LatentHW + x
+				for c := 0; c < 3; c++ {
+					want := xs.Data[(4*c+k)*hw+o]
+					plain, edge := h[c*hw+o], h[(4+c)*hw+o]
+					if d := math.Abs(float64(plain - want)); d > 0.05 {
+						far++
+						if e := math.Abs(float64(edge - want)); e > 0.05*d {
+							t.Fatalf("stage %d (%d,%d) colour %d: edge hint %v, plain %v, pixel %v", s, y, x, c, edge, plain, want)
+						}
 					}
 				}
 			}
-			if a := h[8*hw+o]; a != floor {
+		}
+		return h, far
+	}
+	// The last stage (sub-position 2, pixel (1,0)): (0,0) above and below are pair 0.
+	h, far := checkEdge(S-1, 2, 1, 1)
+	if far < 100 {
+		t.Fatalf("only %d pixels where the plain interpolation is off: test pattern too smooth", far)
+	}
+	for y := 1; y < LatentHW-1; y++ {
+		for x := 1; x < LatentHW-1; x++ {
+			if a := h[8*hw+y*LatentHW+x]; a != floor {
 				t.Fatalf("(%d,%d): vertical pair activity %v, want the floor %v", y, x, a, floor)
 			}
 		}
 	}
-	if far < 100 {
-		t.Fatalf("only %d pixels where the plain interpolation is off: test pattern too smooth", far)
-	}
 	// The second half of the split diagonal stage (stage 7, odd rows): its extra pair, the
 	// first half's pixels above and below, agrees.
-	m.stageInput(7, feat, xs, &in)
-	h = in.Data[(feat.C+coarseKnown)*hw:]
-	far = 0
-	for y := 1; y < LatentHW-1; y += 2 {
-		for x := 0; x < LatentHW-1; x++ {
-			o := y*LatentHW + x
-			for c := 0; c < 3; c++ {
-				want := xs.Data[(4*c+3)*hw+o]
-				plain, edge := h[c*hw+o], h[(4+c)*hw+o]
-				if d := math.Abs(float64(plain - want)); d > 0.05 {
-					far++
-					if e := math.Abs(float64(edge - want)); e > 0.05*d {
-						t.Fatalf("stage 7 (%d,%d) colour %d: edge hint %v, plain %v, pixel %v", y, x, c, edge, plain, want)
-					}
-				}
-			}
-		}
-	}
-	if far < 50 {
+	if _, far := checkEdge(7, 3, 1, 2); far < 50 {
 		t.Fatalf("stage 7: only %d pixels where the plain interpolation is off", far)
 	}
 }
@@ -426,4 +407,15 @@ func TestSamplerAlign(t *testing.T) {
 	if len(seen) < 20 {
 		t.Fatalf("only %d distinct crop positions in 64 draws", len(seen))
 	}
+}
+
+// squeezedPatch returns the one patch of bt in [-1, 1], squeezed to [12][1][16][16].
+func squeezedPatch(bt *Batch) *nn.Tensor {
+	xt := nn.NewTensor(3, 1, PatchSize, PatchSize)
+	for i, v := range bt.X {
+		xt.Data[i] = float32(v)/127.5 - 1
+	}
+	xs := nn.NewTensor(12, 1, LatentHW, LatentHW)
+	nn.Squeeze(xt, xs)
+	return xs
 }

@@ -32,6 +32,20 @@ func upgradeConfig(stages int, edge bool) Config {
 		PixelStages: stages, StageBlocks: 1, StageSkip: true, StageHints: true, EdgeHints: edge}
 }
 
+// upgraded converts checkpoint ck to cfg and returns the upgraded checkpoint and model.
+func upgraded(t *testing.T, ck *Checkpoint, cfg Config) (*Checkpoint, *Model) {
+	t.Helper()
+	up, err := UpgradeCheckpoint(ck, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nm, err := ModelFromParams(up.Config, up.Params, up.Bins)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return up, nm
+}
+
 func randomPatches(n int, smooth bool) []uint8 {
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := make([]uint8, 3*n*PatchSize*PatchSize)
@@ -49,14 +63,7 @@ func randomPatches(n int, smooth bool) []uint8 {
 // cost exactly what they did, and stage 0's pixels are split over the new stages 0-2.
 func TestUpgradePyramid(t *testing.T) {
 	old, ck := upgradeFixture(t, upgradeConfig(CoarseStages, true))
-	up, err := UpgradeCheckpoint(ck, upgradeConfig(PyramidStages, true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	nm, err := ModelFromParams(up.Config, up.Params, up.Bins)
-	if err != nil {
-		t.Fatal(err)
-	}
+	up, nm := upgraded(t, ck, upgradeConfig(PyramidStages, true))
 	if len(up.AdamM) != len(up.Params) || len(up.EMA) != len(up.Params) || up.BestEMA == nil || !math.IsInf(up.BestVal, 1) {
 		t.Fatalf("upgraded checkpoint: %d params, %d Adam, %d EMA, best %v", len(up.Params), len(up.AdamM), len(up.EMA), up.BestVal)
 	}
@@ -84,14 +91,7 @@ func TestUpgradeDeep(t *testing.T) {
 	cfg.PosChannels = true
 	old, ck := upgradeFixture(t, cfg)
 	cfg.PixelStages = DeepStages
-	up, err := UpgradeCheckpoint(ck, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nm, err := ModelFromParams(up.Config, up.Params, up.Bins)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, nm := upgraded(t, ck, cfg)
 	x := randomPatches(5, false)
 	a, b := old.NegELBO(x, 5), nm.NegELBO(x, 5)
 	for s := 1; s < SplitStages; s++ {
@@ -109,14 +109,7 @@ func TestUpgradeDeep(t *testing.T) {
 // patch without structure across rows they cost together about what the stage did.
 func TestUpgradeSplit(t *testing.T) {
 	old, ck := upgradeFixture(t, upgradeConfig(PyramidStages, true))
-	up, err := UpgradeCheckpoint(ck, upgradeConfig(SplitStages, true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	nm, err := ModelFromParams(up.Config, up.Params, up.Bins)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, nm := upgraded(t, ck, upgradeConfig(SplitStages, true))
 	x := randomPatches(5, false)
 	a, b := old.NegELBO(x, 5), nm.NegELBO(x, 5)
 	for s, o := range []int{0, 1, 2, 3, 4, 5, -1, -1, 7, 8} {
@@ -147,14 +140,7 @@ func TestUpgradeSplit(t *testing.T) {
 // plain ones on a flat patch: there the model's cost is unchanged.
 func TestUpgradeEdgeHints(t *testing.T) {
 	old, ck := upgradeFixture(t, upgradeConfig(CoarseStages, false))
-	up, err := UpgradeCheckpoint(ck, upgradeConfig(CoarseStages, true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	nm, err := ModelFromParams(up.Config, up.Params, up.Bins)
-	if err != nil {
-		t.Fatal(err)
-	}
+	up, nm := upgraded(t, ck, upgradeConfig(CoarseStages, true))
 	x := randomPatches(3, true)
 	a, b := old.NegELBO(x, 3), nm.NegELBO(x, 3)
 	if a.BPD != b.BPD {
@@ -194,14 +180,7 @@ func TestUpgradePosChannels(t *testing.T) {
 	old, ck := upgradeFixture(t, upgradeConfig(SplitStages, true))
 	cfg := upgradeConfig(SplitStages, true)
 	cfg.PosChannels = true
-	up, err := UpgradeCheckpoint(ck, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nm, err := ModelFromParams(up.Config, up.Params, up.Bins)
-	if err != nil {
-		t.Fatal(err)
-	}
+	up, nm := upgraded(t, ck, cfg)
 	x := randomPatches(4, false)
 	if a, b := old.NegELBO(x, 4).BPD, nm.NegELBO(x, 4).BPD; a != b {
 		t.Fatalf("%v bits/dim before, %v after", a, b)
