@@ -50,7 +50,8 @@ type Config struct {
 	StageBlocks int // residual blocks of each stage network
 	// StageSkip adds to each stage network a linear 3x3 convolution of the known pixels
 	// (Model.Skip), initialized to interpolate the pixel's nearest known neighbours, so
-	// that a later stage starts from a good guess on smooth content (4 or 7 stages).
+	// that a later stage starts from a good guess on smooth content (4 stages or a coarse
+	// plan).
 	StageSkip bool
 	// StageHints gives every stage network of the coarse plan four more input channels,
 	// computed from the known pixels: per colour the mean of the pixel's interpolation
@@ -426,19 +427,18 @@ var interpTaps = [4][4][3]int{
 }
 
 // extraTaps returns, for each colour, stage s's extra pair of taps (input channel, dy, dx)
-// of the edge-directed hints, or nil.
-func (m *Model) extraTaps(s int) *[3][2][3]int {
+// of the edge-directed hints, and whether the stage has one.
+func (m *Model) extraTaps(s int) (out [3][2][3]int, ok bool) {
 	p := plans[m.Cfg.PixelStages]
 	if p == nil || p[s].extra == nil {
-		return nil
+		return out, false
 	}
-	var out [3][2][3]int
 	for col := 0; col < 3; col++ {
 		for i, tp := range p[s].extra {
 			out[col][i] = [3]int{4*col + tp[0], tp[1], tp[2]}
 		}
 	}
-	return &out
+	return out, true
 }
 
 // skipTaps returns, for each colour c, the four (input channel, dy, dx) taps of stage s's

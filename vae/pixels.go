@@ -273,7 +273,7 @@ func knownView(in *nn.Tensor, featC int, dst *nn.Tensor) *nn.Tensor {
 // float64 sums in a fixed order, one division each, and dmath.Log.
 func (m *Model) hints(s int, px, dst []float32, B int) {
 	taps := m.skipTaps(s)
-	extra := m.extraTaps(s)
+	extra, hasExtra := m.extraTaps(s)
 	n := B * hw
 	for b := 0; b < B; b++ {
 		for y := 0; y < LatentHW; y++ {
@@ -316,7 +316,7 @@ func (m *Model) hints(s int, px, dst []float32, B int) {
 				}
 				dst[3*n+o] = float32(dmath.Log(a + activityFloor))
 				if m.Cfg.EdgeHints {
-					edgeHint(taps, extra, px, dst, in, a, n, b*hw, y, x, o)
+					edgeHint(taps, &extra, hasExtra, px, dst, in, a, n, b*hw, y, x, o)
 				}
 			}
 		}
@@ -337,7 +337,7 @@ const edgeEps = 2.0 / 255
 // noActivity.
 // Deterministic like hints: float64, products rounded before they are added (no fused
 // multiply-add), one division per weight and per mean, dmath.Log.
-func edgeHint(taps [3][4][3]int, extra *[3][2][3]int, px, dst []float32, in [4]bool, a float64, n, bo, y, x, o int) {
+func edgeHint(taps [3][4][3]int, extra *[3][2][3]int, hasExtra bool, px, dst []float32, in [4]bool, a float64, n, bo, y, x, o int) {
 	at := func(c, i int) float64 {
 		tp := taps[c][i]
 		return float64(px[tp[0]*n+bo+(y+tp[1])*LatentHW+x+tp[2]])
@@ -345,7 +345,7 @@ func edgeHint(taps [3][4][3]int, extra *[3][2][3]int, px, dst []float32, in [4]b
 	var d2, w2 float64
 	var m2 [3]float64
 	useExtra := false
-	if extra != nil {
+	if hasExtra {
 		useExtra = true
 		for _, tp := range extra[0] {
 			useExtra = useExtra && uint(y+tp[1]) < LatentHW && uint(x+tp[2]) < LatentHW

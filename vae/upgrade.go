@@ -3,6 +3,7 @@ package vae
 import (
 	"fmt"
 	"math"
+	"reflect"
 
 	"github.com/bitswap-codec/bitswap/vae/nn"
 )
@@ -179,9 +180,7 @@ func stageMap(oldS, newS int) []int {
 }
 
 // sameConfig reports whether two configurations are equal.
-func sameConfig(a, b Config) bool {
-	return fmt.Sprintf("%+v", a) == fmt.Sprintf("%+v", b)
-}
+func sameConfig(a, b Config) bool { return reflect.DeepEqual(a, b) }
 
 func sumSquares(v []float32) float64 {
 	ss := 0.0
