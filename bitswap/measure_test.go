@@ -82,7 +82,7 @@ func TestMeasure(t *testing.T) {
 			grid := imageio.NewGrid(img.Width, img.Height)
 			vaeDims := float64((grid.Len() - in.Clean) * 3 * 32 * 32)
 			vaeRate := float64((in.MessageBytes-in.CleanBytes)*8) / vaeDims
-			vaeELBO := bbcore.PatchNegELBO(cd.Model, img, in.Clean)
+			vaeELBO := bbcore.PatchNegELBO(cd.Model, img, in.Fallback(grid.Len()))
 			fmt.Printf("%-34s %9d %9.4f %6d %7d %11.4f %11.4f %8.2f%%\n", name, total, float64(total*8)/dims,
 				in.Clean, in.Chains, vaeRate, vaeELBO, 100*(vaeRate/vaeELBO-1))
 		}

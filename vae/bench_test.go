@@ -17,6 +17,7 @@ func benchConfigs() []struct {
 	four.StageHints = false
 	four.EdgeHints = false
 	four.PosChannels = false
+	four.Context = false
 	return []struct {
 		name string
 		cfg  Config
@@ -95,7 +96,7 @@ func inferencePass(m *Model, x []uint8, b int) func() {
 		}
 		r.PixelStage0(z)
 		for s := 1; s < m.Cfg.PixelStages; s++ {
-			r.PixelStage(s, x, valid)
+			r.PixelStage(s, x, valid, nil)
 		}
 	}
 }

@@ -155,12 +155,23 @@ func (s *Sampler) Fill(bt *Batch, rng *rand.Rand) {
 			x0 := s.Align * rng.IntN((im.W-PatchSize)/s.Align+1)
 			y0 := s.Align * rng.IntN((im.H-PatchSize)/s.Align+1)
 			copyPatch(im, x0, y0, false, bt, b)
+			// Each side of the context is left out now and then, as it is at the image's
+			// top and left edges and wherever the coder's decoder has no neighbour yet.
+			want := uint8(0)
+			if rng.Float64() >= CtxDrop {
+				want |= CtxUp
+			}
+			if rng.Float64() >= CtxDrop {
+				want |= CtxLeft
+			}
+			bt.Ctx.Has[b] = FillContext(im, x0, y0, want, bt.Ctx.Patch(b))
 			continue
 		}
 		x0 := rng.IntN(im.W - PatchSize + 1)
 		y0 := rng.IntN(im.H - PatchSize + 1)
 		flip := rng.IntN(2) == 1
 		copyPatch(im, x0, y0, flip, bt, b)
+		bt.Ctx.Has[b] = 0 // no context for unaligned crops
 	}
 }
 
@@ -181,6 +192,10 @@ func copyPatch(im *RGB, x0, y0 int, flip bool, bt *Batch, b int) {
 		}
 	}
 }
+
+// CtxDrop is the probability with which an aligned training crop goes without either side
+// of its context.
+const CtxDrop = 0.15
 
 // PatchRef names an aligned patch of an image.
 type PatchRef struct {

@@ -26,6 +26,7 @@ type Inference struct {
 	sin     nn.Tensor
 	skipOut nn.Tensor
 	known   nn.Tensor // view of sin
+	cx      sqCtx
 }
 
 // NewInference makes an inference runner for m.
@@ -86,8 +87,10 @@ func (r *Inference) PixelStage0(z1 *nn.Tensor) *nn.Tensor {
 
 // PixelStage runs the network of pixel stage s >= 1 after PixelStage0, given the patches x
 // ([3][b][32][32]) whose pixels of the earlier stages are known. Samples outside each patch's
-// valid part (padding) are fed as 0, so the encoder and the decoder see the same input.
-func (r *Inference) PixelStage(s int, x []uint8, valid [][2]int) *nn.Tensor {
+// valid part (padding) are fed as 0, so the encoder and the decoder see the same input. c is
+// the patches' context (Config.Context; nil: none), whose samples outside each patch's valid
+// rows or columns are fed as 0 too.
+func (r *Inference) PixelStage(s int, x []uint8, valid [][2]int, c *Context) *nn.Tensor {
 	feat := r.gen[0].Features()
 	b := feat.B
 	r.xs.Resize(12, b, LatentHW, LatentHW)
@@ -110,7 +113,10 @@ func (r *Inference) PixelStage(s int, x []uint8, valid [][2]int) *nn.Tensor {
 			}
 		}
 	}
-	r.m.stageInput(s, feat, &r.xs, &r.sin)
+	if r.m.Cfg.Context {
+		r.cx.squeeze(c, b, valid)
+	}
+	r.m.stageInput(s, feat, &r.xs, &r.sin, &r.cx)
 	out := r.stage[s-1].Forward(&r.ctx, &r.sin)
 	if r.m.Skip != nil {
 		r.skipOut.Resize(out.C, out.B, out.H, out.W)
@@ -183,19 +189,20 @@ func (m *Model) shareNets() *Model {
 }
 
 // NegELBO returns the model's -ELBO in bits per subpixel averaged over the given patches
-// (planar [3][n][32][32]), with one sample of every latent drawn from a fixed seed. Safe for
-// concurrent use.
-func (m *Model) NegELBO(x []uint8, n int) Stats {
+// (planar [3][n][32][32]) with their context c (nil: none), with one sample of every latent
+// drawn from a fixed seed. Safe for concurrent use.
+func (m *Model) NegELBO(x []uint8, c *Context, n int) Stats {
 	total := Stats{KL: make([]float64, m.Cfg.Layers)}
-	m.evalBatches(x, n, 7, nil, func(st Stats, k int) { total.add(st, float64(k)) })
+	m.evalBatches(x, c, n, 7, nil, func(st Stats, k int) { total.add(st, float64(k)) })
 	total.scale(1 / float64(n))
 	return total
 }
 
-// evalBatches evaluates the loss (no gradients) on the n patches x (planar [3][n][32][32]) in
-// batches of 32 with its own buffers and latent noise from a fixed seed, calling done after
-// each batch of k patches; with perPatch (len n) it also collects each patch's -ELBO in nats.
-func (m *Model) evalBatches(x []uint8, n int, seed uint64, perPatch []float64, done func(st Stats, k int)) {
+// evalBatches evaluates the loss (no gradients) on the n patches x (planar [3][n][32][32],
+// context c or nil) in batches of 32 with its own buffers and latent noise from a fixed
+// seed, calling done after each batch of k patches; with perPatch (len n) it also collects
+// each patch's -ELBO in nats.
+func (m *Model) evalBatches(x []uint8, cx *Context, n int, seed uint64, perPatch []float64, done func(st Stats, k int)) {
 	c := m.shareNets()
 	tr := c.newTrainer()
 	rng := rand.New(rand.NewPCG(2019, seed))
@@ -207,6 +214,10 @@ func (m *Model) evalBatches(x []uint8, n int, seed uint64, perPatch []float64, d
 		for ch := 0; ch < 3; ch++ {
 			copy(bt.X[ch*k*P:(ch+1)*k*P], x[(ch*n+b0)*P:(ch*n+b0+k)*P])
 		}
+		if cx != nil {
+			copy(bt.Ctx.Pix, cx.Pix[b0*CtxLen:(b0+k)*CtxLen])
+			copy(bt.Ctx.Has, cx.Has[b0:b0+k])
+		}
 		if perPatch != nil {
 			tr.perPatch = perPatch[b0 : b0+k]
 		}
@@ -214,12 +225,12 @@ func (m *Model) evalBatches(x []uint8, n int, seed uint64, perPatch []float64, d
 	}
 }
 
-// PatchCosts returns the model's -ELBO of each of n patches (planar [3][n][32][32]) in bits
-// per subpixel (a single latent sample each, fixed seed). The coders use it to decide which
-// patches the model should code.
-func (m *Model) PatchCosts(x []uint8, n int) []float64 {
+// PatchCosts returns the model's -ELBO of each of n patches (planar [3][n][32][32], context c
+// or nil) in bits per subpixel (a single latent sample each, fixed seed). The coders use it
+// to decide which patches the model should code.
+func (m *Model) PatchCosts(x []uint8, c *Context, n int) []float64 {
 	out := make([]float64, n)
-	m.evalBatches(x, n, 8, out, func(Stats, int) {})
+	m.evalBatches(x, c, n, 8, out, func(Stats, int) {})
 	for i := range out {
 		out[i] /= Subpixels * math.Ln2
 	}

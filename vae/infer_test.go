@@ -93,7 +93,7 @@ func inferenceDigest(m *Model, b, batch int) string {
 			if st == 0 {
 				P = r.PixelStage0(z)
 			} else {
-				P = r.PixelStage(st, xb, valid)
+				P = r.PixelStage(st, xb, valid, nil)
 			}
 			hashPerPatch(ph, P)
 			for gi, k := range StageGroups(S, st) {

@@ -7,14 +7,16 @@ import (
 	"github.com/bitswap-codec/bitswap/vae/nn"
 )
 
-// Batch is a batch of patches, planar: X[(c*B+b)*1024 + y*32 + x] for channel c of patch b.
+// Batch is a batch of patches, planar: X[(c*B+b)*1024 + y*32 + x] for channel c of patch b,
+// and their context (Config.Context; nil or nothing there: none).
 type Batch struct {
-	B int
-	X []uint8
+	B   int
+	X   []uint8
+	Ctx *Context
 }
 
-// NewBatch allocates a batch of b patches.
-func NewBatch(b int) *Batch { return &Batch{B: b, X: make([]uint8, b*Subpixels)} }
+// NewBatch allocates a batch of b patches (with room for their context, none there).
+func NewBatch(b int) *Batch { return &Batch{B: b, X: make([]uint8, b*Subpixels), Ctx: NewContext(b)} }
 
 // Patch returns the three channel planes of patch b (each 1024 bytes) for filling.
 func (bt *Batch) Plane(c, b int) []uint8 {
@@ -55,6 +57,7 @@ type trainer struct {
 	dsin     nn.Tensor
 	dfeat    nn.Tensor
 	known    nn.Tensor // view of a stage input
+	cx       sqCtx     // the batch's context, squeezed
 }
 
 func (m *Model) newTrainer() *trainer {

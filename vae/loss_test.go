@@ -10,8 +10,13 @@ import (
 	"github.com/bitswap-codec/bitswap/vae/nn"
 )
 
-func tinyModel(t *testing.T, stages int) *Model {
-	cfg := Config{Layers: 2, ZC: 2, Width: 6, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 1}, InKernel: 3, PixelStages: stages, StageBlocks: 1, StageSkip: true, StageHints: isCoarse(stages), EdgeHints: isCoarse(stages)}
+func tinyConfig(stages int) Config {
+	return Config{Layers: 2, ZC: 2, Width: 6, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 1}, InKernel: 3, PixelStages: stages, StageBlocks: 1, StageSkip: true, StageHints: isCoarse(stages), EdgeHints: isCoarse(stages)}
+}
+
+func tinyModel(t *testing.T, stages int) *Model { return tinyModelOf(t, tinyConfig(stages)) }
+
+func tinyModelOf(t *testing.T, cfg Config) *Model {
 	m, err := New(cfg, 7)
 	if err != nil {
 		t.Fatal(err)
@@ -57,13 +62,22 @@ func (m *Model) lossAt(bt *Batch, seed uint64) float64 {
 // differences (loss summed in float64) for parameters of every convolution.
 func TestGradientFiniteDifference(t *testing.T) {
 	for _, stages := range []int{4, CoarseStages, PyramidStages, SplitStages, DeepStages} {
-		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testGradient(t, stages) })
+		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testGradient(t, tinyModel(t, stages), randomBatch(2, 3)) })
 	}
+	t.Run("context", func(t *testing.T) {
+		cfg := tinyConfig(DeepStages)
+		cfg.PosChannels, cfg.Context = true, true
+		bt := randomBatch(2, 3)
+		rng := rand.New(rand.NewPCG(4, 4))
+		for i := range bt.Ctx.Pix {
+			bt.Ctx.Pix[i] = uint8(rng.IntN(256))
+		}
+		bt.Ctx.Has[0], bt.Ctx.Has[1] = CtxUp|CtxLeft, CtxLeft
+		testGradient(t, tinyModelOf(t, cfg), bt)
+	})
 }
 
-func testGradient(t *testing.T, stages int) {
-	m := tinyModel(t, stages)
-	bt := randomBatch(2, 3)
+func testGradient(t *testing.T, m *Model, bt *Batch) {
 	tr := m.newTrainer()
 	for _, c := range m.Convs() {
 		c.ZeroGrad()
@@ -146,6 +160,7 @@ func TestSkipInterpolates(t *testing.T) {
 		cfg.StageHints = isCoarse(stages)
 		cfg.EdgeHints = isCoarse(stages)
 		cfg.PosChannels = isCoarse(stages)
+		cfg.Context = isCoarse(stages)
 		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testSkip(t, cfg) })
 	}
 }
@@ -171,7 +186,7 @@ func testSkip(t *testing.T, cfg Config) {
 	checked := 0
 	for s := 1; s < S; s++ {
 		var in nn.Tensor
-		m.stageInput(s, feat, xs, &in)
+		m.stageInput(s, feat, xs, &in, nil)
 		out := nn.NewTensor(GroupParams, 1, LatentHW, LatentHW)
 		m.Skip[s-1].Forward(&ctx, knownView(&in, feat.C, new(nn.Tensor)), out)
 		k := StageGroups(S, s)[0]
@@ -243,7 +258,7 @@ func TestStageHints(t *testing.T) {
 	none := float32(dmath.Log(noActivity + activityFloor))
 	for s := 1; s < S; s++ {
 		var in nn.Tensor
-		m.stageInput(s, feat, xs, &in)
+		m.stageInput(s, feat, xs, &in, nil)
 		h := in.Data[(feat.C+coarseKnown)*hw:]
 		for pos := 0; pos < hw; pos++ {
 			if !InStage(StageParity(S, s), pos) {
@@ -266,13 +281,13 @@ func TestStageHints(t *testing.T) {
 		xs.Data[y*LatentHW+8] = 1 // red, sub-position 0, x = 8
 	}
 	var in nn.Tensor
-	m.stageInput(S-1, feat, xs, &in) // sub-position 2: (0,0) above and below, (1,1) left and right
+	m.stageInput(S-1, feat, xs, &in, nil) // sub-position 2: (0,0) above and below, (1,1) left and right
 	h := in.Data[(feat.C+coarseKnown)*hw:]
 	if a, b := h[3*hw+5*LatentHW+8], h[3*hw+5*LatentHW+3]; !(a == floor && b == floor) {
 		// above and below are both bright at x = 8: their difference is 0 there too
 		t.Fatalf("activity %v at the stripe, %v away from it; want the floor %v", a, b, floor)
 	}
-	m.stageInput(S-2, feat, xs, &in) // sub-position 1: (0,0) left and right
+	m.stageInput(S-2, feat, xs, &in, nil) // sub-position 1: (0,0) left and right
 	h = in.Data[(feat.C+coarseKnown)*hw:]
 	if a, b := h[3*hw+5*LatentHW+8], h[3*hw+5*LatentHW+3]; !(a > floor && b == floor) {
 		t.Fatalf("activity %v next to the stripe, %v away from it", a, b)
@@ -307,7 +322,7 @@ func TestEdgeHints(t *testing.T) {
 	// to 14) and returns the number of subpixels where the plain interpolation is off.
 	checkEdge := func(s, k, y0, dy int) (h []float32, far int) {
 		var in nn.Tensor
-		m.stageInput(s, feat, xs, &in)
+		m.stageInput(s, feat, xs, &in, nil)
 		h = in.Data[(feat.C+coarseKnown)*hw:]
 		for y := y0; y < LatentHW-1; y += dy {
 			for x := 1; x < LatentHW-1; x++ {
@@ -361,8 +376,11 @@ func TestPosChannels(t *testing.T) {
 	n := B * hw
 	for s := 1; s < m.Cfg.PixelStages; s++ {
 		var in nn.Tensor
-		m.stageInput(s, feat, xs, &in)
+		m.stageInput(s, feat, xs, &in, nil)
 		pc := in.Data[(feat.C+coarseKnown+edgeHints)*n:]
+		if m.Cfg.Context {
+			pc = pc[:len(pc)-ctxChannels*n]
+		}
 		if len(pc) != posChannels*n {
 			t.Fatalf("stage %d: %d position values, want %d", s, len(pc), posChannels*n)
 		}

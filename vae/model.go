@@ -75,6 +75,12 @@ type Config struct {
 	// lossy WebP) have their edges; training then samples crops aligned to 8 pixels
 	// (Sampler.Align) so that they mean the same in every crop.
 	PosChannels bool
+	// Context lets the pixel stages after stage 0 condition on the pixels just outside the
+	// patch that a raster-order decoder already has: the two rows above and the two columns
+	// to the left (see Context). The hints use them as interpolation taps, and the stage
+	// networks and skips get ctxChannels more input channels (the row above and the column to
+	// the left on the patch border, and whether they are there).
+	Context bool
 }
 
 // DefaultConfig is the architecture of the shipped model.
@@ -95,6 +101,7 @@ func DefaultConfig() Config {
 		EdgeHints:  true,
 
 		PosChannels: true,
+		Context:     true,
 	}
 }
 
@@ -128,6 +135,9 @@ func (c Config) Validate() error {
 	}
 	if c.PosChannels && !c.EdgeHints {
 		return fmt.Errorf("vae: position channels need edge hints")
+	}
+	if c.Context && !c.PosChannels {
+		return fmt.Errorf("vae: context needs position channels")
 	}
 	if c.StageBlocks < 0 || c.StageBlocks > 32 {
 		return fmt.Errorf("vae: stage block count %d out of range", c.StageBlocks)

@@ -37,6 +37,9 @@ func squeezeU8(x []uint8, B int, dst []uint8) {
 // knownChannels is the number of pixel channels stage s sees.
 func (m *Model) knownChannels(s int) int {
 	if isCoarse(m.Cfg.PixelStages) {
+		if m.Cfg.Context {
+			return coarseKnown + edgeHints + posChannels + ctxChannels
+		}
 		if m.Cfg.PosChannels {
 			return coarseKnown + edgeHints + posChannels
 		}
@@ -52,8 +55,10 @@ func (m *Model) knownChannels(s int) int {
 }
 
 // stageInput writes the input of stage net s: the features, then for every sub-position of
-// the earlier stages its three colours from xs (squeezed [-1,1] values, [12][B][16][16]).
-func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor) {
+// the earlier stages its three colours from xs (squeezed [-1,1] values, [12][B][16][16]);
+// with Config.Context the context cx (which must be set then) enters the hints and the last
+// ctxChannels channels.
+func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor, cx *sqCtx) {
 	W, B := feat.C, feat.B
 	n := B * hw
 	dst.Resize(W+m.knownChannels(s), B, LatentHW, LatentHW)
@@ -92,7 +97,10 @@ func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor) {
 			}
 		}
 		if m.Cfg.StageHints {
-			m.hints(s, dst.Data[W*n:(W+12)*n], dst.Data[(W+coarseKnown)*n:], B)
+			if !m.Cfg.Context {
+				cx = nil
+			}
+			m.hints(s, dst.Data[W*n:(W+12)*n], dst.Data[(W+coarseKnown)*n:], B, cx)
 		}
 		if m.Cfg.PosChannels {
 			pc := dst.Data[(W+coarseKnown+edgeHints)*n : (W+coarseKnown+edgeHints+posChannels)*n]
@@ -104,6 +112,9 @@ func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor) {
 					pc[(4+x&3)*n+b*hw+pos] = 1
 				}
 			}
+		}
+		if m.Cfg.Context {
+			cx.channels(dst.Data[(W+m.knownChannels(s)-ctxChannels)*n:], B)
 		}
 		return
 	}
@@ -131,12 +142,15 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 		t.sp = make([]nn.Tensor, S)
 		t.sin = make([]nn.Tensor, S)
 	}
+	if m.Cfg.Context {
+		t.cx.squeeze(bt.Ctx, B, nil)
+	}
 	out := m.Gen[0].Forward(&t.ctx, &t.z[0])
 	t.sp[0].Resize(out.C, out.B, out.H, out.W)
 	copy(t.sp[0].Data, out.Data)
 	feat := m.Gen[0].Features()
 	for s := 1; s < S; s++ {
-		m.stageInput(s, feat, &t.xs, &t.sin[s])
+		m.stageInput(s, feat, &t.xs, &t.sin[s], &t.cx)
 		o := m.Stage[s-1].Forward(&t.ctx, &t.sin[s])
 		t.sp[s].Resize(o.C, o.B, o.H, o.W)
 		copy(t.sp[s].Data, o.Data)
@@ -266,36 +280,45 @@ func knownView(in *nn.Tensor, featC int, dst *nn.Tensor) *nn.Tensor {
 }
 
 // hints writes stage s's four hint channels (StageHints) into dst: at every squeezed
-// position, per colour the mean of the position's interpolation taps (skipTaps) that lie
-// inside the patch, then log(activityFloor + the mean of |x(t0) - x(t1)| and
-// |x(t2) - x(t3)| over the colours and the opposite pairs inside the patch; noActivity if
-// there is none), from px, the 12 pixel channels of the stage input. Deterministic: exact
-// float64 sums in a fixed order, one division each, and dmath.Log.
-func (m *Model) hints(s int, px, dst []float32, B int) {
+// position, per colour the mean of the position's interpolation taps (skipTaps) that are
+// known (inside the patch, or in the context cx when there is one), then log(activityFloor +
+// the mean of |x(t0) - x(t1)| and |x(t2) - x(t3)| over the colours and the opposite pairs
+// that are known; noActivity if there is none), from px, the 12 pixel channels of the stage
+// input. Deterministic: exact float64 sums in a fixed order, one division each, and
+// dmath.Log.
+func (m *Model) hints(s int, px, dst []float32, B int, cx *sqCtx) {
 	taps := m.skipTaps(s)
 	extra, hasExtra := m.extraTaps(s)
 	n := B * hw
 	for b := 0; b < B; b++ {
+		// tap returns the value of squeezed channel ch at (yy, xx) and whether it is known.
+		tap := func(ch, yy, xx int) (float64, bool) {
+			if uint(yy) < LatentHW && uint(xx) < LatentHW {
+				return float64(px[ch*n+b*hw+yy*LatentHW+xx]), true
+			}
+			return cx.at(ch, b, yy, xx)
+		}
 		for y := 0; y < LatentHW; y++ {
 			for x := 0; x < LatentHW; x++ {
 				o := b*hw + y*LatentHW + x
 				var in [4]bool
+				var v [3][4]float64
 				k := 0
-				for i, tp := range taps[0] {
-					yy, xx := y+tp[1], x+tp[2]
-					in[i] = uint(yy) < LatentHW && uint(xx) < LatentHW
+				for i := range taps[0] {
+					for c := 0; c < 3; c++ {
+						tp := taps[c][i]
+						v[c][i], in[i] = tap(tp[0], y+tp[1], x+tp[2])
+					}
 					if in[i] {
 						k++
 					}
 				}
 				act, pairs := 0.0, 0
 				for c := 0; c < 3; c++ {
-					var v [4]float64
 					sum := 0.0
-					for i, tp := range taps[c] {
+					for i := range taps[c] {
 						if in[i] {
-							v[i] = float64(px[tp[0]*n+b*hw+(y+tp[1])*LatentHW+x+tp[2]])
-							sum += v[i]
+							sum += v[c][i]
 						}
 					}
 					mean := 0.0
@@ -305,7 +328,7 @@ func (m *Model) hints(s int, px, dst []float32, B int) {
 					dst[c*n+o] = float32(mean)
 					for p := 0; p < 4; p += 2 {
 						if in[p] && in[p+1] {
-							act += math.Abs(v[p] - v[p+1])
+							act += math.Abs(v[c][p] - v[c][p+1])
 							pairs++
 						}
 					}
@@ -316,7 +339,18 @@ func (m *Model) hints(s int, px, dst []float32, B int) {
 				}
 				dst[3*n+o] = float32(dmath.Log(a + activityFloor))
 				if m.Cfg.EdgeHints {
-					edgeHint(taps, &extra, hasExtra, px, dst, in, a, n, b*hw, y, x, o)
+					var ev [3][2]float64
+					useExtra := hasExtra
+					if hasExtra {
+						for c := 0; c < 3; c++ {
+							for i, tp := range extra[c] {
+								var ok bool
+								ev[c][i], ok = tap(tp[0], y+tp[1], x+tp[2])
+								useExtra = useExtra && ok
+							}
+						}
+					}
+					edgeHint(&v, &ev, useExtra, dst, in, a, n, o)
 				}
 			}
 		}
@@ -327,35 +361,22 @@ func (m *Model) hints(s int, px, dst []float32, B int) {
 // (in [-1, 1] units), summed over the three colours.
 const edgeEps = 2.0 / 255
 
-// edgeHint writes the EdgeHints channels (dst channels 4-9 of the hints) of squeezed position
-// (y, x) (offset o; patch offset bo) for taps whose in-patch flags are in and whose plain
-// activity is a. With both opposite pairs inside the patch, pair p (taps 2p, 2p+1) has the
+// edgeHint writes the EdgeHints channels (dst channels 4-9 of the hints) of the squeezed
+// position at offset o from the values v of its taps (per colour; known where in says) and
+// the plain activity a. With both opposite pairs known, pair p (taps 2p, 2p+1) has the
 // colour-summed difference d_p and weight 1/(d_p + edgeEps); the interpolation is the
 // weighted mean of the pair means and the activity the weighted mean of d_p/3; a stage with
-// an extra pair (stagePlan.extra) adds it to both weighted means when it lies inside the
-// patch. Otherwise the plain hints are repeated; a pair outside the patch has activity
+// an extra pair (stagePlan.extra, values ev) adds it to both weighted means when useExtra (it
+// is known). Otherwise the plain hints are repeated; a pair not known has activity
 // noActivity.
 // Deterministic like hints: float64, products rounded before they are added (no fused
 // multiply-add), one division per weight and per mean, dmath.Log.
-func edgeHint(taps [3][4][3]int, extra *[3][2][3]int, hasExtra bool, px, dst []float32, in [4]bool, a float64, n, bo, y, x, o int) {
-	at := func(c, i int) float64 {
-		tp := taps[c][i]
-		return float64(px[tp[0]*n+bo+(y+tp[1])*LatentHW+x+tp[2]])
-	}
+func edgeHint(v *[3][4]float64, ev *[3][2]float64, useExtra bool, dst []float32, in [4]bool, a float64, n, o int) {
 	var d2, w2 float64
 	var m2 [3]float64
-	useExtra := false
-	if hasExtra {
-		useExtra = true
-		for _, tp := range extra[0] {
-			useExtra = useExtra && uint(y+tp[1]) < LatentHW && uint(x+tp[2]) < LatentHW
-		}
-	}
 	if useExtra {
 		for c := 0; c < 3; c++ {
-			t0, t1 := extra[c][0], extra[c][1]
-			v0 := float64(px[t0[0]*n+bo+(y+t0[1])*LatentHW+x+t0[2]])
-			v1 := float64(px[t1[0]*n+bo+(y+t1[1])*LatentHW+x+t1[2]])
+			v0, v1 := ev[c][0], ev[c][1]
 			d2 += math.Abs(v0 - v1)
 			m2[c] = (v0 + v1) / 2
 		}
@@ -368,7 +389,7 @@ func edgeHint(taps [3][4][3]int, extra *[3][2][3]int, hasExtra bool, px, dst []f
 			continue
 		}
 		for c := 0; c < 3; c++ {
-			d[p] += math.Abs(at(c, 2*p) - at(c, 2*p+1))
+			d[p] += math.Abs(v[c][2*p] - v[c][2*p+1])
 		}
 	}
 	ea := a
@@ -380,8 +401,8 @@ func edgeHint(taps [3][4][3]int, extra *[3][2][3]int, hasExtra bool, px, dst []f
 			ws += w2
 		}
 		for c := 0; c < 3; c++ {
-			m0 := (at(c, 0) + at(c, 1)) / 2
-			m1 := (at(c, 2) + at(c, 3)) / 2
+			m0 := (v[c][0] + v[c][1]) / 2
+			m1 := (v[c][2] + v[c][3]) / 2
 			num := float64(w0*m0) + float64(w1*m1)
 			if useExtra {
 				num += float64(w2 * m2[c])

@@ -191,6 +191,7 @@ func Evaluate(m *Model, imgs []*RGB, refs []PatchRef, batch int, seed uint64) St
 		for b := 0; b < n; b++ {
 			r := refs[done+b]
 			copyPatch(imgs[r.Img], r.X0, r.Y0, false, bt, b)
+			bt.Ctx.Has[b] = FillContext(imgs[r.Img], r.X0, r.Y0, CtxUp|CtxLeft, bt.Ctx.Patch(b))
 		}
 		st := m.Loss(tr, bt, rng, false)
 		total.add(st, float64(n))
@@ -472,12 +473,12 @@ func EvaluateImages(m *Model, imgs []*RGB, stride int, progress func(done, total
 		}
 		const P = PatchSize * PatchSize
 		n := len(refs)
-		x := make([]uint8, 3*n*P)
+		bt := NewBatch(n)
 		for j, r := range refs {
-			bt := &Batch{B: n, X: x}
 			copyPatch(im, r.X0, r.Y0, false, bt, j)
+			bt.Ctx.Has[j] = FillContext(im, r.X0, r.Y0, CtxUp|CtxLeft, bt.Ctx.Patch(j))
 		}
-		out = append(out, ImageStats{Name: im.Name, Patches: n, Stats: m.NegELBO(x, n)})
+		out = append(out, ImageStats{Name: im.Name, Patches: n, Stats: m.NegELBO(bt.X, bt.Ctx, n)})
 		if progress != nil {
 			progress(i+1, len(imgs))
 		}

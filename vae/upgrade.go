@@ -21,6 +21,9 @@ import (
 //     only it sees) start at zero.
 //   - the split plan to the deep plan (12): like the 7-to-9 upgrade, one level deeper.
 //   - PosChannels added: the weights on the new channels start at zero.
+//   - Context added: the weights on the new context channels start at zero. The hints of
+//     the border pixels change (they use the context's taps), so only a patch without
+//     context costs exactly what it did.
 //
 // Adam's moments of new weights start at zero; the best validation score is reset (the best
 // weights are the converted averaged ones until the next validation).
@@ -30,9 +33,10 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 	want.EdgeHints = cfg.EdgeHints
 	want.PixelStages = cfg.PixelStages
 	want.PosChannels = cfg.PosChannels
+	want.Context = cfg.Context
 	addEdge := !old.EdgeHints && cfg.EdgeHints
 	from := stageMap(old.PixelStages, cfg.PixelStages)
-	if !sameConfig(want, cfg) || old.EdgeHints && !cfg.EdgeHints || old.PosChannels && !cfg.PosChannels ||
+	if !sameConfig(want, cfg) || old.EdgeHints && !cfg.EdgeHints || old.PosChannels && !cfg.PosChannels || old.Context && !cfg.Context ||
 		!old.StageHints || from == nil || sameConfig(old, cfg) {
 		return nil, fmt.Errorf("vae: cannot upgrade a checkpoint of %+v to %+v", old, cfg)
 	}

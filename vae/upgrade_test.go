@@ -68,7 +68,7 @@ func TestUpgradePyramid(t *testing.T) {
 		t.Fatalf("upgraded checkpoint: %d params, %d Adam, %d EMA, best %v", len(up.Params), len(up.AdamM), len(up.EMA), up.BestVal)
 	}
 	x := randomPatches(5, false)
-	a, b := old.NegELBO(x, 5), nm.NegELBO(x, 5)
+	a, b := old.NegELBO(x, nil, 5), nm.NegELBO(x, nil, 5)
 	for s := 1; s < CoarseStages; s++ {
 		if a.RecStages[s] != b.RecStages[s+2] {
 			t.Fatalf("old stage %d costs %v, new stage %d %v", s, a.RecStages[s], s+2, b.RecStages[s+2])
@@ -93,7 +93,7 @@ func TestUpgradeDeep(t *testing.T) {
 	cfg.PixelStages = DeepStages
 	_, nm := upgraded(t, ck, cfg)
 	x := randomPatches(5, false)
-	a, b := old.NegELBO(x, 5), nm.NegELBO(x, 5)
+	a, b := old.NegELBO(x, nil, 5), nm.NegELBO(x, nil, 5)
 	for s := 1; s < SplitStages; s++ {
 		if a.RecStages[s] != b.RecStages[s+2] {
 			t.Fatalf("old stage %d costs %v, new stage %d %v", s, a.RecStages[s], s+2, b.RecStages[s+2])
@@ -111,7 +111,7 @@ func TestUpgradeSplit(t *testing.T) {
 	old, ck := upgradeFixture(t, upgradeConfig(PyramidStages, true))
 	_, nm := upgraded(t, ck, upgradeConfig(SplitStages, true))
 	x := randomPatches(5, false)
-	a, b := old.NegELBO(x, 5), nm.NegELBO(x, 5)
+	a, b := old.NegELBO(x, nil, 5), nm.NegELBO(x, nil, 5)
 	for s, o := range []int{0, 1, 2, 3, 4, 5, -1, -1, 7, 8} {
 		if o >= 0 && a.RecStages[o] != b.RecStages[s] {
 			t.Fatalf("old stage %d costs %v, new stage %d %v", o, a.RecStages[o], s, b.RecStages[s])
@@ -142,11 +142,11 @@ func TestUpgradeEdgeHints(t *testing.T) {
 	old, ck := upgradeFixture(t, upgradeConfig(CoarseStages, false))
 	up, nm := upgraded(t, ck, upgradeConfig(CoarseStages, true))
 	x := randomPatches(3, true)
-	a, b := old.NegELBO(x, 3), nm.NegELBO(x, 3)
+	a, b := old.NegELBO(x, nil, 3), nm.NegELBO(x, nil, 3)
 	if a.BPD != b.BPD {
 		t.Fatalf("flat patches: %v bits/dim before, %v after", a.BPD, b.BPD)
 	}
-	if y := randomPatches(3, false); old.NegELBO(y, 3).BPD == nm.NegELBO(y, 3).BPD {
+	if y := randomPatches(3, false); old.NegELBO(y, nil, 3).BPD == nm.NegELBO(y, nil, 3).BPD {
 		t.Fatal("random patches cost the same: the skips do not read the edge channels")
 	}
 	for s, sk := range nm.Skip {
@@ -182,7 +182,7 @@ func TestUpgradePosChannels(t *testing.T) {
 	cfg.PosChannels = true
 	up, nm := upgraded(t, ck, cfg)
 	x := randomPatches(4, false)
-	if a, b := old.NegELBO(x, 4).BPD, nm.NegELBO(x, 4).BPD; a != b {
+	if a, b := old.NegELBO(x, nil, 4).BPD, nm.NegELBO(x, nil, 4).BPD; a != b {
 		t.Fatalf("%v bits/dim before, %v after", a, b)
 	}
 	if _, err := UpgradeCheckpoint(up, upgradeConfig(SplitStages, true)); err == nil {

@@ -14,7 +14,7 @@ import (
 
 // The payload of a bits-back coded image:
 //
-//	u8 version (1) | u8 mode
+//	u8 version (2) | u8 mode
 //	mode 0 (the whole image through the fallback coder: gray, 16-bit, too small, or simply
 //	smaller that way):
 //	    fallback stream of all planes
@@ -34,14 +34,15 @@ import (
 // random bits. If these patches do not hold enough bits to start the first chain, the first
 // VAE patches are moved to the fallback side until they do.
 //
-// The VAE patches are split into C chains of consecutive patches; each chain codes one
-// patch per step from its start step on. All chains share one message (each has its own
+// The VAE patches are split into C chains by vertical strips of the grid (see schedule); each
+// chain codes one patch per step from its start step on. All chains share one message (each has its own
 // lanes and they share the tail), so a chain that starts later pops bits that the earlier
 // chains pushed: only the first chain needs the clean bits. The encoder starts chain c+1 at
 // the first step after chain c's start at which the message holds enough bits for its
-// first pops (it tries, and on running dry redoes that step without it); the start steps
-// are in the payload. The networks of a step run as one batch over the active chains.
-const payloadVersion = 1
+// first pops (it tries, and on running dry redoes that step without it) and its gap to the
+// previous chain's start allows (so that the decoder has every patch's context neighbours
+// before it); the start steps are in the payload. The networks of a step run as one batch over the active chains.
+const payloadVersion = 2
 
 const (
 	modeFallback = 0
@@ -73,59 +74,8 @@ type Coder struct {
 	// AllVAE makes the model code every patch it can (except those needed as clean bits),
 	// without comparing with the fallback coder: for measurements and tests.
 	AllVAE bool
-}
 
-type schedule struct {
-	C     int
-	start []int // per chain: first step (-1: not started yet, encoder only)
-	n     []int // per chain: number of patches
-	first []int // per chain: index of its first patch in patches
-	// patches lists the VAE-coded patches (grid indices, increasing).
-	patches []int
-}
-
-func makeSchedule(patches []int, C int) *schedule {
-	s := &schedule{C: C, patches: patches}
-	base, extra := len(patches)/C, len(patches)%C
-	next := 0
-	for c := 0; c < C; c++ {
-		n := base
-		if c < extra {
-			n++
-		}
-		s.start = append(s.start, -1)
-		s.n = append(s.n, n)
-		s.first = append(s.first, next)
-		next += n
-	}
-	return s
-}
-
-// patch returns the grid index of the patch chain c codes at step t (started chains only).
-func (s *schedule) patch(c, t int) int { return s.patches[s.first[c]+t-s.start[c]] }
-
-// steps is the number of steps of a complete schedule.
-func (s *schedule) steps() int {
-	T := 0
-	for c := range s.start {
-		T = max(T, s.start[c]+s.n[c])
-	}
-	return T
-}
-
-// active returns the started chains that code a patch at step t, increasing.
-func (s *schedule) active(t int) []int {
-	var a []int
-	for c := 0; c < s.C; c++ {
-		if s.start[c] >= 0 && t >= s.start[c] && t < s.start[c]+s.n[c] {
-			a = append(a, c)
-		}
-	}
-	return a
-}
-
-func chooseChains(vaePatches int) int {
-	return max(1, min(maxChains, vaePatches/minPerChain))
+	force []bool // tests: these patches go to the fallback coder (see export_test.go)
 }
 
 // Encode codes img into a payload.
@@ -155,14 +105,19 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 		if len(vaeList) == 0 {
 			return whole, nil
 		}
-		C := chooseChains(len(vaeList))
+		C := chooseChains(grid.Cols, len(vaeList))
 		msg, cleanLen, sch, err := cd.encodeVAE(img, grid, fb, vaeList, C, bits, progress)
 		if errors.Is(err, rans.ErrEmpty) {
-			// Not enough clean bits to start the first chain: move the first VAE patches
-			// (as many as are already on the fallback side, at least one) over.
+			// Not enough clean bits to start the first chain: move the patches it codes
+			// first (as many as are already on the fallback side, at least one) over.
 			n := max(1, P-len(vaeList))
-			for _, p := range vaeList[:min(n, len(vaeList))] {
-				fb[p] = true
+			sch := makeSchedule(grid, fb, C)
+			c := 0
+			for sch.n[c] == 0 {
+				c++
+			}
+			for i := 0; i < n && i < sch.n[c]; i++ {
+				fb[sch.patches[sch.first[c]+sch.n[c]-1-i]] = true
 			}
 			continue
 		}
@@ -205,6 +160,10 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid) []bool {
 	P := grid.Len()
 	fb := make([]bool, P)
+	if cd.force != nil {
+		copy(fb, cd.force)
+		return fb
+	}
 	if cd.AllVAE {
 		return fb
 	}
@@ -230,7 +189,7 @@ func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid) []bool {
 		for i, p := range ps {
 			putPatch(img, grid, p, x, i, len(ps), buf)
 		}
-		costs := cd.Model.PatchCosts(x, len(ps))
+		costs := cd.Model.PatchCosts(x, nil, len(ps))
 		for i := range costs {
 			costs[i] *= 3 * patchPix
 		}
@@ -323,7 +282,7 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vae
 		return nil, 0, nil, err
 	}
 	msg := rans.NewMessageFromWords(C*DefaultLanes, bytesToWords(clean))
-	sch := makeSchedule(vaeList, C)
+	sch := makeSchedule(grid, fb, C)
 	inf := cd.Model.NewInference()
 	buf := make([]uint16, 3*patchPix)
 	done := grid.Len() - len(vaeList)
@@ -336,19 +295,28 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vae
 			if start < 0 {
 				start = t
 			}
-			p := sch.patches[sch.first[c]+t-start]
+			p := sch.patches[sch.first[c]+sch.n[c]-1-(t-start)]
 			putPatch(img, grid, p, st.X, b, B, buf)
 			vw, vh := grid.Valid(p)
 			st.Valid[b] = [2]int{vw, vh}
+			if st.Ctx != nil {
+				st.Ctx.Has[b] = ctxFlags(grid, fb, p)
+				putCtx(img, grid, p, st.Ctx.Has[b], st.Ctx.Patch(b))
+			}
 		}
 		return cd.Scheme.EncodeStep(st)
 	}
 	for t := 0; ; t++ {
+		// Chains without VAE patches start as early as their gap allows, without a step.
+		for next < C && sch.n[next] == 0 && (next == 0 || t >= sch.start[next-1]+sch.minGap[next]) {
+			sch.start[next] = t
+			next++
+		}
 		chains := sch.active(t)
 		if len(chains) == 0 && next == C {
 			break
 		}
-		if next < C {
+		if next < C && (next == 0 || t >= sch.start[next-1]+sch.minGap[next]) {
 			// Try to start chain next in this step; if the message runs dry during its first
 			// pops, redo the step without it.
 			saved := msg.Clone()
@@ -365,8 +333,10 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vae
 			} else {
 				return nil, 0, nil, err
 			}
-		} else if err := run(t, chains, msg); err != nil {
-			return nil, 0, nil, err
+		} else if len(chains) > 0 {
+			if err := run(t, chains, msg); err != nil {
+				return nil, 0, nil, err
+			}
 		}
 		done += len(chains)
 		if progress != nil {
@@ -442,7 +412,10 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 	if len(vaeList) == 0 || C < 1 || C > uint64(len(vaeList)) || C > maxChains || C*uint64(lanes) > rans.MaxLanes {
 		return nil, fmt.Errorf("%w: bad payload header (%d VAE patches, C %d)", ErrCorrupt, len(vaeList), C)
 	}
-	sch := makeSchedule(vaeList, int(C))
+	if C > uint64(grid.Cols) {
+		return nil, fmt.Errorf("%w: %d chains for %d columns of patches", ErrCorrupt, C, grid.Cols)
+	}
+	sch := makeSchedule(grid, fb, int(C))
 	for c := range sch.start {
 		v, err := uv()
 		if err != nil {
@@ -452,6 +425,9 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 			return nil, fmt.Errorf("%w: chain %d starts at step %d", ErrCorrupt, c, v)
 		}
 		sch.start[c] = int(v)
+	}
+	if !sch.validStarts() {
+		return nil, fmt.Errorf("%w: chain start steps %v break the decoding order", ErrCorrupt, sch.start)
 	}
 	cleanLen, err := uv()
 	if err != nil {
@@ -479,11 +455,20 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 	done := P - len(vaeList) // the fallback patches come at the end, quickly
 	for t := sch.steps() - 1; t >= 0; t-- {
 		chains := sch.active(t)
+		if len(chains) == 0 {
+			continue // only in a payload with needlessly late starts
+		}
 		st := newStep(inf, msg, lanes, chains, true, bits)
 		B := len(chains)
 		for b, c := range chains {
-			vw, vh := grid.Valid(sch.patch(c, t))
+			p := sch.patch(c, t)
+			vw, vh := grid.Valid(p)
 			st.Valid[b] = [2]int{vw, vh}
+			if st.Ctx != nil {
+				// The patch above and the one to the left were decoded in earlier steps.
+				st.Ctx.Has[b] = ctxFlags(grid, fb, p)
+				putCtx(img, grid, p, st.Ctx.Has[b], st.Ctx.Patch(b))
+			}
 		}
 		if err := cd.Scheme.DecodeStep(st); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -635,15 +620,41 @@ func putPatch(img *imageio.Image, grid imageio.Grid, p int, x []uint8, b, B int,
 	}
 }
 
-// PatchNegELBO returns the model's -ELBO in bits per subpixel over the padded patches of an
-// 8-bit RGB(A) image from patch index from on.
-func PatchNegELBO(m *vae.Model, img *imageio.Image, from int) float64 {
+// PatchNegELBO returns the model's -ELBO in bits per subpixel over the padded VAE-coded
+// patches of an 8-bit RGB(A) image when the patches marked in fb (nil: none) go to the
+// fallback coder, with the context the coders give them.
+func PatchNegELBO(m *vae.Model, img *imageio.Image, fb []bool) float64 {
 	grid := imageio.NewGrid(img.Width, img.Height)
-	n := grid.Len() - from
-	x := make([]uint8, 3*n*patchPix)
-	buf := make([]uint16, 3*patchPix)
-	for p := from; p < grid.Len(); p++ {
-		putPatch(img, grid, p, x, p-from, n, buf)
+	if fb == nil {
+		fb = make([]bool, grid.Len())
 	}
-	return m.NegELBO(x, n).BPD
+	var ps []int
+	for p := range grid.Len() {
+		if !fb[p] {
+			ps = append(ps, p)
+		}
+	}
+	n := len(ps)
+	x := make([]uint8, 3*n*patchPix)
+	cx := vae.NewContext(n)
+	buf := make([]uint16, 3*patchPix)
+	for i, p := range ps {
+		putPatch(img, grid, p, x, i, n, buf)
+		cx.Has[i] = ctxFlags(grid, fb, p)
+		putCtx(img, grid, p, cx.Has[i], cx.Patch(i))
+	}
+	return m.NegELBO(x, cx, n).BPD
+}
+
+// Fallback returns which patches the payload codes with the fallback coder (nil for a
+// payload without VAE patches or inspected without the patch count).
+func (in Info) Fallback(patches int) []bool {
+	if !in.VAE || len(in.Bitmap) < (patches+7)/8 {
+		return nil
+	}
+	fb := make([]bool, patches)
+	for p := range fb {
+		fb[p] = in.Bitmap[p/8]>>(p%8)&1 == 1
+	}
+	return fb
 }

@@ -100,7 +100,7 @@ func (c *CodecCoder) NegELBO(img *imageio.Image) (float64, error) {
 	if img.Depth != 8 || (img.Color != imageio.RGB && img.Color != imageio.RGBA) {
 		return 0, fmt.Errorf("%s: the model codes 8-bit RGB only", c.name)
 	}
-	return PatchNegELBO(c.coder.Model, img, 0), nil
+	return PatchNegELBO(c.coder.Model, img, nil), nil
 }
 
 func progressOf(opt *codec.Options) func(int, int) {

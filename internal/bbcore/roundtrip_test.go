@@ -135,3 +135,44 @@ func TestMixedPatches(t *testing.T) {
 		t.Fatalf("inspect: %+v, %v", in, err)
 	}
 }
+
+// TestContextRoundTrip: a model with context (each patch conditioned on the rows above and
+// the columns to the left) round-trips through both schemes on images of several chains,
+// with the model coding every patch and with fallback-coded patches scattered through the
+// grid (never context). The schedule's decoding order is TestScheduleContextOrder's; that the
+// coders give the model the context -ELBO assumes is TestRateNearNegELBO's (package bitswap,
+// on the shipped model).
+func TestContextRoundTrip(t *testing.T) {
+	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3,
+		PixelStages: vae.DeepStages, StageSkip: true, StageHints: true, EdgeHints: true, PosChannels: true, Context: true}
+	m, err := vae.New(cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, sc := range []struct {
+		name string
+		s    bbcore.Scheme
+	}{{"bitswap", bitswap.Scheme{}}, {"bbans", bbans.Scheme{}}} {
+		for _, sz := range [][2]int{{300, 200}, {33, 90}, {520, 70}} {
+			img := smoothImage(sz[0], sz[1], imageio.RGB, uint64(sz[1]))
+			grid := imageio.NewGrid(sz[0], sz[1])
+			for _, holes := range []bool{false, true} {
+				cd := &bbcore.Coder{Model: m, Scheme: sc.s, AllVAE: true}
+				if holes {
+					fb := make([]bool, grid.Len())
+					for p := range fb {
+						fb[p] = rng.IntN(4) == 0
+					}
+					bbcore.ForceFallback(cd, fb)
+				}
+				p := roundTrip(t, cd, img)
+				in, err := bbcore.Inspect(p, grid.Len())
+				if err != nil || !in.VAE {
+					t.Fatalf("inspect: %+v, %v", in, err)
+				}
+				t.Logf("%s %dx%d holes %v: %d bytes, %d chains, %d fallback patches", sc.name, sz[0], sz[1], holes, len(p), in.Chains, in.Clean)
+			}
+		}
+	}
+}

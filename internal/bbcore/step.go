@@ -36,6 +36,8 @@ type Step struct {
 	X []uint8
 	// Valid is the size of the real (unpadded) part of each patch.
 	Valid [][2]int
+	// Ctx is the patches' context (filled by the coder; nil for a model without context).
+	Ctx *vae.Context
 
 	Z   []*nn.Tensor // latent values per layer (bin centres), [ZC][B][16][16]
 	idx [][]int32    // bin index per layer, [B][ZC*256]
@@ -224,7 +226,7 @@ func (s *Step) PushPixels() {
 	params := make([]*nn.Tensor, S)
 	params[0] = s.Inf.PixelStage0(s.Z[0])
 	for st := 1; st < S; st++ {
-		params[st] = s.Inf.PixelStage(st, s.X, s.Valid)
+		params[st] = s.Inf.PixelStage(st, s.X, s.Valid, s.Ctx)
 	}
 	B := s.B()
 	for st := S - 1; st >= 0; st-- {
@@ -254,7 +256,7 @@ func (s *Step) PopPixels() error {
 		if st == 0 {
 			P = s.Inf.PixelStage0(s.Z[0])
 		} else {
-			P = s.Inf.PixelStage(st, s.X, s.Valid)
+			P = s.Inf.PixelStage(st, s.X, s.Valid, s.Ctx)
 		}
 		for _, b := range s.order() {
 			gis, poss, xys := s.stagePixels(st, b)
@@ -314,6 +316,9 @@ func newStep(inf *vae.Inference, msg *rans.Message, lanes int, chains []int, dec
 		idx:   make([][]int32, m.Cfg.Layers),
 		bins:  rans.LatentBins(bits),
 		model: m,
+	}
+	if m.Cfg.Context {
+		s.Ctx = vae.NewContext(len(chains))
 	}
 	return s
 }
