@@ -18,6 +18,7 @@ func benchConfigs() []struct {
 	four.EdgeHints = false
 	four.PosChannels = false
 	four.Context = false
+	four.Mixture = false
 	return []struct {
 		name string
 		cfg  Config
@@ -87,6 +88,10 @@ func inferencePass(m *Model, x []uint8, b int) func() {
 		valid[i] = [2]int{PatchSize, PatchSize}
 	}
 	z := r.LatentTensor(b)
+	cx := NewContext(b)
+	for i := range cx.Has {
+		cx.Has[i] = uint8(i % 4)
+	}
 	return func() {
 		q := r.Posterior0(x, b)
 		copy(z.Data, q.Data[:len(z.Data)])
@@ -96,7 +101,7 @@ func inferencePass(m *Model, x []uint8, b int) func() {
 		}
 		r.PixelStage0(z)
 		for s := 1; s < m.Cfg.PixelStages; s++ {
-			r.PixelStage(s, x, valid, nil)
+			r.PixelStage(s, x, valid, cx)
 		}
 	}
 }

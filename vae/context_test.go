@@ -167,3 +167,27 @@ func TestFillContext(t *testing.T) {
 		t.Fatalf("context flags of 400 crops: %v", count)
 	}
 }
+
+// TestUpgradeMixture: adding the pixel mixture costs at most log2(1/(1-w)) more bits per
+// subpixel, w = sigmoid(initMixLogit) the second component's starting weight (p_mix >=
+// (1-w) p), and changes the cost; the mixture cannot be removed again, and the weights file
+// keeps it.
+func TestUpgradeMixture(t *testing.T) {
+	old, ck := upgradeFixture(t, contextConfig())
+	cfg := contextConfig()
+	cfg.Mixture = true
+	up, nm := upgraded(t, ck, cfg)
+	x := randomPatches(4, false)
+	cx := randomContext(4, CtxUp)
+	a, b := old.NegELBO(x, cx, 4).BPD, nm.NegELBO(x, cx, 4).BPD
+	if w := 1 / (1 + math.Exp(-initMixLogit)); a == b || b > a-math.Log2(1-w) {
+		t.Fatalf("%v bits/dim before, %v after", a, b)
+	}
+	if _, err := UpgradeCheckpoint(up, contextConfig()); err == nil {
+		t.Fatal("removing the mixture accepted")
+	}
+	m2, err := UnmarshalWeights(nm.MarshalWeights())
+	if err != nil || !m2.Cfg.Mixture || m2.NegELBO(x, cx, 4).BPD != b {
+		t.Fatalf("weights: %v", err)
+	}
+}

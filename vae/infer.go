@@ -128,16 +128,48 @@ func (r *Inference) PixelStage(s int, x []uint8, valid [][2]int, c *Context) *nn
 
 // PixelAt returns the raw parameters (means, log-scales, coefficients of R, G, B) of the
 // pixel at squeezed position pos of group gi (the gi-th sub-position of its stage) of batch
-// entry b, from a stage's parameters P; see PixelLogistic.
+// entry b, from a stage's parameters P; see PixelLogistic. A stage of a Mixture model has one
+// group of GroupParams+MixParams channels; see PixelMixAt for the rest.
 func PixelAt(P *nn.Tensor, gi, b, pos int) (mean, logScale, coef [3]float32) {
 	n := P.B * hw
 	o := b*hw + pos
+	gp := GroupParams
+	if P.C == GroupParams+MixParams {
+		gp = P.C
+	}
 	for c := 0; c < 3; c++ {
-		mean[c] = P.Data[(GroupParams*gi+c)*n+o]
-		logScale[c] = P.Data[(GroupParams*gi+3+c)*n+o]
-		coef[c] = P.Data[(GroupParams*gi+6+c)*n+o]
+		mean[c] = P.Data[(gp*gi+c)*n+o]
+		logScale[c] = P.Data[(gp*gi+3+c)*n+o]
+		coef[c] = P.Data[(gp*gi+6+c)*n+o]
 	}
 	return
+}
+
+// PixelMixAt returns the second component's raw log-scales and weight logits of the pixel
+// at squeezed position pos of batch entry b from the parameters P of a stage of a Mixture
+// model, and false for a model without mixture.
+func PixelMixAt(P *nn.Tensor, b, pos int) (logScale2, logit [3]float32, ok bool) {
+	if P.C != GroupParams+MixParams {
+		return logScale2, logit, false
+	}
+	n := P.B * hw
+	o := b*hw + pos
+	for c := 0; c < 3; c++ {
+		logScale2[c] = P.Data[(GroupParams+c)*n+o]
+		logit[c] = P.Data[(GroupParams+3+c)*n+o]
+	}
+	return logScale2, logit, true
+}
+
+// PixelMix returns the second mixture component of channel c of a pixel: its scale in pixel
+// units (the mean is PixelLogistic's) and its weight (the first component has 1 - w2).
+// Deterministic.
+func PixelMix(c int, logScale2, logit [3]float32) (s2, w2 float64) {
+	ls := float64(logScale2[c])
+	if ls < logScaleLo {
+		ls = logScaleLo
+	}
+	return float64(dmath.Exp(ls) * 127.5), dmath.Sigmoid(float64(logit[c]))
 }
 
 // LatentScale is the scale of a latent logistic from the raw network output h:

@@ -19,11 +19,21 @@ import (
 	"github.com/bitswap-codec/bitswap/vae/nn"
 )
 
-// digestModel is a small random model with non-trivial weights.
-func digestModel(t testing.TB) *Model { return digestModelStages(t, PyramidStages) }
+// digestModel is a small random model with non-trivial weights, of the default plan with
+// position channels and context.
+func digestModel(t testing.TB) *Model {
+	cfg := digestConfig(DeepStages)
+	cfg.PosChannels, cfg.Context = true, true
+	return digestModelOf(t, cfg)
+}
 
-func digestModelStages(t testing.TB, stages int) *Model {
-	cfg := Config{Layers: 2, ZC: 4, Width: 16, BlocksInf: []int{1, 1}, BlocksGen: []int{1, 1}, InKernel: 5, PixelStages: stages, StageBlocks: 1, StageSkip: true, StageHints: isCoarse(stages), EdgeHints: isCoarse(stages)}
+func digestConfig(stages int) Config {
+	return Config{Layers: 2, ZC: 4, Width: 16, BlocksInf: []int{1, 1}, BlocksGen: []int{1, 1}, InKernel: 5, PixelStages: stages, StageBlocks: 1, StageSkip: true, StageHints: isCoarse(stages), EdgeHints: isCoarse(stages)}
+}
+
+func digestModelStages(t testing.TB, stages int) *Model { return digestModelOf(t, digestConfig(stages)) }
+
+func digestModelOf(t testing.TB, cfg Config) *Model {
 	m, err := New(cfg, 42)
 	if err != nil {
 		t.Fatal(err)
@@ -49,6 +59,13 @@ func inferenceDigest(m *Model, b, batch int) string {
 	x := make([]uint8, 3*b*PatchSize*PatchSize)
 	for i := range x {
 		x[i] = uint8(rng.IntN(256))
+	}
+	cx := NewContext(b) // random context, each patch with other sides there
+	for i := range cx.Pix {
+		cx.Pix[i] = uint8(rng.IntN(256))
+	}
+	for i := range cx.Has {
+		cx.Has[i] = uint8(i % 4)
 	}
 	hs := make([]hash.Hash, b)
 	for i := range hs {
@@ -83,6 +100,7 @@ func inferenceDigest(m *Model, b, batch int) string {
 				}
 			}
 		}
+		cb := &Context{Pix: cx.Pix[b0*CtxLen : (b0+n)*CtxLen], Has: cx.Has[b0 : b0+n]}
 		valid := make([][2]int, n)
 		for i := range valid {
 			valid[i] = [2]int{PatchSize, PatchSize - (b0+i)%5} // some padding too
@@ -93,7 +111,7 @@ func inferenceDigest(m *Model, b, batch int) string {
 			if st == 0 {
 				P = r.PixelStage0(z)
 			} else {
-				P = r.PixelStage(st, xb, valid, nil)
+				P = r.PixelStage(st, xb, valid, cb)
 			}
 			hashPerPatch(ph, P)
 			for gi, k := range StageGroups(S, st) {
@@ -138,6 +156,7 @@ func TestInferenceDeterministic(t *testing.T) {
 	for _, stages := range []int{4, CoarseStages, PyramidStages, SplitStages, DeepStages} {
 		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testDeterministic(t, digestModelStages(t, stages)) })
 	}
+	t.Run("context", func(t *testing.T) { testDeterministic(t, digestModel(t)) })
 }
 
 func testDeterministic(t *testing.T, m *Model) {

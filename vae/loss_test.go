@@ -64,17 +64,25 @@ func TestGradientFiniteDifference(t *testing.T) {
 	for _, stages := range []int{4, CoarseStages, PyramidStages, SplitStages, DeepStages} {
 		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testGradient(t, tinyModel(t, stages), randomBatch(2, 3)) })
 	}
-	t.Run("context", func(t *testing.T) {
-		cfg := tinyConfig(DeepStages)
-		cfg.PosChannels, cfg.Context = true, true
-		bt := randomBatch(2, 3)
-		rng := rand.New(rand.NewPCG(4, 4))
-		for i := range bt.Ctx.Pix {
-			bt.Ctx.Pix[i] = uint8(rng.IntN(256))
-		}
-		bt.Ctx.Has[0], bt.Ctx.Has[1] = CtxUp|CtxLeft, CtxLeft
-		testGradient(t, tinyModelOf(t, cfg), bt)
-	})
+	for _, mix := range []bool{false, true} {
+		t.Run(fmt.Sprintf("context,mixture=%v", mix), func(t *testing.T) {
+			cfg := tinyConfig(DeepStages)
+			cfg.PosChannels, cfg.Context, cfg.Mixture = true, true, mix
+			testGradient(t, tinyModelOf(t, cfg), contextBatch())
+		})
+	}
+}
+
+// contextBatch is a random batch of two patches with random context (both sides there for
+// one, the left one only for the other).
+func contextBatch() *Batch {
+	bt := randomBatch(2, 3)
+	rng := rand.New(rand.NewPCG(4, 4))
+	for i := range bt.Ctx.Pix {
+		bt.Ctx.Pix[i] = uint8(rng.IntN(256))
+	}
+	bt.Ctx.Has[0], bt.Ctx.Has[1] = CtxUp|CtxLeft, CtxLeft
+	return bt
 }
 
 func testGradient(t *testing.T, m *Model, bt *Batch) {
@@ -161,6 +169,7 @@ func TestSkipInterpolates(t *testing.T) {
 		cfg.EdgeHints = isCoarse(stages)
 		cfg.PosChannels = isCoarse(stages)
 		cfg.Context = isCoarse(stages)
+		cfg.Mixture = isCoarse(stages)
 		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testSkip(t, cfg) })
 	}
 }
@@ -187,7 +196,7 @@ func testSkip(t *testing.T, cfg Config) {
 	for s := 1; s < S; s++ {
 		var in nn.Tensor
 		m.stageInput(s, feat, xs, &in, nil)
-		out := nn.NewTensor(GroupParams, 1, LatentHW, LatentHW)
+		out := nn.NewTensor(m.Cfg.groupParams(), 1, LatentHW, LatentHW)
 		m.Skip[s-1].Forward(&ctx, knownView(&in, feat.C, new(nn.Tensor)), out)
 		k := StageGroups(S, s)[0]
 		for c := 0; c < 3; c++ {

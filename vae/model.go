@@ -81,6 +81,13 @@ type Config struct {
 	// networks and skips get ctxChannels more input channels (the row above and the column to
 	// the left on the patch border, and whether they are there).
 	Context bool
+	// Mixture makes every pixel's distribution (coarse plans) a mixture of two discretized
+	// logistics with the same mean: the plain one and a second with its own scale and
+	// weight (MixParams more outputs per pixel). A narrow second component says "exactly the
+	// predicted value, most likely" while the first keeps the tails: content that repeats
+	// exactly (flat renderings, the runs of the wood grain) or jumps costs less than under
+	// one logistic, which must pick one scale for both.
+	Mixture bool
 }
 
 // DefaultConfig is the architecture of the shipped model.
@@ -102,6 +109,7 @@ func DefaultConfig() Config {
 
 		PosChannels: true,
 		Context:     true,
+		Mixture:     true,
 	}
 }
 
@@ -139,6 +147,9 @@ func (c Config) Validate() error {
 	if c.Context && !c.PosChannels {
 		return fmt.Errorf("vae: context needs position channels")
 	}
+	if c.Mixture && !c.StageHints {
+		return fmt.Errorf("vae: the pixel mixture needs a coarse plan with stage hints")
+	}
 	if c.StageBlocks < 0 || c.StageBlocks > 32 {
 		return fmt.Errorf("vae: stage block count %d out of range", c.StageBlocks)
 	}
@@ -153,6 +164,19 @@ func (c Config) Validate() error {
 // blocks) outputs 9*G channels in squeezed space, group g's kind k (0 means, 1 log-scales,
 // 2 coefficients) of colour c at channel 9g + 3k + c.
 const GroupParams = 9
+
+// MixParams is the number of further parameters per pixel of a Mixture model: 3 log-scales
+// of the second component (channels 9-11 of the stage's outputs; its stages have one group)
+// and 3 logits of its weight (channels 12-14).
+const MixParams = 6
+
+// groupParams is the number of output channels per group of a pixel stage.
+func (c Config) groupParams() int {
+	if c.Mixture {
+		return GroupParams + MixParams
+	}
+	return GroupParams
+}
 
 // subOrder is the order in which the sub-positions of a 2x2 block are coded: top-left, then
 // bottom-right (from its diagonal neighbours), then top-right and bottom-left (from all four
@@ -351,29 +375,33 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	for i := 0; i < cfg.Layers; i++ {
 		cout := 2 * cfg.ZC
 		if i == 0 {
-			cout = GroupParams * cfg.groupsPerStage()
+			cout = cfg.groupParams() * cfg.groupsPerStage()
 		}
 		m.Gen = append(m.Gen, newNet(cfg.ZC, cfg.Width, cout, 3, cfg.BlocksGen[i], rng))
 	}
 	if cfg.StageSkip {
 		// New-style initialization (see initPixelLogScale).
 		out := m.Gen[0].Out
-		for g := 0; g < out.Shape.Cout/GroupParams; g++ {
+		gp := cfg.groupParams()
+		for g := 0; g < out.Shape.Cout/gp; g++ {
 			for col := 0; col < 3; col++ {
-				out.Bias[GroupParams*g+3+col] = initPixelLogScale
+				out.Bias[gp*g+3+col] = initPixelLogScale
 			}
+		}
+		if cfg.Mixture {
+			initMixBias(out.Bias)
 		}
 	}
 	for s := 1; s < cfg.PixelStages; s++ {
 		known := m.knownChannels(s)
-		m.Stage = append(m.Stage, newNet(cfg.Width+known, cfg.Width, GroupParams*cfg.groupsPerStage(), 3, cfg.StageBlocks, rng))
+		m.Stage = append(m.Stage, newNet(cfg.Width+known, cfg.Width, cfg.groupParams()*cfg.groupsPerStage(), 3, cfg.StageBlocks, rng))
 		if cfg.StageSkip {
 			// The skip's interpolation is the starting point: the net's output starts
 			// near zero instead of adding noise of about unit size.
 			for i := range m.Stage[s-1].Out.G {
 				m.Stage[s-1].Out.G[i] = initStageGain
 			}
-			m.Skip = append(m.Skip, newSkip(m.skipTaps(s), known, cfg.StageHints, cfg.EdgeHints))
+			m.Skip = append(m.Skip, newSkip(m.skipTaps(s), known, cfg.StageHints, cfg.EdgeHints, cfg.groupParams()))
 		}
 	}
 	m.Bins = make([]BinRef, cfg.Layers*cfg.ZC)
@@ -492,7 +520,21 @@ const (
 	// initStageGain is the initial weight-norm gain of the stage networks' output convs
 	// (see New).
 	initStageGain = 0
+	// initMixLogScale and initMixLogit start the second mixture component narrow (a third of
+	// a level) and nearly unused (weight sigmoid(-5), 0.7%: a model upgraded to the mixture
+	// starts within 0.01 bits of what it cost).
+	initMixLogScale = -5.94 // log(0.33/127.5)
+	initMixLogit    = -5
 )
+
+// initMixBias sets the initial biases of the mixture outputs (channels 9-14) of a stage's
+// single group.
+func initMixBias(bias []float32) {
+	for col := 0; col < 3; col++ {
+		bias[GroupParams+col] = initMixLogScale
+		bias[GroupParams+3+col] = initMixLogit
+	}
+}
 
 // newSkip makes a stage's linear path: a 3x3 conv from the known pixels to the stage's
 // parameters whose mean outputs start as the average of the four nearest known neighbours
@@ -500,8 +542,8 @@ const (
 // (with coefficients initColourCoef), log-scales at initSkipLogScale, and tiny weights
 // elsewhere. With hints, the means start from the hint interpolations instead of the taps
 // and the log-scales from the activity channel (see initActivityGain).
-func newSkip(taps [3][4][3]int, known int, hints, edge bool) *nn.Conv {
-	sh := nn.ConvShape{Cin: known, Cout: GroupParams, KH: 3, KW: 3}
+func newSkip(taps [3][4][3]int, known int, hints, edge bool, gp int) *nn.Conv {
+	sh := nn.ConvShape{Cin: known, Cout: gp, KH: 3, KW: 3}
 	c := &nn.Conv{Shape: sh}
 	c.V = make([]float32, sh.WeightLen())
 	c.G = make([]float32, sh.Cout)
@@ -530,7 +572,7 @@ func newSkip(taps [3][4][3]int, known int, hints, edge bool) *nn.Conv {
 		}
 	}
 	// The other outputs start at zero but must be able to learn: tiny weights.
-	for o := 3; o < GroupParams; o++ {
+	for o := 3; o < gp; o++ {
 		for i := 0; i < sh.K(); i++ {
 			c.V[o*sh.K()+i] = 1e-3 * float32((i*7+o*3)%5-2)
 		}
@@ -542,7 +584,7 @@ func newSkip(taps [3][4][3]int, known int, hints, edge bool) *nn.Conv {
 			c.Bias[3+col] = float32(math.Log(initActivityGain))
 		}
 	}
-	for o := 0; o < GroupParams; o++ {
+	for o := 0; o < gp; o++ {
 		ss := 0.0
 		for _, v := range c.V[o*sh.K() : (o+1)*sh.K()] {
 			ss += float64(v) * float64(v)
@@ -550,6 +592,9 @@ func newSkip(taps [3][4][3]int, known int, hints, edge bool) *nn.Conv {
 		if o < 3 || hints && o < 6 {
 			c.G[o] = float32(math.Sqrt(ss)) // effective weights = V
 		}
+	}
+	if gp > GroupParams {
+		initMixBias(c.Bias)
 	}
 	a := float32(math.Atanh(initColourCoef))
 	c.Bias[6+0] = a // G on R

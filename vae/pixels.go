@@ -224,10 +224,15 @@ func stageLoss(P, dP *nn.Tensor, xq []uint8, groups []int, parity, B, b int, gra
 }
 
 // pixelLoss is stageLoss for the pixel at squeezed position pos of sub-position k (group
-// gi of the stage).
+// gi of the stage). gp is the number of parameters per group (GroupParams, plus MixParams
+// for a mixture).
 func pixelLoss(P, dP *nn.Tensor, xq []uint8, gi, k, B, b, pos int, grad bool, norm float64) float64 {
 	n := B * hw
-	at := func(kind, c int) int { return (GroupParams*gi+3*kind+c)*n + b*hw }
+	gp := GroupParams
+	if P.C == GroupParams+MixParams {
+		gp = P.C
+	}
+	at := func(kind, c int) int { return (gp*gi+3*kind+c)*n + b*hw }
 	total := 0.0
 	var xv [3]float64
 	var xi [3]int
@@ -251,6 +256,29 @@ func pixelLoss(P, dP *nn.Tensor, xq []uint8, gi, k, B, b, pos int, grad bool, no
 			ls = logScaleLo
 		}
 		lp, dm, dls := discLogistic(xi[c], xv[c], mu[c], ls)
+		if gp > GroupParams {
+			// p = (1-w) p1 + w p2, w = sigmoid(t): with the responsibilities r1, r2 of the
+			// components, d log p/d mu = r1 dm1 + r2 dm2, d/d ls_k = r_k dls_k, d/dt = r2 - w.
+			ls2 := float64(P.Data[at(3, c)+pos])
+			clamped2 := ls2 < logScaleLo
+			if clamped2 {
+				ls2 = logScaleLo
+			}
+			t := float64(P.Data[at(4, c)+pos])
+			lp2, dm2, dls2 := discLogistic(xi[c], xv[c], mu[c], ls2)
+			u1, u2 := lp-softplus(t), lp2-softplus(-t) // log((1-w) p1), log(w p2)
+			hi := math.Max(u1, u2)
+			lmix := hi + math.Log(math.Exp(u1-hi)+math.Exp(u2-hi))
+			r1, r2 := math.Exp(u1-lmix), math.Exp(u2-lmix)
+			if grad {
+				if clamped2 {
+					dls2 = 0
+				}
+				dP.Data[at(3, c)+pos] = float32(-r2 * dls2 * norm)
+				dP.Data[at(4, c)+pos] = float32(-(r2 - sigmoid(t)) * norm)
+			}
+			lp, dm, dls = lmix, r1*dm+r2*dm2, r1*dls
+		}
 		total -= lp
 		if grad {
 			dmu[c] = -dm * norm

@@ -137,17 +137,35 @@ func TestMixedPatches(t *testing.T) {
 }
 
 // TestContextRoundTrip: a model with context (each patch conditioned on the rows above and
-// the columns to the left) round-trips through both schemes on images of several chains,
+// the columns to the left), with and without the pixel mixture, round-trips through both schemes on images of several chains,
 // with the model coding every patch and with fallback-coded patches scattered through the
 // grid (never context). The schedule's decoding order is TestScheduleContextOrder's; that the
 // coders give the model the context -ELBO assumes is TestRateNearNegELBO's (package bitswap,
 // on the shipped model).
 func TestContextRoundTrip(t *testing.T) {
+	for _, mix := range []bool{false, true} {
+		t.Run(fmt.Sprintf("mixture=%v", mix), func(t *testing.T) { testContextRoundTrip(t, mix) })
+	}
+}
+
+func testContextRoundTrip(t *testing.T, mix bool) {
 	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3,
-		PixelStages: vae.DeepStages, StageSkip: true, StageHints: true, EdgeHints: true, PosChannels: true, Context: true}
+		PixelStages: vae.DeepStages, StageSkip: true, StageHints: true, EdgeHints: true, PosChannels: true, Context: true, Mixture: mix}
 	m, err := vae.New(cfg, 3)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if mix {
+		// Give the second component real weight and its own scale.
+		for _, c := range m.Convs() {
+			if c.Shape.Cout == vae.GroupParams+vae.MixParams {
+				for i := 0; i < 3; i++ {
+					c.Bias[vae.GroupParams+3+i] = 0.3
+					c.Bias[vae.GroupParams+i] -= 0.5
+				}
+			}
+		}
+		m.Refresh()
 	}
 	rng := rand.New(rand.NewPCG(4, 4))
 	for _, sc := range []struct {
