@@ -31,7 +31,9 @@ func digestConfig(stages int) Config {
 	return Config{Layers: 2, ZC: 4, Width: 16, BlocksInf: []int{1, 1}, BlocksGen: []int{1, 1}, InKernel: 5, PixelStages: stages, StageBlocks: 1, StageSkip: true, StageHints: isCoarse(stages), EdgeHints: isCoarse(stages)}
 }
 
-func digestModelStages(t testing.TB, stages int) *Model { return digestModelOf(t, digestConfig(stages)) }
+func digestModelStages(t testing.TB, stages int) *Model {
+	return digestModelOf(t, digestConfig(stages))
+}
 
 func digestModelOf(t testing.TB, cfg Config) *Model {
 	m, err := New(cfg, 42)
