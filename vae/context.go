@@ -12,11 +12,12 @@ package vae
 
 // Context layout: per patch CtxLen bytes, per colour c a block of CtxPlane bytes at
 // c*CtxPlane: the rows above at r*32 + x (r 0: the row two above the patch, 1: the row just
-// above), then the columns to the left at 64 + 2*y + j (j 0: two left, 1: just left).
+// above), then the columns to the left at CtxLeftOffset + 2*y + j (j 0: two left, 1: just
+// left).
 const (
-	CtxPlane = 4 * PatchSize
-	CtxLen   = 3 * CtxPlane
-	ctxLeft0 = 2 * PatchSize
+	CtxPlane      = 4 * PatchSize
+	CtxLen        = 3 * CtxPlane
+	CtxLeftOffset = 2 * PatchSize
 )
 
 // Has flags of a patch's context.
@@ -93,7 +94,7 @@ func (q *sqCtx) squeeze(c *Context, B int, valid [][2]int) {
 						q.up[o+t] = float32(p[i*PatchSize+2*t+j])/127.5 - 1
 					}
 					if h&CtxLeft != 0 && 2*t+i < vh {
-						q.left[o+t] = float32(p[ctxLeft0+2*(2*t+i)+j])/127.5 - 1
+						q.left[o+t] = float32(p[CtxLeftOffset+2*(2*t+i)+j])/127.5 - 1
 					}
 				}
 			}
@@ -170,8 +171,8 @@ func FillContext(im *RGB, x0, y0 int, want uint8, dst []uint8) uint8 {
 		for c := 0; c < 3; c++ {
 			for y := 0; y < PatchSize; y++ {
 				o := c*n + (y0+y)*im.W + x0 - 2
-				dst[c*CtxPlane+ctxLeft0+2*y] = im.Pix[o]
-				dst[c*CtxPlane+ctxLeft0+2*y+1] = im.Pix[o+1]
+				dst[c*CtxPlane+CtxLeftOffset+2*y] = im.Pix[o]
+				dst[c*CtxPlane+CtxLeftOffset+2*y+1] = im.Pix[o+1]
 			}
 		}
 	}

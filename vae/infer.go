@@ -133,10 +133,7 @@ func (r *Inference) PixelStage(s int, x []uint8, valid [][2]int, c *Context) *nn
 func PixelAt(P *nn.Tensor, gi, b, pos int) (mean, logScale, coef [3]float32) {
 	n := P.B * hw
 	o := b*hw + pos
-	gp := GroupParams
-	if P.C == GroupParams+MixParams {
-		gp = P.C
-	}
+	gp := paramsPerGroup(P)
 	for c := 0; c < 3; c++ {
 		mean[c] = P.Data[(gp*gi+c)*n+o]
 		logScale[c] = P.Data[(gp*gi+3+c)*n+o]
@@ -145,11 +142,21 @@ func PixelAt(P *nn.Tensor, gi, b, pos int) (mean, logScale, coef [3]float32) {
 	return
 }
 
+// paramsPerGroup is the number of channels per group of a stage's parameters P: a stage of
+// a Mixture model has a single group of GroupParams+MixParams channels (and no other stage
+// has that many), any other stage GroupParams per group.
+func paramsPerGroup(P *nn.Tensor) int {
+	if P.C == GroupParams+MixParams {
+		return P.C
+	}
+	return GroupParams
+}
+
 // PixelMixAt returns the second component's raw log-scales and weight logits of the pixel
 // at squeezed position pos of batch entry b from the parameters P of a stage of a Mixture
 // model, and false for a model without mixture.
 func PixelMixAt(P *nn.Tensor, b, pos int) (logScale2, logit [3]float32, ok bool) {
-	if P.C != GroupParams+MixParams {
+	if paramsPerGroup(P) == GroupParams {
 		return logScale2, logit, false
 	}
 	n := P.B * hw

@@ -224,14 +224,10 @@ func stageLoss(P, dP *nn.Tensor, xq []uint8, groups []int, parity, B, b int, gra
 }
 
 // pixelLoss is stageLoss for the pixel at squeezed position pos of sub-position k (group
-// gi of the stage). gp is the number of parameters per group (GroupParams, plus MixParams
-// for a mixture).
+// gi of the stage); for a Mixture model, under the two-component mixture.
 func pixelLoss(P, dP *nn.Tensor, xq []uint8, gi, k, B, b, pos int, grad bool, norm float64) float64 {
 	n := B * hw
-	gp := GroupParams
-	if P.C == GroupParams+MixParams {
-		gp = P.C
-	}
+	gp := paramsPerGroup(P)
 	at := func(kind, c int) int { return (gp*gi+3*kind+c)*n + b*hw }
 	total := 0.0
 	var xv [3]float64

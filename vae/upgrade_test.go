@@ -69,14 +69,7 @@ func TestUpgradePyramid(t *testing.T) {
 	}
 	x := randomPatches(5, false)
 	a, b := old.NegELBO(x, nil, 5), nm.NegELBO(x, nil, 5)
-	for s := 1; s < CoarseStages; s++ {
-		if a.RecStages[s] != b.RecStages[s+2] {
-			t.Fatalf("old stage %d costs %v, new stage %d %v", s, a.RecStages[s], s+2, b.RecStages[s+2])
-		}
-	}
-	if a.RecStages[0] == b.RecStages[0] || b.RecStages[1] == 0 || b.RecStages[2] == 0 {
-		t.Fatalf("stage 0 not split: old %v, new %v", a.RecStages[:1], b.RecStages[:3])
-	}
+	checkStage0Split(t, a, b, CoarseStages)
 	for i := range a.KL {
 		if a.KL[i] != b.KL[i] {
 			t.Fatalf("KL of layer %d changed: %v -> %v", i, a.KL[i], b.KL[i])
@@ -94,14 +87,7 @@ func TestUpgradeDeep(t *testing.T) {
 	_, nm := upgraded(t, ck, cfg)
 	x := randomPatches(5, false)
 	a, b := old.NegELBO(x, nil, 5), nm.NegELBO(x, nil, 5)
-	for s := 1; s < SplitStages; s++ {
-		if a.RecStages[s] != b.RecStages[s+2] {
-			t.Fatalf("old stage %d costs %v, new stage %d %v", s, a.RecStages[s], s+2, b.RecStages[s+2])
-		}
-	}
-	if a.RecStages[0] == b.RecStages[0] || b.RecStages[1] == 0 || b.RecStages[2] == 0 {
-		t.Fatalf("stage 0 not split: old %v, new %v", a.RecStages[:1], b.RecStages[:3])
-	}
+	checkStage0Split(t, a, b, SplitStages)
 }
 
 // TestUpgradeSplit: after the 9-to-10-stage upgrade the stages that see the same pixels cost
@@ -241,5 +227,20 @@ func TestPlansPartition(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// checkStage0Split checks the costs of an upgrade that adds a coarser level: the old stages
+// 1..oldS-1 (a) cost exactly what the new stages 3..oldS+1 (b) cost, and the old stage 0's
+// pixels are spread over the new stages 0-2.
+func checkStage0Split(t *testing.T, a, b Stats, oldS int) {
+	t.Helper()
+	for s := 1; s < oldS; s++ {
+		if a.RecStages[s] != b.RecStages[s+2] {
+			t.Fatalf("old stage %d costs %v, new stage %d %v", s, a.RecStages[s], s+2, b.RecStages[s+2])
+		}
+	}
+	if a.RecStages[0] == b.RecStages[0] || b.RecStages[1] == 0 || b.RecStages[2] == 0 {
+		t.Fatalf("stage 0 not split: old %v, new %v", a.RecStages[:1], b.RecStages[:3])
 	}
 }

@@ -184,12 +184,11 @@ func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid) []bool {
 		fbCost[p] = float64(8 * len(enc))
 		return fbCost[p]
 	}
+	none := make([]bool, P)
 	modelBits := func(ps []int) []float64 {
-		x := make([]uint8, 3*len(ps)*patchPix)
-		for i, p := range ps {
-			putPatch(img, grid, p, x, i, len(ps), buf)
-		}
-		costs := cd.Model.PatchCosts(x, nil, len(ps))
+		// with the context the model gets when its neighbours are VAE coded too
+		x, cx := patchBatch(img, grid, none, ps)
+		costs := cd.Model.PatchCosts(x, cx, len(ps))
 		for i := range costs {
 			costs[i] *= 3 * patchPix
 		}
@@ -300,15 +299,14 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vae
 			vw, vh := grid.Valid(p)
 			st.Valid[b] = [2]int{vw, vh}
 			if st.Ctx != nil {
-				st.Ctx.Has[b] = ctxFlags(grid, fb, p)
-				putCtx(img, grid, p, st.Ctx.Has[b], st.Ctx.Patch(b))
+				putContext(img, grid, fb, p, st.Ctx, b)
 			}
 		}
 		return cd.Scheme.EncodeStep(st)
 	}
 	for t := 0; ; t++ {
 		// Chains without VAE patches start as early as their gap allows, without a step.
-		for next < C && sch.n[next] == 0 && (next == 0 || t >= sch.start[next-1]+sch.minGap[next]) {
+		for next < C && sch.n[next] == 0 && sch.canStart(next, t) {
 			sch.start[next] = t
 			next++
 		}
@@ -316,7 +314,7 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vae
 		if len(chains) == 0 && next == C {
 			break
 		}
-		if next < C && (next == 0 || t >= sch.start[next-1]+sch.minGap[next]) {
+		if next < C && sch.canStart(next, t) {
 			// Try to start chain next in this step; if the message runs dry during its first
 			// pops, redo the step without it.
 			saved := msg.Clone()
@@ -466,8 +464,7 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 			st.Valid[b] = [2]int{vw, vh}
 			if st.Ctx != nil {
 				// The patch above and the one to the left were decoded in earlier steps.
-				st.Ctx.Has[b] = ctxFlags(grid, fb, p)
-				putCtx(img, grid, p, st.Ctx.Has[b], st.Ctx.Patch(b))
+				putContext(img, grid, fb, p, st.Ctx, b)
 			}
 		}
 		if err := cd.Scheme.DecodeStep(st); err != nil {
@@ -634,16 +631,22 @@ func PatchNegELBO(m *vae.Model, img *imageio.Image, fb []bool) float64 {
 			ps = append(ps, p)
 		}
 	}
+	x, cx := patchBatch(img, grid, fb, ps)
+	return m.NegELBO(x, cx, len(ps)).BPD
+}
+
+// patchBatch returns the patches ps of img as a planar 8-bit batch ([3][len(ps)][32][32])
+// with the context each gets when the patches marked in fb go to the fallback coder.
+func patchBatch(img *imageio.Image, grid imageio.Grid, fb []bool, ps []int) ([]uint8, *vae.Context) {
 	n := len(ps)
 	x := make([]uint8, 3*n*patchPix)
 	cx := vae.NewContext(n)
 	buf := make([]uint16, 3*patchPix)
 	for i, p := range ps {
 		putPatch(img, grid, p, x, i, n, buf)
-		cx.Has[i] = ctxFlags(grid, fb, p)
-		putCtx(img, grid, p, cx.Has[i], cx.Patch(i))
+		putContext(img, grid, fb, p, cx, i)
 	}
-	return m.NegELBO(x, cx, n).BPD
+	return x, cx
 }
 
 // Fallback returns which patches the payload codes with the fallback coder (nil for a

@@ -134,6 +134,19 @@ func ctxFlags(grid imageio.Grid, fb []bool, p int) uint8 {
 	return h
 }
 
+// canStart reports whether chain c may start at step t as far as the decoding order goes
+// (its gap to the previous chain's start).
+func (s *schedule) canStart(c, t int) bool {
+	return c == 0 || t >= s.start[c-1]+s.minGap[c]
+}
+
+// putContext sets entry i of cx to the context of patch p when the patches marked in fb are
+// coded by the fallback coder (ctxFlags, putCtx).
+func putContext(img *imageio.Image, grid imageio.Grid, fb []bool, p int, cx *vae.Context, i int) {
+	cx.Has[i] = ctxFlags(grid, fb, p)
+	putCtx(img, grid, p, cx.Has[i], cx.Patch(i))
+}
+
 // putCtx writes the context of patch p with flags has (see vae.Context) from img's RGB
 // planes into dst (vae.CtxLen bytes): only samples within the patch's valid columns (rows
 // above) or rows (columns to the left) are read, the others are 0.
@@ -155,8 +168,8 @@ func putCtx(img *imageio.Image, grid imageio.Grid, p int, has uint8, dst []uint8
 		if has&vae.CtxLeft != 0 {
 			for y := 0; y < vh; y++ {
 				o := (y0+y)*W + x0 - 2
-				d[2*vae.PatchSize+2*y] = uint8(pl[o])
-				d[2*vae.PatchSize+2*y+1] = uint8(pl[o+1])
+				d[vae.CtxLeftOffset+2*y] = uint8(pl[o])
+				d[vae.CtxLeftOffset+2*y+1] = uint8(pl[o+1])
 			}
 		}
 	}
