@@ -18,7 +18,7 @@ func benchConfigs() []struct {
 	four.EdgeHints = false
 	four.PosChannels = false
 	four.Context = false
-	four.Mixture = false
+	four.Mixture, four.Anchors = false, false
 	return []struct {
 		name string
 		cfg  Config

@@ -191,3 +191,33 @@ func TestUpgradeMixture(t *testing.T) {
 		t.Fatalf("weights: %v", err)
 	}
 }
+
+// TestUpgradeAnchors: adding the anchor components costs at most a trace on noise (where no
+// pair of neighbours agrees, so the base component keeps nearly all the weight; the
+// fixture's base is so poor there that a copy can even help), lowers the cost a lot on
+// content that repeats down the columns, and cannot be undone; the weights keep the flag.
+func TestUpgradeAnchors(t *testing.T) {
+	cfg := contextConfig()
+	cfg.Mixture = true
+	old, ck := upgradeFixture(t, cfg)
+	cfg.Anchors = true
+	up, nm := upgraded(t, ck, cfg)
+	x := randomPatches(4, false)
+	cx := randomContext(4, CtxUp|CtxLeft)
+	if a, b := old.NegELBO(x, cx, 4).BPD, nm.NegELBO(x, cx, 4).BPD; b > a+1e-3 {
+		t.Fatalf("noise: %v bits/dim before, %v after", a, b)
+	}
+	runs := runsBatch()
+	a, b := old.NegELBO(runs.X, runs.Ctx, runs.B), nm.NegELBO(runs.X, runs.Ctx, runs.B)
+	t.Logf("runs: %.3f bits/dim before, %.3f after", a.BPD, b.BPD)
+	if b.BPD > a.BPD-0.5 || b.RecStages[0] != a.RecStages[0] {
+		t.Fatalf("runs: before %v, after %v", a, b)
+	}
+	if _, err := UpgradeCheckpoint(up, contextConfig()); err == nil {
+		t.Fatal("removing the anchors accepted")
+	}
+	m2, err := UnmarshalWeights(nm.MarshalWeights())
+	if err != nil || !m2.Cfg.Anchors || m2.NegELBO(runs.X, runs.Ctx, runs.B).BPD != b.BPD {
+		t.Fatalf("weights: %v", err)
+	}
+}

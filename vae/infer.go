@@ -27,6 +27,7 @@ type Inference struct {
 	skipOut nn.Tensor
 	known   nn.Tensor // view of sin
 	cx      sqCtx
+	anc     [][]float32 // per stage, its anchor values (Config.Anchors; see Model.anchors)
 }
 
 // NewInference makes an inference runner for m.
@@ -117,6 +118,20 @@ func (r *Inference) PixelStage(s int, x []uint8, valid [][2]int, c *Context) *nn
 		r.cx.squeeze(c, b, valid)
 	}
 	r.m.stageInput(s, feat, &r.xs, &r.sin, &r.cx)
+	if r.m.Cfg.Anchors {
+		if len(r.anc) != r.m.Cfg.PixelStages {
+			r.anc = make([][]float32, r.m.Cfg.PixelStages)
+		}
+		n := b * hw
+		if len(r.anc[s]) != AnchorTaps*3*n {
+			r.anc[s] = make([]float32, AnchorTaps*3*n)
+		}
+		var cx *sqCtx
+		if r.m.Cfg.Context {
+			cx = &r.cx
+		}
+		r.m.anchors(s, r.sin.Data[feat.C*n:(feat.C+12)*n], b, cx, r.anc[s])
+	}
 	out := r.stage[s-1].Forward(&r.ctx, &r.sin)
 	if r.m.Skip != nil {
 		r.skipOut.Resize(out.C, out.B, out.H, out.W)
@@ -143,10 +158,12 @@ func PixelAt(P *nn.Tensor, gi, b, pos int) (mean, logScale, coef [3]float32) {
 }
 
 // paramsPerGroup is the number of channels per group of a stage's parameters P: a stage of
-// a Mixture model has a single group of GroupParams+MixParams channels (and no other stage
-// has that many), any other stage GroupParams per group.
+// a Mixture model has a single group of GroupParams+MixParams channels, plus AnchorParams
+// for the stages s >= 1 of an Anchors model (and no other stage has that many), any other
+// stage GroupParams per group.
 func paramsPerGroup(P *nn.Tensor) int {
-	if P.C == GroupParams+MixParams {
+	switch P.C {
+	case GroupParams + MixParams, GroupParams + MixParams + AnchorParams:
 		return P.C
 	}
 	return GroupParams
@@ -177,6 +194,116 @@ func PixelMix(c int, logScale2, logit [3]float32) (s2, w2 float64) {
 		ls = logScaleLo
 	}
 	return float64(dmath.Exp(ls) * 127.5), dmath.Sigmoid(float64(logit[c]))
+}
+
+// Components are the mixture components of one subpixel's distribution, in pixel units
+// (weights, means and scales of rans.NewMixture; K of them).
+type Components struct {
+	W, Mu, S [2 + AnchorTaps]float64
+	K        int
+}
+
+// PixelComponents writes into out the distribution of colour c of the pixel at squeezed
+// position pos of group gi of batch entry b, given its colours before c (x), under the
+// parameters P of pixel stage s (from PixelStage0, or PixelStage(s, ...), the last call for
+// that stage): one logistic (K = 1), the two-component mixture (Config.Mixture), or with
+// anchors (stages s >= 1 of an Anchors model) those two plus one component per known tap,
+// weighted by the posterior of the whole-pixel mixture given the colours before c (the
+// colours of the pixel are coded in turn under these conditionals, whose product is the
+// model's p(x)). Deterministic: float64 with dmath, products rounded before they are added.
+func (r *Inference) PixelComponents(s int, P *nn.Tensor, gi, b, pos, c int, x [3]uint8, out *Components) {
+	mm, ll, cc := PixelAt(P, gi, b, pos)
+	mu, sc := PixelLogistic(c, mm, ll, cc, x)
+	l2, lg2, ok := PixelMixAt(P, b, pos)
+	if !ok {
+		out.W[0], out.Mu[0], out.S[0], out.K = 1, mu, sc, 1
+		return
+	}
+	s2, w2 := PixelMix(c, l2, lg2)
+	out.W[0], out.Mu[0], out.S[0] = 1-w2, mu, sc
+	out.W[1], out.Mu[1], out.S[1] = w2, mu, s2
+	out.K = 2
+	if s == 0 || P.C != GroupParams+MixParams+AnchorParams || len(r.anc) <= s || r.anc[s] == nil {
+		return
+	}
+	n := P.B * hw
+	o := b*hw + pos
+	anc := r.anc[s]
+	// the known taps and their logits (the base component's is 0), the anchor scales
+	var lg [1 + AnchorTaps]float64
+	var tap [AnchorTaps]int
+	nt := 0
+	hi := 0.0
+	for i := 0; i < AnchorTaps; i++ {
+		if anc[(i*3)*n+o] < 0 {
+			continue
+		}
+		tap[nt] = i
+		lg[1+nt] = float64(P.Data[(anchorLogits+i)*n+o])
+		hi = math.Max(hi, lg[1+nt])
+		nt++
+	}
+	var sa [3]float64
+	for k := 0; k <= c; k++ {
+		ls := float64(P.Data[(anchorLogScales+k)*n+o])
+		if ls < anchorLogScaleLo {
+			ls = anchorLogScaleLo
+		}
+		sa[k] = float64(dmath.Exp(ls) * 127.5)
+	}
+	// the prior weights (unnormalized), then e: times the likelihood of the colours before c
+	// under each component
+	var prior [1 + AnchorTaps]float64
+	for j := 0; j <= nt; j++ {
+		prior[j] = dmath.Exp(lg[j] - hi)
+	}
+	e := prior
+	for k := 0; k < c; k++ {
+		xk := int(x[k])
+		bm, bs := PixelLogistic(k, mm, ll, cc, x)
+		bs2, bw2 := PixelMix(k, l2, lg2)
+		p0 := float64((1-bw2)*discProb(xk, bm, bs)) + float64(bw2*discProb(xk, bm, bs2))
+		e[0] = float64(e[0] * p0)
+		for j := 1; j <= nt; j++ {
+			a := float64(anc[(tap[j-1]*3+k)*n+o])
+			e[j] = float64(e[j] * discProb(xk, a, sa[k]))
+		}
+	}
+	sum := 0.0
+	for j := 0; j <= nt; j++ {
+		sum += e[j]
+	}
+	if !(sum > 0) || sum > math.MaxFloat64 {
+		// every component gives the colours so far (nearly) no mass: the prior weights
+		e = prior
+		sum = 0
+		for j := 0; j <= nt; j++ {
+			sum += e[j]
+		}
+	}
+	w0 := e[0] / sum
+	out.W[0], out.W[1] = float64(w0*(1-w2)), float64(w0*w2)
+	for j := 1; j <= nt; j++ {
+		out.W[1+j] = e[j] / sum
+		out.Mu[1+j] = float64(anc[(tap[j-1]*3+c)*n+o])
+		out.S[1+j] = sa[c]
+	}
+	out.K = 2 + nt
+}
+
+// discProb is the probability of level x (0..255) under the logistic (mu, s) discretized to
+// the pixel levels (the end levels take the tails). Deterministic.
+func discProb(x int, mu, s float64) float64 {
+	a, b := (float64(x)+0.5-mu)/s, (float64(x)-0.5-mu)/s
+	switch {
+	case x <= 0:
+		return dmath.Sigmoid(a)
+	case x >= 255:
+		return dmath.Sigmoid(-b)
+	case b > 0:
+		return dmath.Sigmoid(-b) - dmath.Sigmoid(-a)
+	}
+	return dmath.Sigmoid(a) - dmath.Sigmoid(b)
 }
 
 // LatentScale is the scale of a latent logistic from the raw network output h:

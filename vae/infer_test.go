@@ -20,10 +20,10 @@ import (
 )
 
 // digestModel is a small random model with non-trivial weights, of the default plan with
-// position channels and context.
+// position channels, context, the pixel mixture and its anchor components.
 func digestModel(t testing.TB) *Model {
 	cfg := digestConfig(DeepStages)
-	cfg.PosChannels, cfg.Context = true, true
+	cfg.PosChannels, cfg.Context, cfg.Mixture, cfg.Anchors = true, true, true, true
 	return digestModelOf(t, cfg)
 }
 
@@ -119,15 +119,17 @@ func inferenceDigest(m *Model, b, batch int) string {
 			for gi, k := range StageGroups(S, st) {
 				for bb := 0; bb < n; bb++ {
 					for pos := 0; pos < 256; pos++ {
-						mm, ll, cc := PixelAt(P, gi, bb, pos)
 						y, x := 2*(pos/16)+k/2, 2*(pos%16)+k%2
 						var px [3]uint8
 						for c := 0; c < 3; c++ {
 							px[c] = xb[(c*n+bb)*P2+y*PatchSize+x]
 						}
 						for c := 0; c < 3; c++ {
-							mu, sc := PixelLogistic(c, mm, ll, cc, px)
-							binary.Write(ph[bb], binary.LittleEndian, [2]float64{mu, sc})
+							var comp Components
+							r.PixelComponents(st, P, gi, bb, pos, c, px, &comp)
+							binary.Write(ph[bb], binary.LittleEndian, comp.W[:comp.K])
+							binary.Write(ph[bb], binary.LittleEndian, comp.Mu[:comp.K])
+							binary.Write(ph[bb], binary.LittleEndian, comp.S[:comp.K])
 						}
 					}
 				}

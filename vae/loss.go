@@ -58,6 +58,7 @@ type trainer struct {
 	dfeat    nn.Tensor
 	known    nn.Tensor // view of a stage input
 	cx       sqCtx     // the batch's context, squeezed
+	anc      []float32 // anchor values of one stage (Config.Anchors)
 }
 
 func (m *Model) newTrainer() *trainer {

@@ -71,6 +71,42 @@ func TestGradientFiniteDifference(t *testing.T) {
 			testGradient(t, tinyModelOf(t, cfg), contextBatch())
 		})
 	}
+	t.Run("anchors", func(t *testing.T) {
+		cfg := tinyConfig(DeepStages)
+		cfg.PosChannels, cfg.Context, cfg.Mixture, cfg.Anchors = true, true, true, true
+		testGradient(t, tinyModelOf(t, cfg), runsBatch())
+	})
+}
+
+// runsBatch is contextBatch with content that repeats down the columns (runs of 1-6
+// equal pixels, a quarter of the columns noisy), so that the anchor components' responsibilities are far
+// from 0 and 1.
+func runsBatch() *Batch {
+	bt := contextBatch()
+	rng := rand.New(rand.NewPCG(6, 6))
+	for b := 0; b < bt.B; b++ {
+		for x := 0; x < PatchSize; x++ {
+			noisy := rng.IntN(4) == 0
+			var v [3]uint8
+			for y, run := 0, 0; y < PatchSize; y++ {
+				if run == 0 {
+					run = 1 + rng.IntN(6)
+					for c := range v {
+						v[c] = uint8(rng.IntN(256))
+					}
+				}
+				run--
+				for c := 0; c < 3; c++ {
+					p := v[c]
+					if noisy {
+						p += uint8(rng.IntN(3))
+					}
+					bt.Plane(c, b)[y*PatchSize+x] = p
+				}
+			}
+		}
+	}
+	return bt
 }
 
 // contextBatch is a random batch of two patches with random context (both sides there for
@@ -170,6 +206,7 @@ func TestSkipInterpolates(t *testing.T) {
 		cfg.PosChannels = isCoarse(stages)
 		cfg.Context = isCoarse(stages)
 		cfg.Mixture = isCoarse(stages)
+		cfg.Anchors = isCoarse(stages)
 		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testSkip(t, cfg) })
 	}
 }
@@ -196,7 +233,7 @@ func testSkip(t *testing.T, cfg Config) {
 	for s := 1; s < S; s++ {
 		var in nn.Tensor
 		m.stageInput(s, feat, xs, &in, nil)
-		out := nn.NewTensor(m.Cfg.groupParams(), 1, LatentHW, LatentHW)
+		out := nn.NewTensor(m.Cfg.stageParams(), 1, LatentHW, LatentHW)
 		m.Skip[s-1].Forward(&ctx, knownView(&in, feat.C, new(nn.Tensor)), out)
 		k := StageGroups(S, s)[0]
 		for c := 0; c < 3; c++ {

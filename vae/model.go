@@ -88,6 +88,18 @@ type Config struct {
 	// exactly (flat renderings, the runs of the wood grain) or jumps costs less than under
 	// one logistic, which must pick one scale for both.
 	Mixture bool
+	// Anchors (needs Mixture and EdgeHints) adds to the pixels of every stage after stage 0
+	// more mixture components, one per interpolation tap (and extra tap), each a narrow
+	// logistic at that known neighbour's exact value, with one set of weights per pixel shared by its three
+	// colours (AnchorParams more outputs). The mixture is over whole pixels: the base
+	// component (the two-component mixture above, colours conditioned on each other) or
+	// "a copy of tap k", so once R has shown which neighbour the pixel copies, G and B are
+	// nearly free. Coding is sequential over the colours with the components' posterior
+	// weights, still parallel over pixels. Meant for exact repetition that a mean from the
+	// neighbours cannot express: runs down the columns of the wood grain (a pixel whose
+	// neighbours above and below agree nearly always equals them), flat synthetic content,
+	// one side of a hard edge.
+	Anchors bool
 }
 
 // DefaultConfig is the architecture of the shipped model.
@@ -110,6 +122,7 @@ func DefaultConfig() Config {
 		PosChannels: true,
 		Context:     true,
 		Mixture:     true,
+		Anchors:     true,
 	}
 }
 
@@ -150,6 +163,9 @@ func (c Config) Validate() error {
 	if c.Mixture && !c.StageHints {
 		return fmt.Errorf("vae: the pixel mixture needs a coarse plan with stage hints")
 	}
+	if c.Anchors && (!c.Mixture || !c.EdgeHints) {
+		return fmt.Errorf("vae: anchor components need the pixel mixture and edge hints")
+	}
 	if c.StageBlocks < 0 || c.StageBlocks > 32 {
 		return fmt.Errorf("vae: stage block count %d out of range", c.StageBlocks)
 	}
@@ -170,12 +186,36 @@ const GroupParams = 9
 // and 3 logits of its weight (channels 12-14).
 const MixParams = 6
 
-// groupParams is the number of output channels per group of a pixel stage.
+// AnchorParams is the number of further parameters per pixel of the stages s >= 1 of an
+// Anchors model: the weight logits of the AnchorTaps anchor components (channels 15-20,
+// relative to the base component's 0, shared by the three colours) and the three colours'
+// log-scales of the anchor components (channels 21-23). The taps are the stage's four
+// interpolation taps and its extra pair (stagePlan.extra; not known in a stage without
+// one).
+const (
+	AnchorParams = AnchorTaps + 3
+	AnchorTaps   = 6
+
+	anchorLogits    = GroupParams + MixParams
+	anchorLogScales = anchorLogits + AnchorTaps
+)
+
+// groupParams is the number of output channels per group of pixel stage 0 (the pixel
+// network Gen[0]).
 func (c Config) groupParams() int {
 	if c.Mixture {
 		return GroupParams + MixParams
 	}
 	return GroupParams
+}
+
+// stageParams is the number of output channels per group of the pixel stages s >= 1 (the
+// stage networks and skips).
+func (c Config) stageParams() int {
+	if c.Anchors {
+		return GroupParams + MixParams + AnchorParams
+	}
+	return c.groupParams()
 }
 
 // subOrder is the order in which the sub-positions of a 2x2 block are coded: top-left, then
@@ -394,14 +434,14 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	}
 	for s := 1; s < cfg.PixelStages; s++ {
 		known := m.knownChannels(s)
-		m.Stage = append(m.Stage, newNet(cfg.Width+known, cfg.Width, cfg.groupParams()*cfg.groupsPerStage(), 3, cfg.StageBlocks, rng))
+		m.Stage = append(m.Stage, newNet(cfg.Width+known, cfg.Width, cfg.stageParams()*cfg.groupsPerStage(), 3, cfg.StageBlocks, rng))
 		if cfg.StageSkip {
 			// The skip's interpolation is the starting point: the net's output starts
 			// near zero instead of adding noise of about unit size.
 			for i := range m.Stage[s-1].Out.G {
 				m.Stage[s-1].Out.G[i] = initStageGain
 			}
-			m.Skip = append(m.Skip, newSkip(m.skipTaps(s), known, cfg.StageHints, cfg.EdgeHints, cfg.groupParams()))
+			m.Skip = append(m.Skip, newSkip(m.skipTaps(s), known, cfg.StageHints, cfg.EdgeHints, cfg.stageParams()))
 		}
 	}
 	m.Bins = make([]BinRef, cfg.Layers*cfg.ZC)
@@ -525,6 +565,16 @@ const (
 	// starts within 0.01 bits of what it cost).
 	initMixLogScale = -5.94 // log(0.33/127.5)
 	initMixLogit    = -5
+	// The anchor components (Config.Anchors) start with a log-scale of initAnchorLogScale
+	// (0.07 levels: 99.8% of a component on its tap's value; anchorLogScaleLo is their lower
+	// clamp) and, in the skips, weight logits of initAnchorBias plus initAnchorSlope times
+	// the log activity of the tap's pair: about 1 where the pair agrees exactly (colour
+	// sum), -1 at a difference of one level, -3 at three and below -10 at thirty, so that a
+	// new or upgraded model starts by copying where the neighbours agree.
+	initAnchorLogScale = -7.5
+	anchorLogScaleLo   = -9.0
+	initAnchorBias     = -21
+	initAnchorSlope    = -4
 )
 
 // initMixBias sets the initial biases of the mixture outputs (channels 9-14) of a stage's
@@ -595,6 +645,26 @@ func newSkip(taps [3][4][3]int, known int, hints, edge bool, gp int) *nn.Conv {
 	}
 	if gp > GroupParams {
 		initMixBias(c.Bias)
+	}
+	if gp > GroupParams+MixParams {
+		for i := 0; i < AnchorTaps; i++ {
+			o := GroupParams + MixParams + i
+			row := c.V[o*sh.K() : (o+1)*sh.K()]
+			clear(row)
+			c.G[o] = -initAnchorSlope
+			c.Bias[o] = initAnchorBias
+			if i < 4 {
+				row[at(0, hintPairAct+i/2, 0, 0)] = initAnchorSlope
+			} else {
+				// the extra pair has no activity channel of its own: the edge-directed
+				// activity, which it pulls down where it agrees
+				row[at(0, hintEdgeAct, 0, 0)] = initAnchorSlope
+				c.Bias[o] = initAnchorBias - 1
+			}
+		}
+		for col := 0; col < 3; col++ {
+			c.Bias[GroupParams+MixParams+AnchorTaps+col] = initAnchorLogScale
+		}
 	}
 	a := float32(math.Atanh(initColourCoef))
 	c.Bias[6+0] = a // G on R

@@ -176,10 +176,14 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 				t.dsp.Zero()
 			}
 		}
+		var anc []float32
+		if m.Cfg.Anchors && s > 0 {
+			anc = t.anchors(m, s, feat.C, B)
+		}
 		part := parallelSum(B, func(lo, hi int) float64 {
 			acc := 0.0
 			for b := lo; b < hi; b++ {
-				v := stageLoss(P, &t.dsp, t.xq, groups, parity, B, b, grad, norm)
+				v := stageLoss(P, &t.dsp, t.xq, anc, groups, parity, B, b, grad, norm)
 				acc += v
 				if t.perPatch != nil {
 					t.perPatch[b] += v
@@ -209,14 +213,14 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 }
 
 // stageLoss returns -log p of the pixels of patch b in the given groups (in the blocks of
-// the given parity) under the stage parameters P, and with grad writes their gradients
-// (times norm) into dP.
-func stageLoss(P, dP *nn.Tensor, xq []uint8, groups []int, parity, B, b int, grad bool, norm float64) float64 {
+// the given parity) under the stage parameters P (and anchor values anc, nil: none; see
+// Model.anchors), and with grad writes their gradients (times norm) into dP.
+func stageLoss(P, dP *nn.Tensor, xq []uint8, anc []float32, groups []int, parity, B, b int, grad bool, norm float64) float64 {
 	total := 0.0
 	for gi, k := range groups {
 		for pos := 0; pos < hw; pos++ {
 			if InStage(parity, pos) {
-				total += pixelLoss(P, dP, xq, gi, k, B, b, pos, grad, norm)
+				total += pixelLoss(P, dP, xq, anc, gi, k, B, b, pos, grad, norm)
 			}
 		}
 	}
@@ -224,12 +228,13 @@ func stageLoss(P, dP *nn.Tensor, xq []uint8, groups []int, parity, B, b int, gra
 }
 
 // pixelLoss is stageLoss for the pixel at squeezed position pos of sub-position k (group
-// gi of the stage); for a Mixture model, under the two-component mixture.
-func pixelLoss(P, dP *nn.Tensor, xq []uint8, gi, k, B, b, pos int, grad bool, norm float64) float64 {
+// gi of the stage); for a Mixture model under the two-component mixture, and with anchors
+// under the mixture over whole pixels of that base and the anchor components (Config.Anchors).
+func pixelLoss(P, dP *nn.Tensor, xq []uint8, anc []float32, gi, k, B, b, pos int, grad bool, norm float64) float64 {
 	n := B * hw
 	gp := paramsPerGroup(P)
-	at := func(kind, c int) int { return (gp*gi+3*kind+c)*n + b*hw }
-	total := 0.0
+	ch := func(i int) int { return (gp*gi+i)*n + b*hw }
+	at := func(kind, c int) int { return ch(3*kind + c) }
 	var xv [3]float64
 	var xi [3]int
 	for c := 0; c < 3; c++ {
@@ -244,14 +249,19 @@ func pixelLoss(P, dP *nn.Tensor, xq []uint8, gi, k, B, b, pos int, grad bool, no
 		float64(P.Data[at(0, 1)+pos]) + ta*xv[0],
 		float64(P.Data[at(0, 2)+pos]) + tb*xv[0] + tc*xv[1],
 	}
-	var dmu [3]float64
+	// The base component per colour: log-probability lp and its derivatives by the mean,
+	// the log-scale and (mixture) the second log-scale and the weight logit.
+	var lp, dmu, dls, dls2, dt [3]float64
 	for c := 0; c < 3; c++ {
 		ls := float64(P.Data[at(1, c)+pos])
 		clamped := ls < logScaleLo
 		if clamped {
 			ls = logScaleLo
 		}
-		lp, dm, dls := discLogistic(xi[c], xv[c], mu[c], ls)
+		lp[c], dmu[c], dls[c] = discLogistic(xi[c], xv[c], mu[c], ls)
+		if clamped {
+			dls[c] = 0
+		}
 		if gp > GroupParams {
 			// p = (1-w) p1 + w p2, w = sigmoid(t): with the responsibilities r1, r2 of the
 			// components, d log p/d mu = r1 dm1 + r2 dm2, d/d ls_k = r_k dls_k, d/dt = r2 - w.
@@ -261,38 +271,118 @@ func pixelLoss(P, dP *nn.Tensor, xq []uint8, gi, k, B, b, pos int, grad bool, no
 				ls2 = logScaleLo
 			}
 			t := float64(P.Data[at(4, c)+pos])
-			lp2, dm2, dls2 := discLogistic(xi[c], xv[c], mu[c], ls2)
-			u1, u2 := lp-softplus(t), lp2-softplus(-t) // log((1-w) p1), log(w p2)
-			hi := math.Max(u1, u2)
-			lmix := hi + math.Log(math.Exp(u1-hi)+math.Exp(u2-hi))
+			lp2, dm2, d2 := discLogistic(xi[c], xv[c], mu[c], ls2)
+			if clamped2 {
+				d2 = 0
+			}
+			u1, u2 := lp[c]-softplus(t), lp2-softplus(-t) // log((1-w) p1), log(w p2)
+			lmix := logAddExp(u1, u2)
 			r1, r2 := math.Exp(u1-lmix), math.Exp(u2-lmix)
-			if grad {
-				if clamped2 {
-					dls2 = 0
-				}
-				dP.Data[at(3, c)+pos] = float32(-r2 * dls2 * norm)
-				dP.Data[at(4, c)+pos] = float32(-(r2 - sigmoid(t)) * norm)
-			}
-			lp, dm, dls = lmix, r1*dm+r2*dm2, r1*dls
+			lp[c], dmu[c], dls[c], dls2[c], dt[c] = lmix, r1*dmu[c]+r2*dm2, r1*dls[c], r2*d2, r2-sigmoid(t)
 		}
-		total -= lp
-		if grad {
-			dmu[c] = -dm * norm
-			if clamped {
-				dls = 0
+	}
+	total := -(lp[0] + lp[1] + lp[2])
+	// r0 is the base component's responsibility (1 without anchors): its gradients scale by it.
+	r0 := 1.0
+	if gp == GroupParams+MixParams+AnchorParams && anc != nil {
+		// p(x) = sum_j pi_j prod_c p_j(x_c), pi = softmax(0, logits of the known taps): with
+		// u_j = logit_j + sum_c log p_j(x_c), log p = lse(u) - lse(logits), responsibilities
+		// r_j = exp(u_j - lse(u)); d log p/d logit_j = r_j - pi_j, d/d (component j's
+		// parameters) = r_j times its own derivative.
+		var u, lg [1 + AnchorTaps]float64
+		var dla [AnchorTaps][3]float64
+		var known [AnchorTaps]bool
+		var lsa [3]float64
+		var lsaClamped [3]bool
+		for c := 0; c < 3; c++ {
+			lsa[c] = float64(P.Data[ch(anchorLogScales+c)+pos])
+			if lsa[c] < anchorLogScaleLo {
+				lsa[c], lsaClamped[c] = anchorLogScaleLo, true
 			}
-			dP.Data[at(1, c)+pos] = float32(-dls * norm)
+		}
+		u[0], lg[0] = -total, 0
+		hu, hl := u[0], 0.0
+		for i := 0; i < AnchorTaps; i++ {
+			if anc[(i*3)*n+b*hw+pos] < 0 {
+				continue
+			}
+			known[i] = true
+			lg[i+1] = float64(P.Data[ch(anchorLogits+i)+pos])
+			u[i+1] = lg[i+1]
+			for c := 0; c < 3; c++ {
+				av := float64(anc[(i*3+c)*n+b*hw+pos])/127.5 - 1
+				l, _, d := discLogistic(xi[c], xv[c], av, lsa[c])
+				u[i+1] += l
+				if !lsaClamped[c] {
+					dla[i][c] = d
+				}
+			}
+			hu, hl = math.Max(hu, u[i+1]), math.Max(hl, lg[i+1])
+		}
+		su, sl := 0.0, 0.0
+		for j := range u {
+			if j == 0 || known[j-1] {
+				su += math.Exp(u[j] - hu)
+				sl += math.Exp(lg[j] - hl)
+			}
+		}
+		lu, ll := hu+math.Log(su), hl+math.Log(sl)
+		total = ll - lu
+		r0 = math.Exp(u[0] - lu)
+		if grad {
+			var gsa [3]float64
+			for i := 0; i < AnchorTaps; i++ {
+				g := 0.0
+				if known[i] {
+					r := math.Exp(u[i+1] - lu)
+					g = -(r - math.Exp(lg[i+1]-ll))
+					for c := 0; c < 3; c++ {
+						gsa[c] -= r * dla[i][c]
+					}
+				}
+				dP.Data[ch(anchorLogits+i)+pos] = float32(g * norm)
+			}
+			for c := 0; c < 3; c++ {
+				dP.Data[ch(anchorLogScales+c)+pos] = float32(gsa[c] * norm)
+			}
 		}
 	}
 	if grad {
+		var gmu [3]float64
 		for c := 0; c < 3; c++ {
-			dP.Data[at(0, c)+pos] = float32(dmu[c])
+			gmu[c] = -r0 * dmu[c] * norm
+			dP.Data[at(0, c)+pos] = float32(gmu[c])
+			dP.Data[at(1, c)+pos] = float32(-r0 * dls[c] * norm)
+			if gp > GroupParams {
+				dP.Data[at(3, c)+pos] = float32(-r0 * dls2[c] * norm)
+				dP.Data[at(4, c)+pos] = float32(-r0 * dt[c] * norm)
+			}
 		}
-		dP.Data[at(2, 0)+pos] = float32(dmu[1] * xv[0] * (1 - ta*ta))
-		dP.Data[at(2, 1)+pos] = float32(dmu[2] * xv[0] * (1 - tb*tb))
-		dP.Data[at(2, 2)+pos] = float32(dmu[2] * xv[1] * (1 - tc*tc))
+		dP.Data[at(2, 0)+pos] = float32(gmu[1] * xv[0] * (1 - ta*ta))
+		dP.Data[at(2, 1)+pos] = float32(gmu[2] * xv[0] * (1 - tb*tb))
+		dP.Data[at(2, 2)+pos] = float32(gmu[2] * xv[1] * (1 - tc*tc))
 	}
 	return total
+}
+
+// anchors computes stage s's anchor values (Model.anchors) from its input into t.anc.
+func (t *trainer) anchors(m *Model, s, featC, B int) []float32 {
+	n := B * hw
+	if len(t.anc) != AnchorTaps*3*n {
+		t.anc = make([]float32, AnchorTaps*3*n)
+	}
+	var cx *sqCtx
+	if m.Cfg.Context {
+		cx = &t.cx
+	}
+	m.anchors(s, t.sin[s].Data[featC*n:(featC+12)*n], B, cx, t.anc)
+	return t.anc
+}
+
+// logAddExp returns log(exp(a) + exp(b)).
+func logAddExp(a, b float64) float64 {
+	hi := math.Max(a, b)
+	return hi + math.Log(math.Exp(a-hi)+math.Exp(b-hi))
 }
 
 // knownView sets dst to the known-pixel part of a stage input (the channels after the
@@ -450,5 +540,52 @@ func edgeHint(v *[3][4]float64, ev *[3][2]float64, useExtra bool, dst []float32,
 			pa = d[p] / 3
 		}
 		dst[(8+p)*n+o] = float32(dmath.Log(pa + activityFloor))
+	}
+}
+
+// anchors writes stage s's anchor values (Config.Anchors) into dst, [AnchorTaps][3][B][256]:
+// at every squeezed position the pixel value (0..255) of each interpolation tap (skipTaps,
+// then extraTaps) per colour, or -1 where the tap is not known (a stage without extra taps) (outside the patch and not in the context
+// cx; nil: none). px are the 12 pixel channels of the stage input ([-1, 1] values of 8-bit
+// pixels, so the rounding recovers them exactly). Deterministic.
+func (m *Model) anchors(s int, px []float32, B int, cx *sqCtx, dst []float32) {
+	taps := m.skipTaps(s)
+	extra, hasExtra := m.extraTaps(s)
+	n := B * hw
+	for i := 0; i < AnchorTaps; i++ {
+		for c := 0; c < 3; c++ {
+			d := dst[(i*3+c)*n : (i*3+c+1)*n]
+			var tp [3]int
+			switch {
+			case i < 4:
+				tp = taps[c][i]
+			case hasExtra:
+				tp = extra[c][i-4]
+			default:
+				for j := range d {
+					d[j] = -1
+				}
+				continue
+			}
+			for b := 0; b < B; b++ {
+				for y := 0; y < LatentHW; y++ {
+					for x := 0; x < LatentHW; x++ {
+						yy, xx := y+tp[1], x+tp[2]
+						var v float64
+						ok := true
+						if uint(yy) < LatentHW && uint(xx) < LatentHW {
+							v = float64(px[tp[0]*n+b*hw+yy*LatentHW+xx])
+						} else {
+							v, ok = cx.at(tp[0], b, yy, xx)
+						}
+						a := float32(-1)
+						if ok {
+							a = float32(math.Round((v + 1) * 127.5))
+						}
+						d[b*hw+y*LatentHW+x] = a
+					}
+				}
+			}
+		}
 	}
 }

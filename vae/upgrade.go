@@ -27,6 +27,11 @@ import (
 //   - Mixture added: the pixel outputs gain the second component's channels, whose weights
 //     start at zero (gain 0) and biases at the new model's (a narrow component of weight
 //     sigmoid(initMixLogit)), so the model starts within about 0.01 bits of its cost.
+//   - Anchors added: the stage networks' and skips' outputs gain the anchor channels; the
+//     networks' new rows start with gain 0, the skips' as a new model's (weights from the
+//     pair activities, see initAnchorBias), so the model starts copying a neighbour where
+//     the neighbours agree exactly and otherwise costs what it did (the base component
+//     keeps a weight near 1 where they do not).
 //
 // Adam's moments of new weights start at zero; the best validation score is reset (the best
 // weights are the converted averaged ones until the next validation).
@@ -38,11 +43,13 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 	want.PosChannels = cfg.PosChannels
 	want.Context = cfg.Context
 	want.Mixture = cfg.Mixture
+	want.Anchors = cfg.Anchors
 	addMix := !old.Mixture && cfg.Mixture
+	addAnc := !old.Anchors && cfg.Anchors
 	addEdge := !old.EdgeHints && cfg.EdgeHints
 	from := stageMap(old.PixelStages, cfg.PixelStages)
 	if !sameConfig(want, cfg) || old.EdgeHints && !cfg.EdgeHints || old.PosChannels && !cfg.PosChannels || old.Context && !cfg.Context || old.Mixture && !cfg.Mixture ||
-		!old.StageHints || from == nil || sameConfig(old, cfg) {
+		old.Anchors && !cfg.Anchors || !old.StageHints || from == nil || sameConfig(old, cfg) {
 		return nil, fmt.Errorf("vae: cannot upgrade a checkpoint of %+v to %+v", old, cfg)
 	}
 	om, err := New(old, 0)
@@ -105,13 +112,15 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 			k := 3 * oldIndex[oc]
 			v, g, b := src[k], src[k+1], src[k+2]
 			os, ns := oc.Shape, c.Shape
-			grow := addMix && os.Cout == GroupParams && ns.Cout == GroupParams+MixParams
+			grow := addMix && os.Cout == GroupParams && ns.Cout == GroupParams+MixParams ||
+				addAnc && os.Cout == GroupParams+MixParams && ns.Cout == GroupParams+MixParams+AnchorParams
 			if len(v) != os.WeightLen() || len(g) != os.Cout || len(b) != os.Cout ||
 				os.Cout != ns.Cout && !grow || os.KH != ns.KH || os.KW != ns.KW || os.Cin > ns.Cin {
 				return nil, fmt.Errorf("vae: upgrade: conv %+v -> %+v", os, ns)
 			}
 			taps := os.KH * os.KW
-			// New output rows (the mixture's) keep the fresh values, with gain 0 for weights.
+			// New output rows (the mixture's, the anchors') keep the fresh values, with gain 0
+			// for weights except in the skips (whose fresh rows are the designed start).
 			base := fresh(c)
 			nv := base[0]
 			clear(nv[:os.Cout*ns.Cin*taps])
@@ -128,7 +137,7 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 			copy(ng, g)
 			nb := base[2]
 			copy(nb, b)
-			if weights {
+			if weights && !isSkip[c] {
 				clear(ng[os.Cout:])
 			}
 			if len(blind[c]) > 0 {

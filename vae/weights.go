@@ -14,7 +14,7 @@ import (
 // The weights file: what the coders need and nothing else. Little-endian:
 //
 //	"BSWM" | u8 version (3) | u8 layers | u8 zc | u16 width | u8 in-kernel |
-//	u8 pixel stages | u8 blocks per stage net | u8 stage flags (1 skips, 2 hints, 4 edge hints, 8 position channels, 16 context, 32 pixel mixture) |
+//	u8 pixel stages | u8 blocks per stage net | u8 stage flags (1 skips, 2 hints, 4 edge hints, 8 position channels, 16 context, 32 pixel mixture, 64 anchors) |
 //	u8 blocks per inference net (layers) | u8 blocks per generative net (layers) |
 //	float64 m0, s0 per latent channel (layers*zc pairs, layer-major): the bin references |
 //	for every conv in Model.Convs() order: float32 effective weights [Cout][Cin][KH][KW],
@@ -60,6 +60,9 @@ func (m *Model) MarshalWeights() []byte {
 	}
 	if c.Mixture {
 		flags |= 32
+	}
+	if c.Anchors {
+		flags |= 64
 	}
 	b.WriteByte(flags)
 	for _, v := range c.BlocksInf {
@@ -114,13 +117,13 @@ func UnmarshalWeights(data []byte) (*Model, error) {
 	var flags byte
 	if hdr.Version >= 3 {
 		v, err := r.ReadByte()
-		if err != nil || v > 63 {
+		if err != nil || v > 127 {
 			return nil, fmt.Errorf("%w: bad stage flags", ErrBadWeights)
 		}
 		flags = v
 	}
 	cfg := Config{Layers: int(hdr.Layers), ZC: int(hdr.ZC), Width: int(hdr.Width), InKernel: int(hdr.InKernel),
-		PixelStages: int(hdr.Stages), StageBlocks: int(hdr.StageBlocks), StageSkip: flags&1 != 0, StageHints: flags&2 != 0, EdgeHints: flags&4 != 0, PosChannels: flags&8 != 0, Context: flags&16 != 0, Mixture: flags&32 != 0}
+		PixelStages: int(hdr.Stages), StageBlocks: int(hdr.StageBlocks), StageSkip: flags&1 != 0, StageHints: flags&2 != 0, EdgeHints: flags&4 != 0, PosChannels: flags&8 != 0, Context: flags&16 != 0, Mixture: flags&32 != 0, Anchors: flags&64 != 0}
 	blocks := make([]byte, 2*cfg.Layers)
 	if _, err := io.ReadFull(r, blocks); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)

@@ -96,7 +96,7 @@ func heapAllocBytes(s []metrics.Sample) uint64 {
 // return an error or an image of the header's shape, and never panic, hang or allocate
 // without bound. The corpus starts with real payloads of both schemes.
 func FuzzDecode(f *testing.F) {
-	m := smallModel(f)
+	m := fullModel(f)
 	seeds := []*imageio.Image{
 		smoothImage(33, 17, imageio.RGB, 1),
 		smoothImage(64, 40, imageio.RGB, 2),

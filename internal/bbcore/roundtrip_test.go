@@ -17,6 +17,18 @@ import (
 
 func smallModel(t testing.TB) *vae.Model { return smallModelStages(t, vae.PyramidStages) }
 
+// fullModel is a tiny model with every feature of the default architecture (deep plan,
+// context, pixel mixture, anchor components).
+func fullModel(t testing.TB) *vae.Model {
+	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3,
+		PixelStages: vae.DeepStages, StageSkip: true, StageHints: true, EdgeHints: true, PosChannels: true, Context: true, Mixture: true, Anchors: true}
+	m, err := vae.New(cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 func smallModelStages(t testing.TB, stages int) *vae.Model {
 	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3, PixelStages: stages, StageSkip: stages != 4, StageHints: stages != 4, EdgeHints: stages != 4}
 	m, err := vae.New(cfg, 3)
@@ -137,20 +149,21 @@ func TestMixedPatches(t *testing.T) {
 }
 
 // TestContextRoundTrip: a model with context (each patch conditioned on the rows above and
-// the columns to the left), with and without the pixel mixture, round-trips through both schemes on images of several chains,
+// the columns to the left), with and without the pixel mixture (and with its anchor components), round-trips through both schemes on images of several chains,
 // with the model coding every patch and with fallback-coded patches scattered through the
 // grid (never context). The schedule's decoding order is TestScheduleContextOrder's; that the
 // coders give the model the context -ELBO assumes is TestRateNearNegELBO's (package bitswap,
 // on the shipped model).
 func TestContextRoundTrip(t *testing.T) {
 	for _, mix := range []bool{false, true} {
-		t.Run(fmt.Sprintf("mixture=%v", mix), func(t *testing.T) { testContextRoundTrip(t, mix) })
+		t.Run(fmt.Sprintf("mixture=%v", mix), func(t *testing.T) { testContextRoundTrip(t, mix, false) })
 	}
+	t.Run("anchors", func(t *testing.T) { testContextRoundTrip(t, true, true) })
 }
 
-func testContextRoundTrip(t *testing.T, mix bool) {
+func testContextRoundTrip(t *testing.T, mix, anchors bool) {
 	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3,
-		PixelStages: vae.DeepStages, StageSkip: true, StageHints: true, EdgeHints: true, PosChannels: true, Context: true, Mixture: mix}
+		PixelStages: vae.DeepStages, StageSkip: true, StageHints: true, EdgeHints: true, PosChannels: true, Context: true, Mixture: mix, Anchors: anchors}
 	m, err := vae.New(cfg, 3)
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +171,7 @@ func testContextRoundTrip(t *testing.T, mix bool) {
 	if mix {
 		// Give the second component real weight and its own scale.
 		for _, c := range m.Convs() {
-			if c.Shape.Cout == vae.GroupParams+vae.MixParams {
+			if c.Shape.Cout >= vae.GroupParams+vae.MixParams {
 				for i := 0; i < 3; i++ {
 					c.Bias[vae.GroupParams+3+i] = 0.3
 					c.Bias[vae.GroupParams+i] -= 0.5
@@ -174,6 +187,9 @@ func testContextRoundTrip(t *testing.T, mix bool) {
 	}{{"bitswap", bitswap.Scheme{}}, {"bbans", bbans.Scheme{}}} {
 		for _, sz := range [][2]int{{300, 200}, {33, 90}, {520, 70}} {
 			img := smoothImage(sz[0], sz[1], imageio.RGB, uint64(sz[1]))
+			if anchors {
+				columnRuns(img, rng)
+			}
 			grid := imageio.NewGrid(sz[0], sz[1])
 			for _, holes := range []bool{false, true} {
 				cd := &bbcore.Coder{Model: m, Scheme: sc.s, AllVAE: true}
@@ -190,6 +206,27 @@ func testContextRoundTrip(t *testing.T, mix bool) {
 					t.Fatalf("inspect: %+v, %v", in, err)
 				}
 				t.Logf("%s %dx%d holes %v: %d bytes, %d chains, %d fallback patches", sc.name, sz[0], sz[1], holes, len(p), in.Chains, in.Clean)
+			}
+		}
+	}
+}
+
+// columnRuns makes the left half of img repeat down its columns in runs (a pixel copies the
+// one above with probability 4/5, a few copies one level off), the content the anchor
+// components are for.
+func columnRuns(img *imageio.Image, rng *rand.Rand) {
+	w := img.Width
+	for x := 0; x < w/2; x++ {
+		for y := 1; y < img.Height; y++ {
+			if rng.IntN(5) == 0 {
+				continue
+			}
+			for _, pl := range img.Planes {
+				v := pl[(y-1)*w+x]
+				if rng.IntN(20) == 0 {
+					v ^= 1
+				}
+				pl[y*w+x] = v
 			}
 		}
 	}

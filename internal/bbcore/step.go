@@ -186,28 +186,23 @@ func (s *Step) PopTop(l int) error {
 const patchPix = vae.PatchSize * vae.PatchSize
 
 // pixelDist returns the distribution of colour c of the pixel at squeezed position pos of
-// group gi of entry b under the stage parameters P, given the colours of that pixel before c
-// (already in X): a rans.Logistic, or for a model with the pixel mixture (isMix) a
-// rans.Mixture whose weights, means and scales live in mix. (Two results rather than a
-// rans.Dist: an interface value would be allocated for every pixel.)
-func (s *Step) pixelDist(P *nn.Tensor, gi, b, pos, xy, c int, mix *mixBuf) (lg rans.Logistic, mx rans.Mixture, isMix bool) {
+// group gi of entry b under the parameters P of stage st, given the colours of that pixel
+// before c (already in X): a rans.Logistic, or for a model with the pixel mixture (isMix) a
+// rans.Mixture whose weights, means and scales live in comp (see vae.PixelComponents).
+// (Two results rather than a rans.Dist: an interface value would be allocated for every
+// pixel.)
+func (s *Step) pixelDist(st int, P *nn.Tensor, gi, b, pos, xy, c int, comp *vae.Components) (lg rans.Logistic, mx rans.Mixture, isMix bool) {
 	B := s.B()
-	mm, ll, cc := vae.PixelAt(P, gi, b, pos)
 	var x [3]uint8
 	for k := 0; k < c; k++ {
 		x[k] = s.X[(k*B+b)*patchPix+xy]
 	}
-	mu, sc := vae.PixelLogistic(c, mm, ll, cc, x)
-	if l2, lg2, ok := vae.PixelMixAt(P, b, pos); ok {
-		s2, w2 := vae.PixelMix(c, l2, lg2)
-		*mix = mixBuf{w: [2]float64{1 - w2, w2}, mu: [2]float64{mu, mu}, s: [2]float64{sc, s2}}
-		return lg, rans.NewMixture(mix.w[:], mix.mu[:], mix.s[:], PixelPrec), true
+	s.Inf.PixelComponents(st, P, gi, b, pos, c, x, comp)
+	if comp.K == 1 {
+		return rans.NewLogistic(comp.Mu[0], comp.S[0], PixelPrec), mx, false
 	}
-	return rans.NewLogistic(mu, sc, PixelPrec), mx, false
+	return lg, rans.NewMixture(comp.W[:comp.K], comp.Mu[:comp.K], comp.S[:comp.K], PixelPrec), true
 }
-
-// mixBuf holds the parameters of a two-component pixel mixture.
-type mixBuf struct{ w, mu, s [2]float64 }
 
 // stagePixels lists, for entry b, the real pixels of stage st in coding order (group, then
 // squeezed position): their group index, squeezed position and offset in a 32x32 plane.
@@ -242,10 +237,10 @@ func (s *Step) PushPixels() {
 	for st := S - 1; st >= 0; st-- {
 		s.pushParallel(PixelPrec, func(b int, sf [][2]uint32) [][2]uint32 {
 			gis, poss, xys := s.stagePixels(st, b)
-			var mix mixBuf
+			var comp vae.Components
 			for c := 2; c >= 0; c-- {
 				for j := range gis {
-					lg, mx, isMix := s.pixelDist(params[st], gis[j], b, poss[j], xys[j], c, &mix)
+					lg, mx, isMix := s.pixelDist(st, params[st], gis[j], b, poss[j], xys[j], c, &comp)
 					v := int(s.X[(c*B+b)*patchPix+xys[j]])
 					var start, f uint32
 					if isMix {
@@ -275,13 +270,13 @@ func (s *Step) PopPixels() error {
 		} else {
 			P = s.Inf.PixelStage(st, s.X, s.Valid, s.Ctx)
 		}
-		var mix mixBuf
+		var comp vae.Components
 		for _, b := range s.order() {
 			gis, poss, xys := s.stagePixels(st, b)
 			i := 3*len(gis) - 1
 			for c := 0; c < 3; c++ {
 				for j := len(gis) - 1; j >= 0; j-- {
-					lg, mx, isMix := s.pixelDist(P, gis[j], b, poss[j], xys[j], c, &mix)
+					lg, mx, isMix := s.pixelDist(st, P, gis[j], b, poss[j], xys[j], c, &comp)
 					var v int
 					var err error
 					if isMix {
