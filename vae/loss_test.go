@@ -483,3 +483,65 @@ func squeezedPatch(bt *Batch) *nn.Tensor {
 	nn.Squeeze(xt, xs)
 	return xs
 }
+
+// TestPixelComponentsMatchLoss: the coders' per-colour conditionals (PixelComponents,
+// deterministic, pixel units) multiply to the pixel probability the training loss uses
+// (pixelLoss), stage by stage, for the anchor model on content with column runs and context:
+// what the coders code is what the model was trained on.
+func TestPixelComponentsMatchLoss(t *testing.T) {
+	cfg := tinyConfig(DeepStages)
+	cfg.PosChannels, cfg.Context, cfg.Mixture, cfg.Anchors = true, true, true, true
+	m := tinyModelOf(t, cfg)
+	bt := runsBatch()
+	B := bt.B
+	r := m.NewInference()
+	r.PixelStage0(r.LatentTensor(B))
+	valid := make([][2]int, B)
+	for i := range valid {
+		valid[i] = [2]int{PatchSize, PatchSize}
+	}
+	xq := make([]uint8, 12*B*hw)
+	squeezeU8(bt.X, B, xq)
+	S := cfg.PixelStages
+	checked, copies := 0, 0
+	for s := 1; s < S; s++ {
+		P := r.PixelStage(s, bt.X, valid, bt.Ctx)
+		k := StageGroups(S, s)[0]
+		for b := 0; b < B; b++ {
+			for pos := 0; pos < hw; pos++ {
+				if !InStage(StageParity(S, s), pos) {
+					continue
+				}
+				want := pixelLoss(P, nil, xq, r.anc[s], 0, k, B, b, pos, false, 0)
+				var x [3]uint8
+				for c := 0; c < 3; c++ {
+					x[c] = xq[((4*c+k)*B+b)*hw+pos]
+				}
+				got := 0.0
+				for c := 0; c < 3; c++ {
+					var comp Components
+					r.PixelComponents(s, P, 0, b, pos, c, x, &comp)
+					if comp.K < 3 {
+						t.Fatalf("stage %d: %d components, want the anchors too", s, comp.K)
+					}
+					p := 0.0
+					for j := 0; j < comp.K; j++ {
+						p += comp.W[j] * discProb(int(x[c]), comp.Mu[j], comp.S[j])
+					}
+					got -= math.Log(p)
+					if c == 2 && comp.W[0]+comp.W[1] < 0.5 {
+						copies++ // mostly a copy by the time B is coded
+					}
+				}
+				checked++
+				if math.Abs(got-want) > 1e-6*math.Max(1, want) {
+					t.Fatalf("stage %d, patch %d, position %d: coders %.9f nats, loss %.9f", s, b, pos, got, want)
+				}
+			}
+		}
+	}
+	t.Logf("%d pixels, %d of them mostly copies by B", checked, copies)
+	if checked != B*(4*hw-4) || copies < checked/10 {
+		t.Fatalf("checked %d pixels, %d of them mostly copies", checked, copies)
+	}
+}
