@@ -255,7 +255,7 @@ func (r *Inference) PixelComponents(s int, P *nn.Tensor, gi, b, pos, c int, x [3
 	// under each component
 	var prior [1 + AnchorTaps]float64
 	for j := 0; j <= nt; j++ {
-		prior[j] = dmath.Exp(lg[j] - hi)
+		prior[j] = dmath.ExpFast(lg[j] - hi)
 	}
 	e := prior
 	for k := 0; k < c; k++ {
@@ -283,27 +283,50 @@ func (r *Inference) PixelComponents(s int, P *nn.Tensor, gi, b, pos, c int, x [3
 	}
 	w0 := e[0] / sum
 	out.W[0], out.W[1] = float64(w0*(1-w2)), float64(w0*w2)
+	// The anchor components, fewer where that changes nothing a coder can see: taps of the
+	// same value are one component (the weights added in tap order), and a weight below
+	// minAnchorWeight is dropped (it moves the CDF by less than a millionth of the
+	// quantization step). Both sides drop and merge alike.
+	K := 2
 	for j := 1; j <= nt; j++ {
-		out.W[1+j] = e[j] / sum
-		out.Mu[1+j] = float64(anc[(tap[j-1]*3+c)*n+o])
-		out.S[1+j] = sa[c]
+		w := e[j] / sum
+		if !(w >= minAnchorWeight) {
+			continue
+		}
+		mu := float64(anc[(tap[j-1]*3+c)*n+o])
+		i := 2
+		for i < K && out.Mu[i] != mu {
+			i++
+		}
+		if i < K {
+			out.W[i] += w
+			continue
+		}
+		out.W[K], out.Mu[K], out.S[K] = w, mu, sa[c]
+		K++
 	}
-	out.K = 2 + nt
+	out.K = K
 }
 
+// minAnchorWeight is the least weight of an anchor component the coders keep (2^-40).
+const minAnchorWeight = 0x1p-40
+
 // discProb is the probability of level x (0..255) under the logistic (mu, s) discretized to
-// the pixel levels (the end levels take the tails). Deterministic.
+// the pixel levels (the end levels take the tails), with the coders' fast sigmoid (relative
+// error below 4e-11, plenty for mixture weights). Deterministic.
 func discProb(x int, mu, s float64) float64 {
 	a, b := (float64(x)+0.5-mu)/s, (float64(x)-0.5-mu)/s
 	switch {
 	case x <= 0:
-		return dmath.Sigmoid(a)
+		return dmath.SigmoidFast(a)
 	case x >= 255:
-		return dmath.Sigmoid(-b)
-	case b > 0:
-		return dmath.Sigmoid(-b) - dmath.Sigmoid(-a)
+		return dmath.SigmoidFast(-b)
+	case b > 0: // both edges above the mean: 1 - sigmoid does not cancel
+		nb, na := dmath.SigmoidFast2(-b, -a)
+		return nb - na
 	}
-	return dmath.Sigmoid(a) - dmath.Sigmoid(b)
+	sa, sb := dmath.SigmoidFast2(a, b)
+	return sa - sb
 }
 
 // LatentScale is the scale of a latent logistic from the raw network output h:
