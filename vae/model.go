@@ -90,8 +90,8 @@ type Config struct {
 	Mixture bool
 	// Anchors (needs Mixture and EdgeHints) adds to the pixels of every stage after stage 0
 	// more mixture components, one per interpolation tap (and extra tap), each a narrow
-	// logistic at that known neighbour's exact value, with one set of weights per pixel shared by its three
-	// colours (AnchorParams more outputs). The mixture is over whole pixels: the base
+	// logistic at that known neighbour's exact value, with one set of weights per pixel
+	// shared by its three colours (AnchorParams more outputs). The mixture is over whole pixels: the base
 	// component (the two-component mixture above, colours conditioned on each other) or
 	// "a copy of tap k", so once R has shown which neighbour the pixel copies, G and B are
 	// nearly free. Coding is sequential over the colours with the components' posterior
@@ -648,7 +648,7 @@ func newSkip(taps [3][4][3]int, known int, hints, edge bool, gp int) *nn.Conv {
 	}
 	if gp > GroupParams+MixParams {
 		for i := 0; i < AnchorTaps; i++ {
-			o := GroupParams + MixParams + i
+			o := anchorLogits + i
 			row := c.V[o*sh.K() : (o+1)*sh.K()]
 			clear(row)
 			c.G[o] = -initAnchorSlope
@@ -663,7 +663,7 @@ func newSkip(taps [3][4][3]int, known int, hints, edge bool, gp int) *nn.Conv {
 			}
 		}
 		for col := 0; col < 3; col++ {
-			c.Bias[GroupParams+MixParams+AnchorTaps+col] = initAnchorLogScale
+			c.Bias[anchorLogScales+col] = initAnchorLogScale
 		}
 	}
 	a := float32(math.Atanh(initColourCoef))
