@@ -285,8 +285,8 @@ func (r *Inference) PixelComponents(s int, P *nn.Tensor, gi, b, pos, c int, x [3
 	out.W[0], out.W[1] = float64(w0*(1-w2)), float64(w0*w2)
 	// The anchor components, fewer where that changes nothing a coder can see: taps of the
 	// same value are one component (the weights added in tap order), and a weight below
-	// minAnchorWeight is dropped (it moves the CDF by less than a millionth of the
-	// quantization step). Both sides drop and merge alike.
+	// minAnchorWeight is dropped (at the coders' 24-bit precision it moves the CDF by less
+	// than 2^-16 of one frequency unit). Both sides drop and merge alike.
 	K := 2
 	for j := 1; j <= nt; j++ {
 		w := e[j] / sum
