@@ -406,12 +406,7 @@ func (m *Model) hints(s int, px, dst []float32, B int, cx *sqCtx) {
 	n := B * hw
 	for b := 0; b < B; b++ {
 		// tap returns the value of squeezed channel ch at (yy, xx) and whether it is known.
-		tap := func(ch, yy, xx int) (float64, bool) {
-			if uint(yy) < LatentHW && uint(xx) < LatentHW {
-				return float64(px[ch*n+b*hw+yy*LatentHW+xx]), true
-			}
-			return cx.at(ch, b, yy, xx)
-		}
+		tap := func(ch, yy, xx int) (float64, bool) { return knownTap(px, n, b, cx, ch, yy, xx) }
 		for y := 0; y < LatentHW; y++ {
 			for x := 0; x < LatentHW; x++ {
 				o := b*hw + y*LatentHW + x
@@ -543,6 +538,17 @@ func edgeHint(v *[3][4]float64, ev *[3][2]float64, useExtra bool, dst []float32,
 	}
 }
 
+// knownTap returns the value of squeezed channel ch at (yy, xx) of patch b and whether a
+// stage may use it: inside the patch from px (the 12 pixel channels of a stage input, n =
+// B*256 per channel), outside it from the context cx (nil: none). The hints and the anchors
+// share this rule.
+func knownTap(px []float32, n, b int, cx *sqCtx, ch, yy, xx int) (float64, bool) {
+	if uint(yy) < LatentHW && uint(xx) < LatentHW {
+		return float64(px[ch*n+b*hw+yy*LatentHW+xx]), true
+	}
+	return cx.at(ch, b, yy, xx)
+}
+
 // anchors writes stage s's anchor values (Config.Anchors) into dst, [AnchorTaps][3][B][256]:
 // at every squeezed position the pixel value (0..255) of each interpolation tap (skipTaps,
 // then extraTaps) per colour, or -1 where the tap is not known (a stage without extra taps) (outside the patch and not in the context
@@ -570,14 +576,7 @@ func (m *Model) anchors(s int, px []float32, B int, cx *sqCtx, dst []float32) {
 			for b := 0; b < B; b++ {
 				for y := 0; y < LatentHW; y++ {
 					for x := 0; x < LatentHW; x++ {
-						yy, xx := y+tp[1], x+tp[2]
-						var v float64
-						ok := true
-						if uint(yy) < LatentHW && uint(xx) < LatentHW {
-							v = float64(px[tp[0]*n+b*hw+yy*LatentHW+xx])
-						} else {
-							v, ok = cx.at(tp[0], b, yy, xx)
-						}
+						v, ok := knownTap(px, n, b, cx, tp[0], y+tp[1], x+tp[2])
 						a := float32(-1)
 						if ok {
 							a = float32(math.Round((v + 1) * 127.5))
