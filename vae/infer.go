@@ -122,15 +122,7 @@ func (r *Inference) PixelStage(s int, x []uint8, valid [][2]int, c *Context) *nn
 		if len(r.anc) != r.m.Cfg.PixelStages {
 			r.anc = make([][]float32, r.m.Cfg.PixelStages)
 		}
-		n := b * hw
-		if len(r.anc[s]) != AnchorTaps*3*n {
-			r.anc[s] = make([]float32, AnchorTaps*3*n)
-		}
-		var cx *sqCtx
-		if r.m.Cfg.Context {
-			cx = &r.cx
-		}
-		r.m.anchors(s, r.sin.Data[feat.C*n:(feat.C+12)*n], b, cx, r.anc[s])
+		r.m.stageAnchors(s, &r.sin, feat.C, &r.cx, &r.anc[s])
 	}
 	out := r.stage[s-1].Forward(&r.ctx, &r.sin)
 	if r.m.Skip != nil {

@@ -178,7 +178,7 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 		}
 		var anc []float32
 		if m.Cfg.Anchors && s > 0 {
-			anc = t.anchors(m, s, feat.C, B)
+			anc = m.stageAnchors(s, &t.sin[s], feat.C, &t.cx, &t.anc)
 		}
 		part := parallelSum(B, func(lo, hi int) float64 {
 			acc := 0.0
@@ -365,18 +365,20 @@ func pixelLoss(P, dP *nn.Tensor, xq []uint8, anc []float32, gi, k, B, b, pos int
 	return total
 }
 
-// anchors computes stage s's anchor values (Model.anchors) from its input into t.anc.
-func (t *trainer) anchors(m *Model, s, featC, B int) []float32 {
+// stageAnchors computes stage s's anchor values (Model.anchors) from its stage input in
+// (featC feature channels first) and the context cx (used only by a Context model) into
+// *buf, sized as needed, and returns it.
+func (m *Model) stageAnchors(s int, in *nn.Tensor, featC int, cx *sqCtx, buf *[]float32) []float32 {
+	B := in.B
 	n := B * hw
-	if len(t.anc) != AnchorTaps*3*n {
-		t.anc = make([]float32, AnchorTaps*3*n)
+	if len(*buf) != AnchorTaps*3*n {
+		*buf = make([]float32, AnchorTaps*3*n)
 	}
-	var cx *sqCtx
-	if m.Cfg.Context {
-		cx = &t.cx
+	if !m.Cfg.Context {
+		cx = nil
 	}
-	m.anchors(s, t.sin[s].Data[featC*n:(featC+12)*n], B, cx, t.anc)
-	return t.anc
+	m.anchors(s, in.Data[featC*n:(featC+12)*n], B, cx, *buf)
+	return *buf
 }
 
 // logAddExp returns log(exp(a) + exp(b)).
