@@ -19,9 +19,10 @@ import (
 
 // TrainOptions configure a training run.
 type TrainOptions struct {
-	DataDir    string        // holds train/ and val/ (scripts/fetch-wallpapers.sh)
+	DataDir    string        // holds train/ and val/ (scripts/fetch-data.sh)
 	Out        string        // checkpoint file; the loss curve goes to Out+".csv"
 	Resume     string        // checkpoint to resume from ("" = fresh model)
+	Init       *Model        // without Resume: start from these weights (a new optimizer state)
 	Upgrade    bool          // convert the resumed checkpoint to Config (UpgradeCheckpoint)
 	Config     Config        // architecture of a fresh model
 	Batch      int           // patches per step
@@ -237,6 +238,13 @@ func Train(ctx context.Context, o TrainOptions) (*Checkpoint, error) {
 			return nil, err
 		}
 		logf("resumed %s at step %d (%.1f h trained, best val %.4f bpd)", o.Resume, ck.Step, ck.Seconds/3600, ck.BestVal)
+	} else if o.Init != nil {
+		ps, _ := o.Init.paramSlices()
+		ck = &Checkpoint{Config: o.Init.Cfg, Params: cloneSlices(ps), Bins: o.Init.Bins, BestVal: math.Inf(1)}
+		if m, err = ModelFromParams(ck.Config, ck.Params, ck.Bins); err != nil {
+			return nil, err
+		}
+		logf("started from weights: %d parameters", m.NumParams())
 	} else {
 		if m, err = New(o.Config, o.Seed); err != nil {
 			return nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bitswap-codec/bitswap/vae"
+	"github.com/bitswap-codec/bitswap/weights"
 )
 
 func trainCommand() *cli.Command {
@@ -22,7 +23,7 @@ func trainCommand() *cli.Command {
 		Description: `Trains (or, with --resume, continues training) the hierarchical VAE on random
 32x32 crops of DATA/train, validating on a fixed subset of the aligned patches of DATA/val.
 Checkpoints go to OUT every few minutes and on Ctrl-C; the loss curve to OUT.csv.
-Get the wallpaper data set with scripts/fetch-wallpapers.sh.
+Get the data sets with scripts/fetch-data.sh (data/photos, data/wallpapers).
 
 With --export FILE, writes the weights file of checkpoint --resume (its best validated
 EMA weights, with latent bins fitted on DATA/train) instead of training.`,
@@ -30,6 +31,7 @@ EMA weights, with latent bins fitted on DATA/train) instead of training.`,
 			&cli.StringFlag{Name: "data", Value: "data/wallpapers", Usage: "data `DIR` with train/ and val/"},
 			&cli.StringFlag{Name: "out", Value: "runs/model.ckpt", Usage: "checkpoint `FILE` to write"},
 			&cli.StringFlag{Name: "resume", Usage: "checkpoint `FILE` to continue from"},
+			&cli.StringFlag{Name: "init", Usage: "start a new run from the weights `FILE` (\"embedded\": the built-in model) instead of random weights"},
 			&cli.IntFlag{Name: "pixel-stages", Value: d.Config.PixelStages, Usage: "pixel stages of a new (or --upgrade'd) model: 7 or 9"},
 			&cli.BoolFlag{Name: "upgrade", Usage: "convert the --resume checkpoint to the current default architecture, keeping what it learned"},
 			&cli.StringFlag{Name: "export", Usage: "write the weights `FILE` of --resume and stop"},
@@ -73,6 +75,15 @@ func runTrain(c *cli.Context) error {
 	o.CkptEvery = c.Duration("ckpt-every")
 	o.Seed = c.Uint64("seed")
 	o.Log = c.App.ErrWriter
+	if f := c.String("init"); f != "" {
+		if o.Resume != "" {
+			return usagef("train: --init and --resume exclude each other")
+		}
+		var err error
+		if o.Init, err = loadInit(f); err != nil {
+			return err
+		}
+	}
 	if o.Batch < 1 || o.ValEvery < 1 || o.ValPatches < 1 {
 		return usagef("train: --batch, --val-every and --val-patches must be positive")
 	}
@@ -149,4 +160,16 @@ func runEval(c *cli.Context) error {
 	fmt.Fprintf(w, "mean over images %.4f, pixel-weighted %.4f (%d images, %d patches)\n",
 		mean/float64(len(stats)), wsum/float64(wn), len(stats), wn)
 	return nil
+}
+
+// loadInit reads the weights a new run starts from: a weights file, or the embedded model.
+func loadInit(name string) (*vae.Model, error) {
+	data := weights.Bytes()
+	if name != "embedded" {
+		var err error
+		if data, err = os.ReadFile(name); err != nil {
+			return nil, err
+		}
+	}
+	return vae.UnmarshalWeights(data)
 }

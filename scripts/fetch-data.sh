@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Fetches the training and validation images: the DFSG-free Debian packages named in
+# ../shared/DATA.md, and nothing else (any other photo collection stays an independent test).
+#
+#   scripts/fetch-data.sh [OUTDIR]      (default: data)
+#
+# makes two data sets, each with train/, val/, groups.tsv (split, group, file) and
+# packages.txt (package versions):
+#
+#   OUTDIR/photos      the primary set: every photograph of the photographic packages and of
+#                      the wallpaper packages; train/ also holds 2x and 4x area-filtered
+#                      downscales (*.d2.png, *.d4.png) of the photographs whose shorter side
+#                      stays >= 256 pixels. gcompris' photographs are heavily compressed lossy
+#                      WebP: train/ has only their downscales, val/ the originals.
+#   OUTDIR/wallpapers  the secondary set: every raster image of the wallpaper packages.
+#
+# Splits are by *group* (all sizes, light/dark variants and downscales of one picture), listed
+# in scripts/validation-groups.txt (wallpapers) and scripts/photo-validation.txt (photos), so
+# no validation image, nor a resized copy of one, is ever seen in training. The photographic
+# validation groups of the new packages were drawn by the lowest sha256 of the group name
+# within each package (3 enlightenment, 8 gcompris, 3 lxqt, 4 tuxpaint, 1 palapeli), plus
+# the six wallpaper photographs that were already validation images.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:-data}
+wallpkgs=(mate-backgrounds=1.26.0-1 plasma-workspace-wallpapers=4:5.27.5-2
+          ukui-wallpapers=20.04.3-1.1 gnome-backgrounds=43.1-1 lomiri-wallpapers=20.04.0-2
+          lomiri-wallpapers-20.04=20.04.0-2 lomiri-wallpapers-16.04=20.04.0-2 sway-backgrounds=1.7-6)
+photopkgs=(enlightenment-data=0.25.4-2 gcompris-qt-data=3.1-2 lxqt-themes=1.2.0-1
+           tuxpaint-data=1:0.9.28-sdl2-1 digikam-data=4:7.9.0-1 palapeli-data=4:22.12.3-1
+           sddm-theme-maldives=0.19.0-5)
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/datatool" "$here/datatool"
+dt=$work/datatool
+
+# Download and unpack every package into $work/x/PKG.
+if ! (cd "$work" && apt-get download "${wallpkgs[@]}" "${photopkgs[@]}" >/dev/null 2>&1); then
+  echo "apt-get download failed; running apt-get update first" >&2
+  apt-get update >/dev/null
+  (cd "$work" && apt-get download "${wallpkgs[@]}" "${photopkgs[@]}" >/dev/null)
+fi
+for deb in "$work"/*.deb; do
+  pkg=$(dpkg-deb -f "$deb" Package)
+  mkdir -p "$work/x/$pkg"
+  dpkg -x "$deb" "$work/x/$pkg"
+  echo "$pkg $(dpkg-deb -f "$deb" Version)" >> "$work/versions"
+  rm "$deb"
+done
+
+# ---- wallpapers ----
+
+# group KEY for an image path inside a wallpaper package.
+group() {
+  local p=$1 b
+  case "$p" in
+    */usr/share/wallpapers/*) p=${p#*/usr/share/wallpapers/}; echo "plasma/${p%%/*}"; return;;
+    */backgrounds/sway/*) echo "sway/Sway_Wallpaper_Blue"; return;;
+  esac
+  b=$(basename "$p"); b=${b%.*}
+  b=$(echo "$b" | sed -E 's/-(l|d)$//; s/_[0-9]+x[0-9]+$//')
+  echo "$(basename "$(dirname "$p")")/$b"
+}
+
+# Which wallpaper groups are photographs (../shared/DATA.md: 38 of the 129 images).
+is_photo() {
+  case "$1" in
+    nature/*) return 0;;
+    plasma/BytheWater|plasma/ColdRipple|plasma/ColorfulCups|plasma/DarkestHour|plasma/EveningGlow|\
+    plasma/FallenLeaf|plasma/Grey|plasma/Kite|plasma/OneStandsOut|plasma/Path|plasma/summer_1am) return 0;;
+    backgrounds/Kleiber_by_Lukas_Baubkus) return 0;;
+  esac
+  return 1
+}
+
+mkdir -p "$out/wallpapers/train" "$out/wallpapers/val" "$out/photos/train" "$out/photos/val"
+rm -f "$out/wallpapers/train/"* "$out/wallpapers/val/"* "$out/wallpapers/groups.tsv"
+rm -f "$out/photos/train/"* "$out/photos/val/"* "$out/photos/groups.tsv"
+photos=$work/photos.tsv # group TAB file, the photographs before the split
+for pkg in "${wallpkgs[@]}"; do pkg=${pkg%%=*}
+  while IFS= read -r f; do
+    rel=${f#"$work/x/"}
+    g=$(group "$rel")
+    split=train
+    grep -qxF "$g" "$here/validation-groups.txt" && split=val
+    name="${pkg}__$(echo "${rel#*/usr/share/}" | tr '/' '_')"
+    cp "$f" "$out/wallpapers/$split/$name"
+    printf '%s\t%s\t%s\n' "$split" "$g" "$name" >> "$out/wallpapers/groups.tsv"
+    photo=0
+    is_photo "$g" && photo=1
+    # lomiri-wallpapers-16.04: all photographs but one pattern.
+    [[ $pkg == lomiri-wallpapers-16.04 && $g != backgrounds/analogpattern_by_Peter_Nerlich ]] && photo=1
+    [[ $photo == 1 ]] && printf '%s\t%s\n' "$g" "$f" >> "$photos"
+  done < <(find "$work/x/$pkg" -type f \( -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.png' -o -iname '*.webp' \) ! -name 'screenshot.*' | sort)
+done
+
+# ---- photographs of the photographic packages ----
+px=$work/px
+mkdir -p "$px"
+for f in "$work/x/enlightenment-data/usr/share/enlightenment/data/backgrounds/"*.edj; do
+  b=$(basename "$f" .edj)
+  case $b in Dunes|Flat-Fan|Sunset-Hills|Flat-Stone-Pattern|Squiggle*) continue;; esac # synthetic
+  "$dt" eet "$f" "$px/enlightenment-data__$b.jpg"
+  printf 'enlightenment-data/%s\t%s\n' "$b" "$px/enlightenment-data__$b.jpg" >> "$photos"
+done
+mkdir -p "$px/gcompris"
+for r in erase explore_monuments explore_world_animals clickgame explore_farm_animals explore_world_music; do
+  "$dt" rcc "$work/x/gcompris-qt-data/usr/share/gcompris-qt/rcc/$r.rcc" "$px/gcompris" "gcompris-qt-data__${r}_" 256
+done
+rm -f "$px/gcompris/gcompris-qt-data__erase_squirrel.webp"
+for f in "$px/gcompris/"*.webp; do
+  b=$(basename "$f" .webp)
+  # The same animal appears in several activities: one group per animal.
+  printf 'gcompris-qt-data/%s\t%s\n' "${b##*_}" "$f" >> "$photos"
+done
+for b in butterfly flowers appleflower beam cloud drop Valendas after-the-rain fog this-is-not-windows Butterfly-Kenneth-Wimer; do
+  f=$(ls "$work/x/lxqt-themes/usr/share/lxqt/wallpapers/$b".*)
+  printf 'lxqt-themes/%s\t%s\n' "$b" "$f" >> "$photos"
+done
+for f in "$work/x/tuxpaint-data/usr/share/tuxpaint/templates/"*.jpg; do
+  printf 'tuxpaint-data/%s\t%s\n' "$(basename "$f" .jpg)" "$f" >> "$photos"
+done
+for f in "$work/x/palapeli-data/usr/share/palapeli/collection/"*.jpg; do
+  printf 'palapeli-data/%s\t%s\n' "$(basename "$f" .jpg)" "$f" >> "$photos"
+done
+printf 'digikam-data/body-background\t%s\n' "$work/x/digikam-data/usr/share/digikam/about/images/body-background.jpg" >> "$photos"
+printf 'sddm-theme-maldives/background\t%s\n' "$work/x/sddm-theme-maldives/usr/share/sddm/themes/maldives/background.jpg" >> "$photos"
+
+# ---- the photographic split, with downscales on the training side ----
+while IFS=$'\t' read -r g f; do
+  split=train
+  grep -qxF "$g" "$here/photo-validation.txt" && split=val
+  case $f in
+    "$px"/*) name=$(basename "$f");;
+    *) rel=${f#"$work/x/"}; name="${rel%%/*}__$(echo "${rel#*/usr/share/}" | tr '/' '_')";;
+  esac
+  gc=0
+  [[ $g == gcompris-qt-data/* ]] && gc=1
+  if [[ $split == val || $gc == 0 ]]; then
+    cp "$f" "$out/photos/$split/$name"
+    printf '%s\t%s\t%s\n' "$split" "$g" "$name" >> "$out/photos/groups.tsv"
+  fi
+  if [[ $split == train ]]; then
+    "$dt" down "$f" "$out/photos/train/${name%.*}" 256
+    for d in "$out/photos/train/${name%.*}".d?.png; do
+      [[ -e $d ]] && printf '%s\t%s\t%s\n' train "$g" "$(basename "$d")" >> "$out/photos/groups.tsv"
+    done
+  fi
+done < "$photos"
+
+sort -u "$work/versions" > "$work/versions.sorted"
+cp "$work/versions.sorted" "$out/wallpapers/packages.txt"
+cp "$work/versions.sorted" "$out/photos/packages.txt"
+for s in wallpapers photos; do
+  echo "$s: $(ls "$out/$s/train" | wc -l) train, $(ls "$out/$s/val" | wc -l) val images in $out/$s" >&2
+done
