@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
@@ -85,6 +87,17 @@ func checkGolden(t *testing.T, g golden, data []byte) {
 	if !imageio.Equal(got, want) {
 		t.Fatalf("decoded %dx%d %v/%d image differs from the PNG", got.Width, got.Height, got.Color, got.Depth)
 	}
+	// The same through package image, against image/png's reading of the PNG (whose Go
+	// types are those of bsw.Decode for these color types).
+	m, format, err := image.Decode(bytes.NewReader(data))
+	if err != nil || format != "bsw" {
+		t.Fatalf("image.Decode: %q, %v", format, err)
+	}
+	wantImage, err := png.Decode(bytes.NewReader(readFile(t, g.png)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameImage(t, m, wantImage)
 }
 
 // TestGoldenModelMismatchSkips: a model-coded fixture whose model id is not the embedded
@@ -120,7 +133,7 @@ func coderModelID(t *testing.T, id container.CoderID) [8]byte {
 	return c.ModelID()
 }
 
-func readFile(t *testing.T, name string) []byte {
+func readFile(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(goldenDir, name))
 	if err != nil {
