@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/bitswap-codec/bitswap/codec"
 	"github.com/bitswap-codec/bitswap/container"
+	"github.com/bitswap-codec/bitswap/imageio"
+	"github.com/bitswap-codec/bitswap/internal/bbcore"
 )
 
 func infoCommand() *cli.Command {
@@ -50,10 +53,19 @@ func info(c *cli.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	rest, err := io.Copy(io.Discard, r)
+	// Keep what a model coder's payload header needs (the per-patch bitmap), count the rest.
+	var head []byte
+	if h.Coder == container.BitSwap || h.Coder == container.BBANS {
+		grid := imageio.NewGrid(h.Width, h.Height)
+		if head, err = io.ReadAll(io.LimitReader(r, int64(min(h.PayloadLen, uint64(64+grid.Len()/8+64*binary.MaxVarintLen64))))); err != nil {
+			return err
+		}
+	}
+	n, err := io.Copy(io.Discard, r)
 	if err != nil {
 		return err
 	}
+	rest := int64(len(head)) + n
 	w := c.App.Writer
 	channels := h.Color.Channels()
 	size := container.HeaderSize + rest
@@ -79,6 +91,9 @@ func info(c *cli.Context, name string) error {
 		status = fmt.Sprintf("%d bytes of TRAILING DATA", uint64(rest)-h.PayloadLen)
 	}
 	fmt.Fprintf(w, "payload:    %d bytes, %s\n", h.PayloadLen, status)
+	if head != nil {
+		fmt.Fprintf(w, "%s\n", modelCoded(head, h))
+	}
 	dims := float64(h.Width) * float64(h.Height) * float64(channels)
 	raw := dims * float64(h.Depth) / 8
 	fmt.Fprintf(w, "size:       %d bytes, %.4f bits/subpixel, ratio %.3f to raw\n", size, float64(size)*8/dims, raw/float64(size))
@@ -86,4 +101,18 @@ func info(c *cli.Context, name string) error {
 		return fmt.Errorf("%w: payload length does not match the header", container.ErrCorrupt)
 	}
 	return nil
+}
+
+// modelCoded describes how many patches of a model coder's payload the model coded.
+func modelCoded(head []byte, h *container.Header) string {
+	P := imageio.NewGrid(h.Width, h.Height).Len()
+	in, err := bbcore.Inspect(head, P)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("model-coded patches: unknown (%v)", err)
+	case !in.VAE:
+		return fmt.Sprintf("model-coded patches: 0 of %d (0%%): the fallback coder coded the whole image", P)
+	}
+	n := P - in.Clean
+	return fmt.Sprintf("model-coded patches: %d of %d (%.0f%%)", n, P, 100*float64(n)/float64(P))
 }

@@ -80,13 +80,11 @@ type Coder struct {
 
 // Encode codes img into a payload.
 func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]byte, error) {
-	out := []byte{payloadVersion, modeFallback}
-	whole, err := fallback.Encode(out, img.Planes, img.Width, img.Height, img.Depth)
-	if err != nil {
-		return nil, err
-	}
+	// The whole image through the fallback coder: the payload when the model codes nothing,
+	// and the yardstick of the choice. It runs on its own core while the model probes.
+	wholeFn := startWholeFallback(img)
 	if img.Depth != 8 || (img.Color != imageio.RGB && img.Color != imageio.RGBA) {
-		return whole, nil
+		return wholeFn()
 	}
 	grid := imageio.NewGrid(img.Width, img.Height)
 	P := grid.Len()
@@ -94,7 +92,14 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 	if bits == 0 {
 		bits = DefaultLatentBits
 	}
-	fb := cd.choose(img, grid)
+	fb := cd.choose(img, grid, func() float64 {
+		w, _ := wholeFn() // an error comes back below
+		return float64(8 * len(w))
+	})
+	whole, err := wholeFn()
+	if err != nil {
+		return nil, err
+	}
 	for tries := 0; ; tries++ {
 		var vaeList []int
 		for p := 0; p < P; p++ {
@@ -154,10 +159,12 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 }
 
 // choose decides which patches the fallback coder gets: those it codes in fewer bits than
-// the model's -ELBO (a one-sample estimate of what bits-back coding will cost). To save the
-// model's pass over every patch when it is hopeless, it first compares the two on every
-// 8th patch, and gives everything to the fallback coder if the model wins none of those.
-func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid) []bool {
+// the model's -ELBO (a one-sample estimate of what bits-back coding will cost). The model's
+// pass over every patch costs many times the fallback coder's whole encode, so it first
+// probes a small spread sample (probeSample) and gives the whole image to the fallback
+// coder when the sample predicts too small a gain (hopeless). wholeBits waits for the size of
+// the whole image through the fallback coder.
+func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid, wholeBits func() float64) []bool {
 	P := grid.Len()
 	fb := make([]bool, P)
 	if cd.force != nil {
@@ -167,62 +174,118 @@ func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid) []bool {
 	if cd.AllVAE {
 		return fb
 	}
+	fbBits := newPatchFallbackCost(img, grid)
+	if sample := probeSample(P); sample != nil && cd.hopeless(img, grid, sample, fbBits, wholeBits) {
+		for p := range fb {
+			fb[p] = true
+		}
+		return fb
+	}
+	all := make([]int, P)
+	for p := range all {
+		all[p] = p
+	}
+	costs := cd.modelBits(img, grid, all)
+	for p := 0; p < P; p++ {
+		fb[p] = fbBits(p) < costs[p]
+	}
+	return fb
+}
+
+// Probe sizes: one patch in probeEvery, within [minProbe, maxProbe]. The model costs about
+// 10 to 20 times the fallback coder per patch, so 64 patches stay within half the fallback
+// coder's encode time on any image large enough to be worth probing.
+const (
+	probeEvery = 32
+	minProbe   = 16
+	maxProbe   = 64
+	// minGain is the predicted saving, as a fraction of the whole-image fallback size, below
+	// which the model is not tried: mixed files lose some fallback context at patch borders
+	// and the sample's estimate is noisy.
+	minGain = 0.02
+)
+
+// probeSample returns evenly spread patch indices to probe, or nil if the image is too small
+// for a probe to save anything.
+func probeSample(P int) []int {
+	n := min(maxProbe, max(minProbe, P/probeEvery))
+	if P < 2*n {
+		return nil
+	}
+	s := make([]int, n)
+	for i := range s {
+		s[i] = (2*i + 1) * P / (2 * n)
+	}
+	return s
+}
+
+// hopeless tells from a sample whether giving the model its winning patches would save less
+// than minGain of the whole-image fallback size. The per-patch fallback cost (a patch coded
+// alone) overstates what the patch costs inside the whole image; the sample calibrates it
+// with the whole image's size before comparing.
+func (cd *Coder) hopeless(img *imageio.Image, grid imageio.Grid, sample []int, fbBits func(int) float64, whole func() float64) bool {
+	costs := cd.modelBits(img, grid, sample)
+	alone := 0.0
+	for _, p := range sample {
+		alone += fbBits(p)
+	}
+	wholeBits := whole()
+	scale := wholeBits / (alone * float64(grid.Len()) / float64(len(sample)))
+	gain := 0.0
+	for i, p := range sample {
+		gain += max(0, scale*fbBits(p)-costs[i])
+	}
+	gain *= float64(grid.Len()) / float64(len(sample))
+	return gain < minGain*wholeBits
+}
+
+// modelBits returns the model's -ELBO in bits of patches ps, each with the context it gets
+// when its neighbours are VAE coded too.
+func (cd *Coder) modelBits(img *imageio.Image, grid imageio.Grid, ps []int) []float64 {
+	x, cx := patchBatch(img, grid, make([]bool, grid.Len()), ps)
+	costs := cd.Model.PatchCosts(x, cx, len(ps))
+	for i := range costs {
+		costs[i] *= 3 * patchPix
+	}
+	return costs
+}
+
+// newPatchFallbackCost returns a function giving the size in bits of patch p's RGB coded
+// alone by the fallback coder (memoized).
+func newPatchFallbackCost(img *imageio.Image, grid imageio.Grid) func(p int) float64 {
 	buf := make([]uint16, 3*patchPix)
 	var fc fallback.Coder
 	planes := [][]uint16{make([]uint16, patchPix), make([]uint16, patchPix), make([]uint16, patchPix)}
 	var enc []byte
-	fbCost := make([]float64, P) // 0: not computed yet (a coded patch takes some bytes)
-	fbBits := func(p int) float64 {
-		if fbCost[p] > 0 {
-			return fbCost[p]
+	cost := make([]float64, grid.Len()) // 0: not computed yet (a coded patch takes some bytes)
+	return func(p int) float64 {
+		if cost[p] > 0 {
+			return cost[p]
 		}
 		grid.Extract(img.Planes[:3], p, buf)
 		for c := 0; c < 3; c++ {
 			copy(planes[c], buf[c*patchPix:(c+1)*patchPix])
 		}
 		enc, _ = fc.Encode(enc[:0], planes, vae.PatchSize, vae.PatchSize, 8)
-		fbCost[p] = float64(8 * len(enc))
-		return fbCost[p]
+		cost[p] = float64(8 * len(enc))
+		return cost[p]
 	}
-	none := make([]bool, P)
-	modelBits := func(ps []int) []float64 {
-		// with the context the model gets when its neighbours are VAE coded too
-		x, cx := patchBatch(img, grid, none, ps)
-		costs := cd.Model.PatchCosts(x, cx, len(ps))
-		for i := range costs {
-			costs[i] *= 3 * patchPix
-		}
-		return costs
+}
+
+// startWholeFallback starts coding img whole with the fallback coder (a mode-0 payload) in
+// its own goroutine and returns a function that waits for the result.
+func startWholeFallback(img *imageio.Image) func() ([]byte, error) {
+	var out []byte
+	var err error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		out, err = fallback.Encode([]byte{payloadVersion, modeFallback}, img.Planes, img.Width, img.Height, img.Depth)
+	}()
+	return func() ([]byte, error) {
+		<-done
+		return out, err
 	}
-	const probe = 8
-	if P >= 4*probe {
-		var sample []int
-		for p := 0; p < P; p += probe {
-			sample = append(sample, p)
-		}
-		costs := modelBits(sample)
-		wins := 0
-		for i, p := range sample {
-			if costs[i] < fbBits(p) {
-				wins++
-			}
-		}
-		if wins == 0 {
-			for p := range fb {
-				fb[p] = true
-			}
-			return fb
-		}
-	}
-	all := make([]int, P)
-	for p := range all {
-		all[p] = p
-	}
-	costs := modelBits(all)
-	for p := 0; p < P; p++ {
-		fb[p] = fbBits(p) < costs[p]
-	}
-	return fb
 }
 
 // cleanPatches codes the patches marked in fb with the fallback coder, stacked into one
