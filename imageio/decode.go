@@ -31,7 +31,8 @@ var (
 // DecodeOptions configures [Decode]. The zero value is usable.
 type DecodeOptions struct {
 	// MaxPixels bounds width*height; images above it are rejected from their header, before
-	// the pixels are decoded. 0 means DefaultMaxPixels; negative means no limit.
+	// the pixels are decoded. 0 means DefaultMaxPixels; negative means no limit, but images
+	// that could never be allocated are still rejected (see [CheckAlloc]).
 	MaxPixels int64
 }
 
@@ -43,8 +44,9 @@ func (o *DecodeOptions) maxPixels() int64 {
 }
 
 // CheckSize returns an error wrapping ErrTooLarge if a w x h image exceeds maxPixels
-// (0 means DefaultMaxPixels, negative means no limit besides MaxSide), and ErrInvalid if a
-// side is not positive.
+// (0 means DefaultMaxPixels, negative means no limit) or could never be allocated (see
+// [CheckAlloc]; an Image takes at least 2 bytes per pixel), and ErrInvalid if a side is not
+// positive. Whatever the limit, a side above MaxSide is too large.
 func CheckSize(w, h int64, maxPixels int64) error {
 	if maxPixels == 0 {
 		maxPixels = DefaultMaxPixels
@@ -57,6 +59,10 @@ func CheckSize(w, h int64, maxPixels int64) error {
 	}
 	if maxPixels > 0 && w*h > maxPixels {
 		return fmt.Errorf("%w: %dx%d is %d pixels, the limit is %d", ErrTooLarge, w, h, w*h, maxPixels)
+	}
+	// Without a limit (or with a huge one) the size alone must not crash the allocation.
+	if n := ImageBytes(w, h, Gray); allocFails(n) != "" {
+		return fmt.Errorf("%w: %dx%d needs at least %s of memory, %s", ErrTooLarge, w, h, byteSize(n), allocFails(n))
 	}
 	return nil
 }
@@ -142,6 +148,12 @@ func Decode(r io.Reader, opt *DecodeOptions) (*Image, string, error) {
 	if format == FormatPNM {
 		img, err := decodePNM(rest, opt.maxPixels())
 		return img, format, err
+	}
+	// The decoder's image and ours (at least 2 bytes per pixel) are alive at the same time.
+	w, h := uint64(cfg.Width), uint64(cfg.Height)
+	if n := w * h * (stdPixelBytes(cfg.ColorModel) + 2); allocFails(n) != "" {
+		return nil, format, fmt.Errorf("%w: decoding a %dx%d %s needs at least %s of memory, %s",
+			ErrTooLarge, w, h, format, byteSize(n), allocFails(n))
 	}
 	m, err := decodeStd(format, rest)
 	if err != nil {

@@ -117,6 +117,9 @@ func decodePNM(r io.Reader, maxPixels int64) (*Image, error) {
 	if h.channels == 3 {
 		ct = RGB
 	}
+	if n := ImageBytes(int64(h.width), int64(h.height), ct); allocFails(n) != "" {
+		return nil, fmt.Errorf("%w: a %dx%d %v image needs %s of memory, %s", ErrTooLarge, h.width, h.height, ct, byteSize(n), allocFails(n))
+	}
 	img := New(h.width, h.height, ct, depth)
 	full := (1 << depth) - 1
 	mv := h.maxval
