@@ -6,6 +6,8 @@ import (
 	"errors"
 	"hash/crc32"
 	"io"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +23,8 @@ func TestHeaderRoundTrip(t *testing.T) {
 	for _, h := range []Header{
 		sample(),
 		{Version: Version, Coder: Fallback, Color: imageio.Gray, Depth: 8, Width: 1, Height: 1},
-		{Version: Version, Coder: BBANS, Color: imageio.RGB, Depth: 8, Width: imageio.MaxSide, Height: 1, ModelID: [8]byte{9}, PayloadLen: 1 << 40},
+		// the longest payload allowed: twice the raw 3<<24 bytes, plus 64 KiB
+		{Version: Version, Coder: BBANS, Color: imageio.RGB, Depth: 8, Width: imageio.MaxSide, Height: 1, ModelID: [8]byte{9}, PayloadLen: 6<<24 + 64<<10},
 	} {
 		b, err := h.Append([]byte("x"))
 		if err != nil {
@@ -124,7 +127,8 @@ func TestLimits(t *testing.T) {
 // without allocating for the claim.
 func TestHugeClaimIsCheap(t *testing.T) {
 	h := sample()
-	h.Width, h.Height, h.PayloadLen = 100000, 100000, 1<<60
+	h.Width, h.Height = 100000, 100000
+	h.PayloadLen = h.MaxPayloadLen()
 	b, err := h.Append(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +144,7 @@ func TestHugeClaimIsCheap(t *testing.T) {
 	}
 	// Within the limits but with a payload claim far beyond the data: read what is there.
 	h = sample()
-	h.PayloadLen = 1 << 60
+	h.PayloadLen = h.MaxPayloadLen()
 	b, _ = h.Append(nil)
 	b = append(b, make([]byte, 100)...)
 	r := bytes.NewReader(b)
@@ -227,4 +231,139 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("Split disagrees with Parse")
 		}
 	})
+}
+
+// The payload length is bounded by the image's raw size, and checked with the header.
+func TestMaxPayloadLen(t *testing.T) {
+	for _, tc := range []struct {
+		w, h  int
+		color imageio.ColorType
+		depth int
+		want  uint64
+	}{
+		{1, 1, imageio.Gray, 8, 2 + 64<<10},
+		{64, 48, imageio.RGB, 8, 2*64*48*3 + 64<<10},
+		{640, 480, imageio.RGBA, 16, 2*640*480*8 + 64<<10},
+		{imageio.MaxSide, imageio.MaxSide, imageio.RGBA, 16, 1<<52 + 64<<10},
+	} {
+		h := Header{Version: Version, Coder: Fallback, Color: tc.color, Depth: tc.depth, Width: tc.w, Height: tc.h}
+		if got := h.MaxPayloadLen(); got != tc.want {
+			t.Errorf("%dx%d %v/%d: MaxPayloadLen %d, want %d", tc.w, tc.h, tc.color, tc.depth, got, tc.want)
+		}
+		h.PayloadLen = tc.want
+		b, err := h.Append(nil)
+		if err != nil {
+			t.Fatalf("at the bound: %v", err)
+		}
+		if _, err := Parse(b, Limits{MaxPixels: -1}); err != nil && !errors.Is(err, ErrTooLarge) {
+			t.Errorf("%dx%d at the bound: %v", tc.w, tc.h, err)
+		}
+		h.PayloadLen++
+		if _, err := h.Append(nil); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%dx%d: Append above the bound: %v", tc.w, tc.h, err)
+		}
+		binary.BigEndian.PutUint64(b[32:], tc.want+1)
+		if _, err := Parse(reseal(b), Limits{MaxPixels: -1}); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%dx%d: Parse above the bound: %v", tc.w, tc.h, err)
+		}
+	}
+}
+
+// zeros is an endless stream of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// allocated returns the bytes allocated on the heap while f runs.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// A 64x48 header announcing a 1 GiB payload is refused from the header, before a payload
+// byte is read, whatever follows it. (It used to be read in full: 4 GiB allocated.)
+func TestHugePayloadClaim(t *testing.T) {
+	// Append refuses to write such a header: build it by hand.
+	h := Header{Version: Version, Coder: Fallback, Color: imageio.RGB, Depth: 8, Width: 64, Height: 48, PayloadLen: 1 << 30}
+	var b [HeaderSize]byte
+	copy(b[:], Magic)
+	b[8], b[9], b[10], b[11] = Version, byte(h.Coder), byte(h.Color), byte(h.Depth)
+	binary.BigEndian.PutUint32(b[12:], uint32(h.Width))
+	binary.BigEndian.PutUint32(b[16:], uint32(h.Height))
+	binary.BigEndian.PutUint64(b[32:], h.PayloadLen)
+	reseal(b[:])
+	for name, r := range map[string]func() io.Reader{
+		"short file":    func() io.Reader { return bytes.NewReader(append(b[:], make([]byte, 1000)...)) },
+		"endless zeros": func() io.Reader { return io.MultiReader(bytes.NewReader(b[:]), zeros{}) },
+	} {
+		rd := r()
+		var err error
+		n := allocated(func() { _, err = Read(rd, Limits{}) })
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "payload length") {
+			t.Errorf("%s: %v", name, err)
+		}
+		if n > 64<<10 {
+			t.Errorf("%s: rejecting the header allocated %d bytes", name, n)
+		}
+	}
+	if _, _, err := Split(append(b[:], make([]byte, 1000)...), Limits{}); !errors.Is(err, ErrCorrupt) ||
+		!strings.Contains(err.Error(), "payload length") {
+		t.Errorf("Split: %v", err)
+	}
+}
+
+// Within the bound, a payload claim over a shorter stream costs what the stream holds, and a
+// longer stream what the claim says. The buffer doubles as the data fills it, so the buffers
+// allocated add up to less than 4 times the data read (the last one may be half empty, and
+// those before it add up to less than the last), 3 times for a complete payload (whose
+// last buffer has exactly its size).
+func TestReadPayloadGrowsWithData(t *testing.T) {
+	h := Header{Version: Version, Coder: Fallback, Color: imageio.RGBA, Depth: 16, Width: 8192, Height: 8192}
+	h.PayloadLen = h.MaxPayloadLen() // 1 GiB
+	for _, have := range []int64{0, 100, 1 << 20, 4 << 20} {
+		var err error
+		n := allocated(func() { _, err = ReadPayload(io.LimitReader(zeros{}, have), &h) })
+		if !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%d of %d bytes: %v", have, h.PayloadLen, err)
+		}
+		if limit := uint64(4*have + firstChunk + 4096); n > limit {
+			t.Errorf("reading %d of %d bytes allocated %d bytes", have, h.PayloadLen, n)
+		}
+	}
+	// A complete payload of 3 MB read from an endless stream: exactly it, then trailing data.
+	h.PayloadLen = 3e6
+	var err error
+	n := allocated(func() { _, err = ReadPayload(zeros{}, &h) })
+	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "trailing") {
+		t.Errorf("endless stream: %v", err)
+	}
+	if n > 3*h.PayloadLen {
+		t.Errorf("reading a %d-byte payload allocated %d bytes", h.PayloadLen, n)
+	}
+	p, err := ReadPayload(io.LimitReader(zeros{}, 3e6), &h)
+	if err != nil || len(p) != 3e6 {
+		t.Errorf("complete payload: %d bytes, %v", len(p), err)
+	}
+}
+
+// Without a pixel limit, sizes that cannot be allocated are still refused cleanly.
+func TestNoLimitStillRefusesTheImpossible(t *testing.T) {
+	for _, s := range [][2]int{{imageio.MaxSide, imageio.MaxSide}, {imageio.MaxSide, 1 << 21}} {
+		h := Header{Version: Version, Coder: Fallback, Color: imageio.RGBA, Depth: 16, Width: s[0], Height: s[1], PayloadLen: 10}
+		b, err := h.Append(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, lim := range []int64{-1, 1 << 62} {
+			if _, err := Parse(b, Limits{MaxPixels: lim}); !errors.Is(err, ErrTooLarge) {
+				t.Errorf("%dx%d, limit %d: %v", s[0], s[1], lim, err)
+			}
+		}
+	}
 }
