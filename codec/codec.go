@@ -24,7 +24,8 @@ type Options struct {
 	// far and their total (for the patch coders: patches).
 	Progress func(done, total int)
 	// MaxPixels bounds width*height of images read from a header (decoding) or accepted
-	// for encoding: 0 means imageio.DefaultMaxPixels, negative no limit.
+	// for encoding: 0 means imageio.DefaultMaxPixels, negative no limit (sizes that could
+	// never be allocated are still refused, see imageio.CheckAlloc).
 	MaxPixels int64
 	// Workers is the number of goroutines a coder may use; 0 means runtime.GOMAXPROCS.
 	// Coders must produce the same bytes whatever the value.
@@ -151,6 +152,11 @@ func EncodeTo(w io.Writer, img *imageio.Image, coderName string, opt *Options) e
 		Width: img.Width, Height: img.Height, ModelID: c.ModelID(),
 		PixelCRC: img.Checksum(), PayloadLen: uint64(len(payload)),
 	}
+	if h.PayloadLen > h.MaxPayloadLen() {
+		// Never expected (see container.Header.MaxPayloadLen); decoders would refuse the file.
+		return fmt.Errorf("%s coder: a %d-byte payload, more than the format allows for this image (at most %d)",
+			c.Name(), h.PayloadLen, h.MaxPayloadLen())
+	}
 	hdr, err := h.Append(nil)
 	if err != nil {
 		return err
@@ -175,13 +181,15 @@ func Decode(data []byte, opt *Options) (*imageio.Image, *container.Header, error
 }
 
 // DecodeFrom reads a .bsw file from r, which must end with the file (see Decode). The
-// header is checked before the payload is read.
+// header, the coder and the model id are checked before the payload is read, and the
+// payload's buffer grows only as its bytes arrive (see container.ReadPayload): memory stays
+// within a small multiple of the image's size, whatever the header claims.
 func DecodeFrom(r io.Reader, opt *Options) (*imageio.Image, *container.Header, error) {
 	h, err := container.Read(r, opt.limits())
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := LookupID(h.Coder); err != nil {
+	if _, err := coderFor(h); err != nil {
 		return nil, h, err
 	}
 	payload, err := container.ReadPayload(r, h)
@@ -192,7 +200,9 @@ func DecodeFrom(r io.Reader, opt *Options) (*imageio.Image, *container.Header, e
 	return img, h, err
 }
 
-func decodePayload(h *container.Header, payload []byte, opt *Options) (*imageio.Image, error) {
+// coderFor returns the coder that decodes the file of header h: a registered coder with
+// the file's coder id and model id.
+func coderFor(h *container.Header) (Coder, error) {
 	c, err := LookupID(h.Coder)
 	if err != nil {
 		return nil, err
@@ -200,6 +210,14 @@ func decodePayload(h *container.Header, payload []byte, opt *Options) (*imageio.
 	if m := c.ModelID(); m != h.ModelID {
 		return nil, fmt.Errorf("%w: the file was encoded with model %x, this program has model %x for the %s coder; "+
 			"decode it with the weights it was made with", container.ErrModelMismatch, h.ModelID, m, c.Name())
+	}
+	return c, nil
+}
+
+func decodePayload(h *container.Header, payload []byte, opt *Options) (*imageio.Image, error) {
+	c, err := coderFor(h)
+	if err != nil {
+		return nil, err
 	}
 	img, err := c.Decode(h, payload, opt)
 	if err != nil {
