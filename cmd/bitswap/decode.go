@@ -48,7 +48,7 @@ func runDecode(c *cli.Context) error {
 	}
 	defer r.Close()
 	bar := newCodingBar(c.Context, c.App.ErrWriter, "decode")
-	img, _, err := codec.DecodeFrom(r, &codec.Options{MaxPixels: c.Int64("max-pixels"), Progress: bar.callback()})
+	img, _, err := codec.DecodeFrom(r, &codec.Options{MaxPixels: maxPixels(c), Progress: bar.callback()})
 	bar.close(err == nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)

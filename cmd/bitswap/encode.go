@@ -49,7 +49,17 @@ func applyModel(c *cli.Context) error {
 
 func maxPixelsFlag() cli.Flag {
 	return &cli.Int64Flag{Name: "max-pixels", Value: imageio.DefaultMaxPixels,
-		Usage: "refuse images of more than `N` pixels (width*height), checked before decoding them"}
+		Usage: "refuse images of more than `N` pixels (width*height), checked before decoding them; " +
+			"0 or less: no limit (images this machine cannot hold are still refused)"}
+}
+
+// maxPixels returns the --max-pixels limit as the library takes it: a non-positive value
+// is "no limit", the library's -1 (its 0 would mean the default limit).
+func maxPixels(c *cli.Context) int64 {
+	if n := c.Int64("max-pixels"); n > 0 {
+		return n
+	}
+	return -1
 }
 
 func encodeCommand() *cli.Command {
@@ -94,12 +104,12 @@ func runEncode(c *cli.Context) error {
 		return err
 	}
 	defer r.Close()
-	img, _, err := imageio.Decode(r, &imageio.DecodeOptions{MaxPixels: c.Int64("max-pixels")})
+	img, _, err := imageio.Decode(r, &imageio.DecodeOptions{MaxPixels: maxPixels(c)})
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
 	bar := newCodingBar(c.Context, c.App.ErrWriter, "encode")
-	data, err := codec.Encode(img, name, &codec.Options{MaxPixels: c.Int64("max-pixels"), Progress: bar.callback()})
+	data, err := codec.Encode(img, name, &codec.Options{MaxPixels: maxPixels(c), Progress: bar.callback()})
 	bar.close(err == nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)

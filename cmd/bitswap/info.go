@@ -49,7 +49,7 @@ func info(c *cli.Context, name string) error {
 		return err
 	}
 	defer r.Close()
-	h, err := container.Read(r, container.Limits{MaxPixels: c.Int64("max-pixels")})
+	h, err := container.Read(r, container.Limits{MaxPixels: maxPixels(c)})
 	if err != nil {
 		return err
 	}
