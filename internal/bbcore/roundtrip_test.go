@@ -74,6 +74,31 @@ func roundTrip(t *testing.T, cd *bbcore.Coder, img *imageio.Image) []byte {
 	return payload
 }
 
+// modelPatches returns how many of img's patches payload codes with the model: 0 when the
+// whole image went through the fallback coder, else the patches its bitmap leaves to the
+// model. A VAE payload must leave at least one patch to each side: the first chain pops the
+// clean bits of fallback-coded patches.
+func modelPatches(t testing.TB, payload []byte, img *imageio.Image) int {
+	t.Helper()
+	P := imageio.NewGrid(img.Width, img.Height).Len()
+	in, err := bbcore.Inspect(payload, P)
+	if err != nil {
+		t.Fatalf("%dx%d: inspect: %v", img.Width, img.Height, err)
+	}
+	if !in.VAE {
+		return 0
+	}
+	if in.Clean < 1 || in.Clean >= P {
+		t.Fatalf("%dx%d: a VAE payload with %d of its %d patches on the fallback side", img.Width, img.Height, in.Clean, P)
+	}
+	return P - in.Clean
+}
+
+// TestRoundTripBothSchemes: exact round trips through both schemes with the model forced on
+// every patch it can, for every pixel-stage plan. The model must code at least half the
+// patches of every image of 4 patches or more (the tiny model needs few clean bits), and
+// Bit-Swap, which needs only the first latent layer's bits before its first push, never
+// more clean patches than BB-ANS.
 func TestRoundTripBothSchemes(t *testing.T) {
 	for _, stages := range []int{4, vae.CoarseStages, vae.PyramidStages, vae.SplitStages, vae.DeepStages} {
 		t.Run(fmt.Sprint("stages", stages), func(t *testing.T) { testRoundTrip(t, smallModelStages(t, stages)) })
@@ -81,6 +106,7 @@ func TestRoundTripBothSchemes(t *testing.T) {
 }
 
 func testRoundTrip(t *testing.T, m *vae.Model) {
+	clean := map[string]int{} // Bit-Swap's clean patches per image (it runs first)
 	for _, sc := range []struct {
 		name string
 		s    bbcore.Scheme
@@ -90,7 +116,18 @@ func testRoundTrip(t *testing.T, m *vae.Model) {
 			for _, ct := range []imageio.ColorType{imageio.RGB, imageio.RGBA} {
 				img := smoothImage(sz[0], sz[1], ct, uint64(sz[0]))
 				p := roundTrip(t, cd, img)
-				t.Logf("%s %dx%d %v: %d bytes, mode %d", sc.name, sz[0], sz[1], ct, len(p), p[1])
+				P := imageio.NewGrid(img.Width, img.Height).Len()
+				n := modelPatches(t, p, img)
+				t.Logf("%s %dx%d %v: %d bytes, the model coded %d of %d patches", sc.name, sz[0], sz[1], ct, len(p), n, P)
+				if P >= 4 && n < P/2 {
+					t.Errorf("%s %dx%d %v: the model coded %d of %d patches, want at least %d", sc.name, sz[0], sz[1], ct, n, P, P/2)
+				}
+				key := fmt.Sprint(sz, ct)
+				if sc.name == "bitswap" {
+					clean[key] = P - n
+				} else if n > 0 && P-n < clean[key] {
+					t.Errorf("%dx%d %v: BB-ANS started on %d clean patches, Bit-Swap needed %d", sz[0], sz[1], ct, P-n, clean[key])
+				}
 			}
 		}
 	}
@@ -128,6 +165,9 @@ func TestChoiceNeverWorse(t *testing.T) {
 		}
 		if len(p) > len(whole)+2 {
 			t.Fatalf("%dx%d: %d payload bytes, the fallback coder alone needs %d", sz[0], sz[1], len(p), len(whole))
+		}
+		if n := modelPatches(t, p, img); n != 0 {
+			t.Fatalf("%dx%d: the untrained model coded %d patches", sz[0], sz[1], n)
 		}
 	}
 }
@@ -193,19 +233,35 @@ func testContextRoundTrip(t *testing.T, mix, anchors bool) {
 			grid := imageio.NewGrid(sz[0], sz[1])
 			for _, holes := range []bool{false, true} {
 				cd := &bbcore.Coder{Model: m, Scheme: sc.s, AllVAE: true}
+				forced := make([]bool, grid.Len())
 				if holes {
-					fb := make([]bool, grid.Len())
-					for p := range fb {
-						fb[p] = rng.IntN(4) == 0
+					for p := range forced {
+						forced[p] = rng.IntN(4) == 0
 					}
-					bbcore.ForceFallback(cd, fb)
+					bbcore.ForceFallback(cd, forced)
 				}
 				p := roundTrip(t, cd, img)
 				in, err := bbcore.Inspect(p, grid.Len())
 				if err != nil || !in.VAE {
 					t.Fatalf("inspect: %+v, %v", in, err)
 				}
-				t.Logf("%s %dx%d holes %v: %d bytes, %d chains, %d fallback patches", sc.name, sz[0], sz[1], holes, len(p), in.Chains, in.Clean)
+				n := modelPatches(t, p, img)
+				t.Logf("%s %dx%d holes %v: %d bytes, %d chains, the model coded %d of %d patches", sc.name, sz[0], sz[1], holes, len(p), in.Chains, n, grid.Len())
+				// The forced patches stay on the fallback side; the model codes the rest but
+				// for the first chain's clean patches, at least half of them.
+				fb := in.Fallback(grid.Len())
+				want := grid.Len()
+				for p, f := range forced {
+					if f && !fb[p] {
+						t.Fatalf("%s %dx%d: patch %d was forced to the fallback coder, the model coded it", sc.name, sz[0], sz[1], p)
+					}
+					if f {
+						want--
+					}
+				}
+				if n < want/2 {
+					t.Errorf("%s %dx%d holes %v: the model coded %d of %d patches, want at least %d", sc.name, sz[0], sz[1], holes, n, grid.Len(), want/2)
+				}
 			}
 		}
 	}
