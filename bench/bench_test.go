@@ -304,7 +304,7 @@ func TestCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"image", "width", "height", "channels", "codec", "bytes", "bits_per_dim", "ratio",
-		"encode_seconds", "decode_seconds", "neg_elbo_bpd", "ok", "error"}
+		"cores", "encode_seconds", "decode_seconds", "neg_elbo_bpd", "ok", "error"}
 	if !reflect.DeepEqual(recs[0], want) {
 		t.Fatalf("header %v", recs[0])
 	}
@@ -327,7 +327,8 @@ func TestCSV(t *testing.T) {
 			}
 		case "gzip -9 (compress/gzip)":
 			if r[col["image"]] != "two,with comma.png" || r[col["width"]] != "32" || r[col["height"]] != "32" ||
-				r[col["channels"]] != "1" || r[col["ok"]] != "true" || r[col["error"]] != "" || r[col["neg_elbo_bpd"]] != "" {
+				r[col["channels"]] != "1" || r[col["ok"]] != "true" || r[col["error"]] != "" || r[col["neg_elbo_bpd"]] != "" ||
+				r[col["cores"]] != "1" {
 				t.Errorf("gzip row %v", r)
 			}
 			n, _ := strconv.Atoi(r[col["bytes"]])
@@ -402,6 +403,77 @@ func TestJSON(t *testing.T) {
 	}
 }
 
+// multiCodec is gzip claiming three cores.
+type multiCodec struct{ gzipCodec }
+
+func (multiCodec) Key() string   { return "multi" }
+func (multiCodec) Label() string { return "gzip on three cores" }
+func (multiCodec) Cores() int    { return 3 }
+
+// TestCores: every row, summary and output says how many cores its codec ran on.
+func TestCores(t *testing.T) {
+	rep := run(t, []Input{memInput("p.png", testImage(64, 32, 3, 12))}, Options{Codecs: []Codec{gzipCodec{}, multiCodec{}}})
+	want := map[string]int{"gzip": 1, "multi": 3}
+	for _, c := range rep.Codecs {
+		if c.Cores != want[c.Key] {
+			t.Errorf("codec %s: %d cores", c.Key, c.Cores)
+		}
+	}
+	for _, r := range rep.Results {
+		if r.Cores != want[r.Key] {
+			t.Errorf("result %s: %d cores", r.Key, r.Cores)
+		}
+	}
+	for _, s := range Summarize(rep) {
+		if s.Cores != want[s.Key] {
+			t.Errorf("summary %s: %d cores", s.Key, s.Cores)
+		}
+	}
+	var b bytes.Buffer
+	if err := WriteTable(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	if !strings.Contains(lines[0], " cores  enc s") {
+		t.Fatalf("table header %q", lines[0])
+	}
+	rows := 0
+	for _, l := range lines {
+		// a row ends in cores, enc s, dec s, status (per image) or cores, enc s, dec s (summary)
+		f := strings.Fields(l)
+		switch {
+		case strings.HasPrefix(l, "  gzip on three cores"):
+			rows++
+			if f[len(f)-4] != "3" {
+				t.Errorf("row %q", l)
+			}
+		case strings.HasPrefix(l, "gzip on three cores"):
+			rows++
+			if f[len(f)-3] != "3" {
+				t.Errorf("summary row %q", l)
+			}
+		}
+	}
+	if rows != 2 {
+		t.Errorf("%d rows of the three-core codec in\n%s", rows, b.String())
+	}
+	b.Reset()
+	if err := WriteJSON(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Codecs  []struct{ Cores int } `json:"codecs"`
+		Rows    []struct{ Cores int } `json:"rows"`
+		Summary []struct{ Cores int } `json:"summary"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Codecs[1].Cores != 3 || doc.Rows[1].Cores != 3 || doc.Summary[1].Cores != 3 || doc.Rows[0].Cores != 1 {
+		t.Fatalf("JSON cores %+v", doc)
+	}
+}
+
 func TestSummaryMeans(t *testing.T) {
 	rep := &Report{Codecs: []CodecInfo{{Key: "a", Label: "A"}}, Results: []Result{
 		{Image: "1", Key: "a", Codec: "A", Width: 10, Height: 10, Channels: 1, Bytes: 50, BitsPerDim: 4},
@@ -442,7 +514,7 @@ func TestTableHasELBOColumnOnlyWhenNeeded(t *testing.T) {
 			continue
 		}
 		f := strings.Fields(l)
-		bpd := f[len(f)-5]
+		bpd := f[len(f)-6] // then ratio, cores, enc s, dec s, status
 		if i := strings.Index(l, " "+bpd+" "); i+1+len(bpd) != end {
 			t.Errorf("misaligned %q in\n%s", bpd, b.String())
 		}

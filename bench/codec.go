@@ -31,6 +31,21 @@ type NegELBOer interface {
 	NegELBO(img *imageio.Image) (bitsPerDim float64, err error)
 }
 
+// MultiCore may be implemented by a Codec that runs on more than one core: Cores is the
+// number of goroutines it runs at once, at most. A codec without it runs on one (all the
+// baselines do). The rows show it next to the timings.
+type MultiCore interface {
+	Cores() int
+}
+
+// coresOf returns how many cores c runs on (see MultiCore).
+func coresOf(c Codec) int {
+	if m, ok := c.(MultiCore); ok {
+		return max(1, m.Cores())
+	}
+	return 1
+}
+
 // Settings select the baselines' speed/size trade-off.
 type Settings struct {
 	// Slow selects the slowest, strongest settings where a library has them: WebP lossless
@@ -38,7 +53,7 @@ type Settings struct {
 	// instead of 7. gzip, bzip2, LZMA and PNG always use their strongest level.
 	Slow bool
 	// CoderWorkers is the number of goroutines the codec package's coders may use
-	// (default 1, like the baselines).
+	// (codec.Options.Workers; 0 counts as 1, like the baselines).
 	CoderWorkers int
 }
 

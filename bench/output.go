@@ -19,6 +19,8 @@ import (
 //	bytes           compressed size in bytes
 //	bits_per_dim    8*bytes / (width*height*channels)
 //	ratio           width*height*channels / bytes (raw 8-bit size over compressed size)
+//	cores           cores (goroutines at once) the codec ran on: 1 for the baselines, the
+//	                coder workers for the codec package's coders
 //	encode_seconds  wall-clock encode time
 //	decode_seconds  wall-clock decode time
 //	neg_elbo_bpd    the model's −ELBO in bits/dim; empty (JSON: null) when the codec has none
@@ -27,7 +29,7 @@ import (
 //
 // An image that could not be loaded gives one row with an empty codec, ok=false and the error.
 var CSVColumns = []string{"image", "width", "height", "channels", "codec", "bytes", "bits_per_dim",
-	"ratio", "encode_seconds", "decode_seconds", "neg_elbo_bpd", "ok", "error"}
+	"ratio", "cores", "encode_seconds", "decode_seconds", "neg_elbo_bpd", "ok", "error"}
 
 func ftoa(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
 
@@ -41,14 +43,14 @@ func WriteCSV(w io.Writer, rep *Report) error {
 		rec := make([]string, 0, len(CSVColumns))
 		rec = append(rec, r.Image)
 		if r.Codec == "" {
-			rec = append(rec, "", "", "", "", "", "", "", "", "", "")
+			rec = append(rec, "", "", "", "", "", "", "", "", "", "", "")
 		} else {
 			elbo := ""
 			if r.HasNegELBO {
 				elbo = ftoa(r.NegELBO, 6)
 			}
 			rec = append(rec, strconv.Itoa(r.Width), strconv.Itoa(r.Height), strconv.Itoa(r.Channels), r.Codec,
-				strconv.Itoa(r.Bytes), ftoa(r.BitsPerDim, 6), ftoa(r.Ratio, 6),
+				strconv.Itoa(r.Bytes), ftoa(r.BitsPerDim, 6), ftoa(r.Ratio, 6), strconv.Itoa(r.Cores),
 				ftoa(r.EncodeSeconds, 6), ftoa(r.DecodeSeconds, 6), elbo)
 		}
 		rec = append(rec, strconv.FormatBool(r.OK()), oneLine(r.Err))
@@ -70,6 +72,7 @@ type jsonRow struct {
 	Bytes         int      `json:"bytes"`
 	BitsPerDim    float64  `json:"bits_per_dim"`
 	Ratio         float64  `json:"ratio"`
+	Cores         int      `json:"cores"`
 	EncodeSeconds float64  `json:"encode_seconds"`
 	DecodeSeconds float64  `json:"decode_seconds"`
 	NegELBO       *float64 `json:"neg_elbo_bpd"`
@@ -85,6 +88,7 @@ type jsonSummary struct {
 	MeanBitsPerDim     float64  `json:"mean_bits_per_dim"`
 	WeightedBitsPerDim float64  `json:"weighted_bits_per_dim"`
 	Ratio              float64  `json:"ratio"`
+	Cores              int      `json:"cores"`
 	EncodeSeconds      float64  `json:"encode_seconds"`
 	DecodeSeconds      float64  `json:"decode_seconds"`
 	MeanNegELBO        *float64 `json:"mean_neg_elbo_bpd"`
@@ -94,6 +98,7 @@ type jsonCodec struct {
 	Key        string `json:"key"`
 	Codec      string `json:"codec"`
 	HasNegELBO bool   `json:"has_neg_elbo"`
+	Cores      int    `json:"cores"`
 }
 
 type jsonReport struct {
@@ -104,17 +109,17 @@ type jsonReport struct {
 }
 
 // WriteJSON writes the report as one JSON object: "cropped_to_32", "codecs" (key, codec label,
-// has_neg_elbo), "rows" (one object per result with the CSVColumns as keys) and "summary" (one
-// object per codec: codec, key, images, failed, mean_bits_per_dim, weighted_bits_per_dim,
-// ratio, encode_seconds, decode_seconds, mean_neg_elbo_bpd).
+// has_neg_elbo, cores), "rows" (one object per result with the CSVColumns as keys) and
+// "summary" (one object per codec: codec, key, images, failed, mean_bits_per_dim,
+// weighted_bits_per_dim, ratio, cores, encode_seconds, decode_seconds, mean_neg_elbo_bpd).
 func WriteJSON(w io.Writer, rep *Report) error {
 	out := jsonReport{Cropped: rep.Cropped, Codecs: []jsonCodec{}, Rows: []jsonRow{}, Summary: []jsonSummary{}}
 	for _, c := range rep.Codecs {
-		out.Codecs = append(out.Codecs, jsonCodec{Key: c.Key, Codec: c.Label, HasNegELBO: c.HasNegELBO})
+		out.Codecs = append(out.Codecs, jsonCodec{Key: c.Key, Codec: c.Label, HasNegELBO: c.HasNegELBO, Cores: c.Cores})
 	}
 	for _, r := range rep.Results {
 		jr := jsonRow{Image: r.Image, Width: r.Width, Height: r.Height, Channels: r.Channels, Codec: r.Codec,
-			Bytes: r.Bytes, BitsPerDim: r.BitsPerDim, Ratio: r.Ratio, EncodeSeconds: r.EncodeSeconds,
+			Bytes: r.Bytes, BitsPerDim: r.BitsPerDim, Ratio: r.Ratio, Cores: r.Cores, EncodeSeconds: r.EncodeSeconds,
 			DecodeSeconds: r.DecodeSeconds, OK: r.OK(), Error: r.Err}
 		if r.HasNegELBO {
 			v := r.NegELBO
@@ -125,7 +130,7 @@ func WriteJSON(w io.Writer, rep *Report) error {
 	for _, s := range Summarize(rep) {
 		js := jsonSummary{Codec: s.Label, Key: s.Key, Images: s.Images, Failed: s.Failed,
 			MeanBitsPerDim: s.MeanBitsPerDim, WeightedBitsPerDim: s.WeightedBitsPerDim, Ratio: s.Ratio,
-			EncodeSeconds: s.EncodeSeconds, DecodeSeconds: s.DecodeSeconds}
+			Cores: s.Cores, EncodeSeconds: s.EncodeSeconds, DecodeSeconds: s.DecodeSeconds}
 		if s.HasNegELBO {
 			v := s.MeanNegELBO
 			js.MeanNegELBO = &v
@@ -191,7 +196,7 @@ func WriteTable(w io.Writer, rep *Report) error {
 	for _, c := range rep.Codecs {
 		elbo = elbo || c.HasNegELBO
 	}
-	head := []string{"image / codec", "bytes", "bits/dim", "ratio", "enc s", "dec s"}
+	head := []string{"image / codec", "bytes", "bits/dim", "ratio", "cores", "enc s", "dec s"}
 	if elbo {
 		head = append(head, "-ELBO bpd")
 	}
@@ -231,7 +236,7 @@ func WriteTable(w io.Writer, rep *Report) error {
 			if r.Bytes > 0 {
 				bytes, bpd, ratio = strconv.Itoa(r.Bytes), ftoa(r.BitsPerDim, 3), ftoa(r.Ratio, 2)
 			}
-			row := []string{"  " + r.Codec, bytes, bpd, ratio, ftoa(r.EncodeSeconds, 2), ftoa(r.DecodeSeconds, 2)}
+			row := []string{"  " + r.Codec, bytes, bpd, ratio, strconv.Itoa(r.Cores), ftoa(r.EncodeSeconds, 2), ftoa(r.DecodeSeconds, 2)}
 			if elbo {
 				e := ""
 				if r.HasNegELBO {
@@ -260,7 +265,7 @@ func writeSummary(w io.Writer, rep *Report, elbo bool) error {
 		crop = "uncropped"
 	}
 	fmt.Fprintf(w, "\nSummary over %d image(s), %s; mean = every image weighs the same, weighted = total bits / total subpixels\n", n, crop)
-	head := []string{"codec", "images", "mean bits/dim", "weighted bits/dim", "ratio", "enc s", "dec s"}
+	head := []string{"codec", "images", "mean bits/dim", "weighted bits/dim", "ratio", "cores", "enc s", "dec s"}
 	if elbo {
 		head = append(head, "mean -ELBO bpd")
 	}
@@ -278,7 +283,7 @@ func writeSummary(w io.Writer, rep *Report, elbo bool) error {
 		if s.Images > 0 {
 			mean, weighted, ratio = ftoa(s.MeanBitsPerDim, 3), ftoa(s.WeightedBitsPerDim, 3), ftoa(s.Ratio, 2)
 		}
-		row := []string{s.Label, imgs, mean, weighted, ratio, ftoa(s.EncodeSeconds, 1), ftoa(s.DecodeSeconds, 1)}
+		row := []string{s.Label, imgs, mean, weighted, ratio, strconv.Itoa(s.Cores), ftoa(s.EncodeSeconds, 1), ftoa(s.DecodeSeconds, 1)}
 		if elbo {
 			e := ""
 			if s.HasNegELBO {

@@ -15,7 +15,8 @@ import (
 //
 // The coders run with s.CoderWorkers goroutines (codec.Options.Workers; 0 counts as 1), so
 // that by default their wall-clock times are on the same single-threaded footing as the
-// baselines'. The number does not change the output bytes.
+// baselines'. The number does not change the output bytes. A row's Cores is what the coder
+// says it runs on with that setting (codec.Cores).
 func Registered(s Settings) []Codec {
 	w := s.CoderWorkers
 	if w < 1 {
@@ -28,6 +29,7 @@ func Registered(s Settings) []Codec {
 			continue // unregistered since Names: nothing to run
 		}
 		rc := registryCodec{name: name, id: c.ID(), workers: w}
+		rc.cores = codec.Cores(c, rc.opts())
 		if e, ok := c.(NegELBOer); ok {
 			out = append(out, registryELBOCodec{rc, e})
 			continue
@@ -41,9 +43,11 @@ type registryCodec struct {
 	name    string
 	id      container.CoderID
 	workers int
+	cores   int // codec.Cores with these workers
 }
 
 func (c registryCodec) Key() string   { return c.name }
+func (c registryCodec) Cores() int    { return c.cores }
 func (c registryCodec) Label() string { return "bitswap " + c.name + " (.bsw file)" }
 
 // own marks the row as one of the project's coders (drawn highlighted in the plot).

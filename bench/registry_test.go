@@ -134,3 +134,34 @@ func TestRegisteredNegELBO(t *testing.T) {
 		}
 	}
 }
+
+// multiCoder is a registered-style coder that says it runs on opt.Workers goroutines.
+type multiCoder struct{ codec.Coder }
+
+func (multiCoder) Cores(opt *codec.Options) int { return opt.Workers }
+
+// TestRegisteredCores: a registry row's cores are what its coder says for the bench's
+// CoderWorkers (at least 1), and one for a coder that does not say.
+func TestRegisteredCores(t *testing.T) {
+	fb, err := codec.Lookup("fallback")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []int{0, 1, 3} {
+		for _, tc := range []struct {
+			c    codec.Coder
+			want int
+		}{{fb, 1}, {multiCoder{fb}, max(w, 1)}} {
+			rc := registryCodec{name: "fallback", id: container.Fallback, workers: max(w, 1)}
+			rc.cores = codec.Cores(tc.c, rc.opts())
+			if rc.Cores() != tc.want {
+				t.Errorf("%T, CoderWorkers %d: %d cores, want %d", tc.c, w, rc.Cores(), tc.want)
+			}
+		}
+	}
+	for _, c := range Registered(Settings{CoderWorkers: 3}) {
+		if c.Key() == "fallback" && coresOf(c) != 1 {
+			t.Errorf("fallback row on %d cores", coresOf(c))
+		}
+	}
+}

@@ -12,6 +12,8 @@ type Summary struct {
 	WeightedBitsPerDim float64
 	// Ratio is total raw bytes over total compressed bytes.
 	Ratio float64
+	// Cores is the number of cores the codec ran on (CodecInfo.Cores).
+	Cores int
 	// Bytes and Dims are the totals behind the weighted figures.
 	Bytes, Dims int64
 	// EncodeSeconds and DecodeSeconds are totals.
@@ -26,7 +28,7 @@ func Summarize(rep *Report) []Summary {
 	out := make([]Summary, len(rep.Codecs))
 	idx := map[string]int{}
 	for i, c := range rep.Codecs {
-		out[i] = Summary{Key: c.Key, Label: c.Label}
+		out[i] = Summary{Key: c.Key, Label: c.Label, Cores: c.Cores}
 		idx[c.Key] = i
 	}
 	elboN := make([]int, len(out))

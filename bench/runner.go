@@ -81,6 +81,8 @@ type CodecInfo struct {
 	HasNegELBO bool
 	// Own is true for the codec package's coders (as opposed to baselines).
 	Own bool
+	// Cores is the number of cores (goroutines at once) the codec runs on; see MultiCore.
+	Cores int
 }
 
 // ImageInfo describes one input.
@@ -104,7 +106,9 @@ type Result struct {
 	// BitsPerDim is 8*Bytes / (Width*Height*Channels).
 	BitsPerDim float64
 	// Ratio is the raw size (Width*Height*Channels bytes) over the compressed size.
-	Ratio         float64
+	Ratio float64
+	// Cores is the number of cores (goroutines at once) the codec ran on; see MultiCore.
+	Cores         int
 	EncodeSeconds float64
 	DecodeSeconds float64
 	// NegELBO is the model's −ELBO in bits/dim when HasNegELBO.
@@ -137,7 +141,7 @@ func Run(ctx context.Context, inputs []Input, opt Options) (*Report, error) {
 		seen[c.Key()] = true
 		_, elbo := c.(NegELBOer)
 		_, own := c.(interface{ own() })
-		rep.Codecs = append(rep.Codecs, CodecInfo{Key: c.Key(), Label: c.Label(), HasNegELBO: elbo, Own: own})
+		rep.Codecs = append(rep.Codecs, CodecInfo{Key: c.Key(), Label: c.Label(), HasNegELBO: elbo, Own: own, Cores: coresOf(c)})
 	}
 	// Codecs with a one-time setup (e.g. compiling WASM) do it now, off the clock.
 	for _, c := range opt.Codecs {
@@ -256,7 +260,7 @@ func runImage(ctx context.Context, in Input, idx int, opt Options, emit func(Eve
 
 // runCodec encodes img with c, decodes it back, checks the pixels and fills in a Result.
 func runCodec(c Codec, img *Image) Result {
-	r := Result{Width: img.Width, Height: img.Height, Channels: img.Channels, Codec: c.Label(), Key: c.Key()}
+	r := Result{Width: img.Width, Height: img.Height, Channels: img.Channels, Codec: c.Label(), Key: c.Key(), Cores: coresOf(c)}
 	// Encoders get a private copy so that one that scribbles on its input cannot corrupt the
 	// reference the decoded image is compared with.
 	in := &Image{Width: img.Width, Height: img.Height, Channels: img.Channels, Pix: append([]byte(nil), img.Pix...)}

@@ -14,7 +14,6 @@ import (
 	"github.com/bitswap-codec/bitswap/container"
 	"github.com/bitswap-codec/bitswap/imageio"
 	"github.com/bitswap-codec/bitswap/internal/bbcore"
-	"github.com/bitswap-codec/bitswap/vae/nn"
 	"github.com/bitswap-codec/bitswap/weights"
 )
 
@@ -204,29 +203,34 @@ func TestNeverWorseThanFallback(t *testing.T) {
 // TestSameBytesAnyWorkers: the encoder's output and the decoder's result do not depend on the
 // number of workers the networks run on, for the registered coder (whose choice of patches
 // runs the model) and with the model coding every patch it can (several chains: batches of
-// patches through the networks).
+// patches through the networks), with the coders used from several goroutines at once.
 func TestSameBytesAnyWorkers(t *testing.T) {
 	img := crop(load(t, "picos-512x384.png"), 200, 130)
 	m, err := weights.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	allVAE := &bbcore.Coder{Model: m, Scheme: bitswap.Scheme{}, AllVAE: true}
-	prev := nn.Workers
-	defer func() { nn.Workers = prev }()
-	var files, payloads [][]byte
-	for _, w := range []int{1, 2, 3} {
-		nn.Workers = w
-		data, err := codec.Encode(img, "bitswap", nil)
-		if err != nil {
+	// The registered coder and a bbcore.Coder value, each used from three goroutines at once.
+	workers := []int{1, 2, 3}
+	files, payloads := make([][]byte, len(workers)), make([][]byte, len(workers))
+	errs := make(chan error, 2*len(workers))
+	for i, w := range workers {
+		go func() {
+			var err error
+			files[i], err = codec.Encode(img, "bitswap", &codec.Options{Workers: w})
+			errs <- err
+		}()
+		go func() {
+			allVAE := &bbcore.Coder{Model: m, Scheme: bitswap.Scheme{}, AllVAE: true, Workers: w}
+			var err error
+			payloads[i], err = allVAE.Encode(img, nil)
+			errs <- err
+		}()
+	}
+	for range 2 * len(workers) {
+		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
-		files = append(files, data)
-		p, err := allVAE.Encode(img, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		payloads = append(payloads, p)
 	}
 	for i := 1; i < len(files); i++ {
 		if !bytes.Equal(files[0], files[i]) {
@@ -240,12 +244,12 @@ func TestSameBytesAnyWorkers(t *testing.T) {
 	if n := modelPatches(t, payloads[0], img); n < 17 {
 		t.Fatalf("AllVAE: the model coded %d of 35 patches, want at least 17", n)
 	}
-	nn.Workers = 1
-	got, _, err := codec.Decode(files[1], nil)
+	got, _, err := codec.Decode(files[1], &codec.Options{Workers: 1})
 	if err != nil || !imageio.Equal(got, img) {
 		t.Fatalf("decoding with 1 worker a file made with 2: %v", err)
 	}
 	h := &container.Header{Width: img.Width, Height: img.Height, Color: img.Color, Depth: img.Depth}
+	allVAE := &bbcore.Coder{Model: m, Scheme: bitswap.Scheme{}, AllVAE: true, Workers: 1}
 	got, err = allVAE.Decode(h, payloads[1], nil)
 	if err != nil || !imageio.Equal(got, img) {
 		t.Fatalf("AllVAE: decoding with 1 worker a payload made with 2: %v", err)

@@ -50,6 +50,22 @@ type Coder interface {
 	Decode(h *container.Header, payload []byte, opt *Options) (*imageio.Image, error)
 }
 
+// MultiCore is implemented by coders that run on more than one goroutine: Cores returns the
+// most goroutines their Encode and Decode keep running at once with the options opt. Other
+// coders run on one.
+type MultiCore interface {
+	Cores(opt *Options) int
+}
+
+// Cores returns the most goroutines c keeps running at once with the options opt (see
+// MultiCore).
+func Cores(c Coder, opt *Options) int {
+	if m, ok := c.(MultiCore); ok {
+		return max(1, m.Cores(opt))
+	}
+	return 1
+}
+
 // ErrUnknownCoder is returned for a coder name or id that is not registered.
 var ErrUnknownCoder = container.ErrUnknownCoder
 

@@ -3,6 +3,8 @@ package vae
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/bitswap-codec/bitswap/vae/nn"
 )
 
 // benchConfigs are the architectures the throughput benchmarks run: the default, and the
@@ -82,7 +84,12 @@ func benchInference(b *testing.B, cfg Config) {
 // inferencePass returns a function that runs every network of m once on the b patches x
 // (what a coder runs per patch), with its own Inference and buffers.
 func inferencePass(m *Model, x []uint8, b int) func() {
-	r := m.NewInference()
+	return inferencePassWith(m, x, b, nn.Config{})
+}
+
+// inferencePassWith is inferencePass on the engine configuration cfg.
+func inferencePassWith(m *Model, x []uint8, b int, cfg nn.Config) func() {
+	r := m.NewInferenceWith(cfg)
 	valid := make([][2]int, b)
 	for i := range valid {
 		valid[i] = [2]int{PatchSize, PatchSize}

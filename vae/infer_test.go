@@ -57,6 +57,12 @@ func digestModelOf(t testing.TB, cfg Config) *Model {
 // and hashes all outputs, including the derived float64 scales and pixel logistics, patch by
 // patch, so that the digest does not depend on the batching.
 func inferenceDigest(m *Model, b, batch int) string {
+	return inferenceDigestWith(m, b, batch, nn.Config{})
+}
+
+// inferenceDigestWith is inferenceDigest with the networks run on the engine configuration
+// cfg.
+func inferenceDigestWith(m *Model, b, batch int, cfg nn.Config) string {
 	rng := rand.New(rand.NewPCG(1, 2))
 	x := make([]uint8, 3*b*PatchSize*PatchSize)
 	for i := range x {
@@ -73,7 +79,7 @@ func inferenceDigest(m *Model, b, batch int) string {
 	for i := range hs {
 		hs[i] = sha256.New()
 	}
-	r := m.NewInference()
+	r := m.NewInferenceWith(cfg)
 	const P = PatchSize * PatchSize
 	const P2 = P
 	for b0 := 0; b0 < b; b0 += batch {
@@ -168,12 +174,7 @@ func testDeterministic(t *testing.T, m *Model) {
 	for _, batch := range []int{1, 7, 64} {
 		for _, workers := range []int{1, 2, 3} {
 			for _, kn := range nn.Kernels() {
-				prevW := nn.Workers
-				prevK, _ := nn.UseKernel(kn)
-				nn.Workers = workers
-				got := inferenceDigest(m, 9, batch)
-				nn.Workers = prevW
-				nn.UseKernel(prevK)
+				got := inferenceDigestWith(m, 9, batch, nn.Config{Workers: workers, Kernel: kn})
 				if got != ref {
 					t.Fatalf("batch %d, workers %d, kernel %s: digest %s, want %s", batch, workers, kn, got, ref)
 				}
@@ -261,16 +262,13 @@ func TestLatentScaleRange(t *testing.T) {
 // TestInferenceNoAllocs: in steady state, a pass of every network allocates nothing (with
 // the work split over several workers).
 func TestInferenceNoAllocs(t *testing.T) {
-	prev := nn.Workers
-	nn.Workers = 2
-	defer func() { nn.Workers = prev }()
 	m := digestModel(t)
 	const B = 3
 	x := make([]uint8, 3*B*PatchSize*PatchSize)
 	for i := range x {
 		x[i] = uint8(i * 7)
 	}
-	run := inferencePass(m, x, B)
+	run := inferencePassWith(m, x, B, nn.Config{Workers: 2})
 	run()
 	if a := testing.AllocsPerRun(10, run); a != 0 {
 		t.Fatalf("%v allocations per inference pass", a)

@@ -284,9 +284,10 @@ func (t *trainer) blockSums(n, B int, sign float64, fn func(lo, hi int) float64)
 // parallelSum runs fn over [0, n) split across the engine's workers and adds up the results
 // (in worker order, so the sum does not depend on scheduling).
 func parallelSum(n int, fn func(lo, hi int) float64) float64 {
-	parts := make([]float64, nn.Workers)
-	grain := max(1, n/(4*nn.Workers))
-	nn.Parallel(n, grain, func(w, lo, hi int) { parts[w] = fn(lo, hi) })
+	nw := nn.DefaultWorkers()
+	parts := make([]float64, nw)
+	grain := max(1, n/(4*nw))
+	nn.ParallelN(nw, n, grain, func(w, lo, hi int) { parts[w] = fn(lo, hi) })
 	s := 0.0
 	for _, v := range parts {
 		s += v

@@ -61,18 +61,18 @@ func (n *Net) Forward(ctx *nn.Ctx, x *nn.Tensor) *nn.Tensor {
 	for _, b := range n.Blocks {
 		b.in = h
 		b.e1.Resize(width, B, H, W)
-		nn.ELU(b.in.Data, b.e1.Data)
+		nn.ELU(ctx, b.in.Data, b.e1.Data)
 		b.a1.Resize(width, B, H, W)
 		b.c1.Forward(ctx, &b.e1, &b.a1)
 		b.e2.Resize(width, B, H, W)
-		nn.ELU(b.a1.Data, b.e2.Data)
+		nn.ELU(ctx, b.a1.Data, b.e2.Data)
 		b.a2.Resize(width, B, H, W)
 		b.c2.Forward(ctx, &b.e2, &b.a2)
 		nn.Add(b.in.Data, b.a2.Data, b.a2.Data) // a2 now holds the block output
 		h = &b.a2
 	}
 	n.eOut.Resize(width, B, H, W)
-	nn.ELU(h.Data, n.eOut.Data)
+	nn.ELU(ctx, h.Data, n.eOut.Data)
 	n.out.Resize(n.Out.Shape.Cout, B, H, W)
 	n.Out.Forward(ctx, &n.eOut, &n.out)
 	return &n.out
@@ -110,17 +110,17 @@ func (n *Net) BackwardExtra(ctx *nn.Ctx, dout, dfeat, dx *nn.Tensor) {
 	if dfeat != nil {
 		nn.AddTo(dfeat.Data, t1.Data)
 	}
-	nn.ELUBackward(n.hidden().Data, n.eOut.Data, t1.Data, g.Data)
+	nn.ELUBackward(ctx, n.hidden().Data, n.eOut.Data, t1.Data, g.Data)
 	// g = d(block output). A block is out = in + c2(ELU(c1(ELU(in)))).
 	for i := len(n.Blocks) - 1; i >= 0; i-- {
 		b := n.Blocks[i]
 		t1.Zero()
 		b.c2.Backward(ctx, &b.e2, g, t1) // t1 = d(e2)
 		t2.Zero()
-		nn.ELUBackward(b.a1.Data, b.e2.Data, t1.Data, t2.Data) // t2 = d(a1)
+		nn.ELUBackward(ctx, b.a1.Data, b.e2.Data, t1.Data, t2.Data) // t2 = d(a1)
 		t1.Zero()
-		b.c1.Backward(ctx, &b.e1, t2, t1)                     // t1 = d(e1)
-		nn.ELUBackward(b.in.Data, b.e1.Data, t1.Data, g.Data) // g = d(in) (identity path kept)
+		b.c1.Backward(ctx, &b.e1, t2, t1)                          // t1 = d(e1)
+		nn.ELUBackward(ctx, b.in.Data, b.e1.Data, t1.Data, g.Data) // g = d(in) (identity path kept)
 	}
 	n.In.Backward(ctx, n.x, g, dx)
 }

@@ -57,7 +57,7 @@ image or codec failed.
 			&cli.IntFlag{Name: "center-crop", Usage: "first cut each image to its central `N`xN pixels (0: whole images)"},
 			&cli.BoolFlag{Name: "slow", Usage: "slowest baseline settings: WebP -z 9 (method 6, quality 100), JPEG XL effort 9"},
 			&cli.IntFlag{Name: "j", Value: 1, Usage: "process `N` images at the same time (timings are wall clock)"},
-			&cli.IntFlag{Name: "coder-workers", Value: 1, Usage: "goroutines for bitswap's own coders (`N`; the baselines use one; sizes do not change)"},
+			&cli.IntFlag{Name: "coder-workers", Value: 1, Usage: "goroutines for bitswap's own coders (`N`; the baselines use one; the cores column shows what each row ran on; sizes do not change)"},
 			&cli.StringFlag{Name: "csv", Usage: "also write the per-image results as CSV to `FILE`"},
 			&cli.StringFlag{Name: "json", Usage: "also write the results and summary as JSON to `FILE`"},
 			&cli.StringFlag{Name: "plot", Usage: "draw mean bits/dim per codec as a bar chart to `FILE` (.png, .svg or .pdf)"},

@@ -74,6 +74,9 @@ type Coder struct {
 	// AllVAE makes the model code every patch it can (except those needed as clean bits),
 	// without comparing with the fallback coder: for measurements and tests.
 	AllVAE bool
+	// Workers is the number of goroutines the networks run on; 0 means runtime.GOMAXPROCS.
+	// The payload does not depend on it.
+	Workers int
 
 	force []bool // tests: these patches go to the fallback coder (see export_test.go)
 }
@@ -81,8 +84,9 @@ type Coder struct {
 // Encode codes img into a payload.
 func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]byte, error) {
 	// The whole image through the fallback coder: the payload when the model codes nothing,
-	// and the yardstick of the choice. It runs on its own core while the model probes.
-	wholeFn := startWholeFallback(img)
+	// and the yardstick of the choice. It runs on its own core while the model probes (unless
+	// the coder has a set number of workers).
+	wholeFn := cd.wholeFallback(img)
 	if img.Depth != 8 || (img.Color != imageio.RGB && img.Color != imageio.RGBA) {
 		return wholeFn()
 	}
@@ -345,7 +349,7 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vae
 	}
 	msg := rans.NewMessageFromWords(C*DefaultLanes, bytesToWords(clean))
 	sch := makeSchedule(grid, fb, C)
-	inf := cd.Model.NewInference()
+	inf := cd.newInference()
 	buf := make([]uint16, 3*patchPix)
 	done := grid.Len() - len(vaeList)
 	next := 0 // the next chain to start
@@ -510,7 +514,7 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 	}
 	rest = rest[msgLen:]
 	img := imageio.New(h.Width, h.Height, h.Color, h.Depth)
-	inf := cd.Model.NewInference()
+	inf := cd.newInference()
 	buf := make([]uint16, 3*patchPix)
 	rgb := img.Planes[:3]
 	done := P - len(vaeList) // the fallback patches come at the end, quickly

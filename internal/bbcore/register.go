@@ -75,20 +75,20 @@ func (c *CodecCoder) ModelID() [8]byte {
 	return c.modelID
 }
 
-// Encode implements codec.Coder.
+// Encode implements codec.Coder; the networks run on opt.Workers goroutines.
 func (c *CodecCoder) Encode(img *imageio.Image, opt *codec.Options) ([]byte, error) {
 	if err := c.init(); err != nil {
 		return nil, err
 	}
-	return c.coder.Encode(img, progressOf(opt))
+	return c.coder.withWorkers(opt).Encode(img, progressOf(opt))
 }
 
-// Decode implements codec.Coder.
+// Decode implements codec.Coder; the networks run on opt.Workers goroutines.
 func (c *CodecCoder) Decode(h *container.Header, payload []byte, opt *codec.Options) (*imageio.Image, error) {
 	if err := c.init(); err != nil {
 		return nil, err
 	}
-	return c.coder.Decode(h, payload, progressOf(opt))
+	return c.coder.withWorkers(opt).Decode(h, payload, progressOf(opt))
 }
 
 // NegELBO returns the model's -ELBO of img in bits per subpixel over its padded patches (for

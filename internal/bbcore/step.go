@@ -135,13 +135,13 @@ func (s *Step) PushLatent(l int, params *nn.Tensor) {
 	})
 }
 
-// pushParallel computes the (start, freq) of every active chain's symbols on the engine's
-// workers (the distributions are pure functions), then pushes them one chain after another
-// in the coding order; gen returns entry b's symbols in push order. The message receives
-// exactly the pushes of a sequential loop.
+// pushParallel computes the (start, freq) of every active chain's symbols on the workers of
+// the step's Inference (the distributions are pure functions), then pushes them one chain
+// after another in the coding order; gen returns entry b's symbols in push order. The message
+// receives exactly the pushes of a sequential loop.
 func (s *Step) pushParallel(prec uint, gen func(b int, sf [][2]uint32) [][2]uint32) {
 	syms := make([][][2]uint32, s.B())
-	nn.Parallel(len(syms), 1, func(_, lo, hi int) {
+	s.Inf.Parallel(len(syms), 1, func(_, lo, hi int) {
 		for b := lo; b < hi; b++ {
 			syms[b] = gen(b, nil)
 		}

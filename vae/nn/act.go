@@ -9,12 +9,13 @@ import (
 // elemGrain is the chunk size of elementwise passes split over the workers.
 const elemGrain = 4096
 
-// ELU computes y = x for x > 0, e**x - 1 otherwise (alpha = 1), elementwise. y may alias x.
-// Each element is computed on its own, so the split over workers does not change results.
-func ELU(x, y []float32) {
+// ELU computes y = x for x > 0, e**x - 1 otherwise (alpha = 1), elementwise, on ctx's
+// workers. y may alias x. Each element is computed on its own, so the split over workers does
+// not change results.
+func ELU(ctx *Ctx, x, y []float32) {
 	t := eluTasks.Get().(*eluTask)
 	t.x, t.y = x, y[:len(x)]
-	runTask(len(x), elemGrain, t)
+	ctx.run(len(x), elemGrain, t)
 	t.x, t.y = nil, nil
 	eluTasks.Put(t)
 }
@@ -37,13 +38,13 @@ func eluGo(x, y []float32) {
 	}
 }
 
-// ELUBackward adds dx += dy * ELU'(x), using the forward output y (ELU'(x) = y+1 for x <= 0).
-// x is not needed: y+1 > 1 exactly when x > 0, so ELU'(x) = min(y+1, 1).
-func ELUBackward(x, y, dy, dx []float32) {
+// ELUBackward adds dx += dy * ELU'(x), using the forward output y (ELU'(x) = y+1 for x <= 0),
+// on ctx's workers. x is not needed: y+1 > 1 exactly when x > 0, so ELU'(x) = min(y+1, 1).
+func ELUBackward(ctx *Ctx, x, y, dy, dx []float32) {
 	y = y[:len(x)]
 	dx = dx[:len(x)]
 	dy = dy[:len(x)]
-	parallel(len(x), elemGrain, func(_, lo, hi int) {
+	ctx.Parallel(len(x), elemGrain, func(_, lo, hi int) {
 		eluBackBlock(y[lo:hi], dy[lo:hi], dx[lo:hi])
 	})
 }

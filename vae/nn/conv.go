@@ -25,10 +25,9 @@ func (s ConvShape) check(in, out *Tensor) {
 // packIm2col packs the k-range [k0, k1) of the implicit im2col matrix of in, for the NR
 // columns starting at column n0, into bp (row p at bp[(p-k0)*NR:]). Columns past the end and
 // taps outside the image are zero.
-func packIm2col(s ConvShape, in *Tensor, k0, k1, n0 int, bp []float32) {
+func packIm2col(s ConvShape, in *Tensor, k0, k1, n0, NR int, bp []float32) {
 	H, W := in.H, in.W
 	N := in.N()
-	NR := NR
 	ph, pw := s.KH/2, s.KW/2
 	taps := s.KH * s.KW
 	if W == 16 && NR%16 == 0 && n0+NR <= N {
@@ -108,7 +107,7 @@ func ConvForward(ctx *Ctx, s ConvShape, in *Tensor, w *PackedA, bias []float32, 
 	}
 	t := &ctx.fillT
 	t.out, t.n, t.bias = out.Data, in.N(), bias
-	runTask(s.Cout, 1, t)
+	ctx.run(s.Cout, 1, t)
 	t.out, t.bias = nil, nil
 	convAccumulate(ctx, s, in, w, out)
 }
@@ -116,16 +115,17 @@ func ConvForward(ctx *Ctx, s ConvShape, in *Tensor, w *PackedA, bias []float32, 
 // convAccumulate adds conv(in, w) into out.
 func convAccumulate(ctx *Ctx, s ConvShape, in *Tensor, w *PackedA, out *Tensor) {
 	ctx.grow()
-	w.ready()
-	if implicitOK(in) {
-		convImplicit(ctx, s, in, w, out)
+	ks := ctx.kernel()
+	pw := w.forKernel(ks)
+	if implicitOK(in, ks) {
+		convImplicit(ctx, s, in, pw, out)
 		return
 	}
 	N := in.N()
 	K := s.K()
-	MR, NR := MR, NR
+	MR, NR := ks.mr, ks.nr
 	colPanels := (N + NR - 1) / NR
-	parallel(colPanels, 1, func(wk, lo, hi int) {
+	ctx.Parallel(colPanels, 1, func(wk, lo, hi int) {
 		bp := ctx.buf(wk, slotPackB, KC*NR)
 		tmp := ctx.buf(wk, slotTmp, MR*NR)
 		for cp := lo; cp < hi; cp++ {
@@ -133,8 +133,8 @@ func convAccumulate(ctx *Ctx, s ConvShape, in *Tensor, w *PackedA, out *Tensor) 
 			nn := min(NR, N-n0)
 			for k0 := 0; k0 < K; k0 += KC {
 				k1 := min(K, k0+KC)
-				packIm2col(s, in, k0, k1, n0, bp)
-				gemmPanel(w, k0, k1, bp, out.Data[n0:], N, s.Cout, nn, tmp)
+				packIm2col(s, in, k0, k1, n0, NR, bp)
+				gemmPanel(ks, pw, K, k0, k1, bp, out.Data[n0:], N, s.Cout, nn, tmp)
 			}
 		}
 	})
@@ -179,7 +179,8 @@ func ConvBackwardWeights(ctx *Ctx, s ConvShape, in, dout *Tensor, dw, dbias []fl
 			dbias[co] += acc
 		}
 	}
-	if dwFast && in.W == 16 && useDWDirect {
+	ks := ctx.kernel()
+	if ks.direct && in.W == 16 {
 		convBackwardWeightsDirect(ctx, s, in, dout, dw)
 		return
 	}
@@ -190,11 +191,11 @@ func ConvBackwardWeights(ctx *Ctx, s ConvShape, in, dout *Tensor, dw, dbias []fl
 	if in.W <= nc {
 		nc -= nc % in.W // keep blocks on image-row boundaries (fast packing)
 	}
-	MR, NR := MR, NR
+	MR, NR := ks.mr, ks.nr
 	kPanels := (K + MR - 1) / MR
 	coPanels := (s.Cout + NR - 1) / NR
 	ldc := coPanels * NR
-	parallel(kPanels, 1, func(wk, lo, hi int) {
+	ctx.Parallel(kPanels, 1, func(wk, lo, hi int) {
 		bp := ctx.buf(wk, slotPackB, coPanels*nc*NR)
 		ap := ctx.buf(wk, slotPackA, nc*MR)
 		acc := ctx.buf(wk, slotTmp, (hi-lo)*MR*ldc)
@@ -218,9 +219,9 @@ func ConvBackwardWeights(ctx *Ctx, s ConvShape, in, dout *Tensor, dw, dbias []fl
 				}
 			}
 			for r := lo; r < hi; r++ {
-				packIm2colRows(s, in, r*MR, n0, m, ap)
+				packIm2colRows(s, in, r*MR, n0, m, MR, ap)
 				for q := 0; q < coPanels; q++ {
-					kernel(m, ap, bp[q*nc*NR:], acc[(r-lo)*MR*ldc+q*NR:], ldc)
+					ks.fn(m, ap, bp[q*nc*NR:], acc[(r-lo)*MR*ldc+q*NR:], ldc)
 				}
 			}
 		}
@@ -241,11 +242,10 @@ func ConvBackwardWeights(ctx *Ctx, s ConvShape, in, dout *Tensor, dw, dbias []fl
 
 // packIm2colRows packs MR rows [k0, k0+MR) of the im2col matrix of in, columns [n0, n0+nc),
 // interleaved as an A panel: ap[p*MR+i] = im2col[k0+i][n0+p]. Rows past K are zero.
-func packIm2colRows(s ConvShape, in *Tensor, k0, n0, nc int, ap []float32) {
+func packIm2colRows(s ConvShape, in *Tensor, k0, n0, nc, MR int, ap []float32) {
 	H, W := in.H, in.W
-	MR := MR
 	if W != 16 || n0%W != 0 || nc%W != 0 {
-		packIm2colRowsGeneric(s, in, k0, n0, nc, ap)
+		packIm2colRowsGeneric(s, in, k0, n0, nc, MR, ap)
 		return
 	}
 	// Fast path for 16-pixel rows: gather each image row's MR shifted source rows as 16-float
@@ -305,9 +305,8 @@ func packIm2colRows(s ConvShape, in *Tensor, k0, n0, nc int, ap []float32) {
 	}
 }
 
-func packIm2colRowsGeneric(s ConvShape, in *Tensor, k0, n0, nc int, ap []float32) {
+func packIm2colRowsGeneric(s ConvShape, in *Tensor, k0, n0, nc, MR int, ap []float32) {
 	H, W := in.H, in.W
-	MR := MR
 	N := in.N()
 	K := s.K()
 	taps := s.KH * s.KW
@@ -336,10 +335,6 @@ func packIm2colRowsGeneric(s ConvShape, in *Tensor, k0, n0, nc int, ap []float32
 		}
 	}
 }
-
-// useDWDirect enables the direct (unpacked) weight-gradient kernel; tests switch it off to
-// compare both paths.
-var useDWDirect = true
 
 // convBackwardWeightsDirect computes dW[co][k] += sum_n dout[co][n] * im2col[k][n] for
 // 16-pixel rows by dot products along the rows, reading the input in place from its
@@ -378,7 +373,7 @@ func convBackwardWeightsDirect(ctx *Ctx, s ConvShape, in, dout *Tensor, dw []flo
 		}
 	}
 	tiles := coT * kT
-	parallel(tiles, 1, func(wk, lo, hi int) {
+	ctx.Parallel(tiles, 1, func(wk, lo, hi int) {
 		acc := ctx.buf(wk, slotTmp, 24*16+24)
 		out := acc[24*16:]
 		for t := lo; t < hi; t++ {

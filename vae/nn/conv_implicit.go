@@ -11,10 +11,10 @@ package nn
 // = src[bases[s]+offs[p] : +16] for the 16-column segment s of the panel.
 type indFn func(k int, a, src []float32, base0, base1 int, offs []int32, c []float32, ldc int)
 
-// indGo is the portable indirect kernel for any rows <= MR.
-func indGo(rows int) indFn {
+// indGo is the portable indirect kernel for the first rows <= mr of mr x nr tiles.
+func indGo(rows, mr, nr int) indFn {
 	return func(k int, a, src []float32, base0, base1 int, offs []int32, c []float32, ldc int) {
-		MR, NR := MR, NR
+		MR, NR := mr, nr
 		for i := 0; i < rows; i++ {
 			row := c[i*ldc : i*ldc+NR]
 			for j := 0; j < NR; j++ {
@@ -39,9 +39,9 @@ type padded struct {
 	hp, wp int // padded height and width
 }
 
-// implicitOK reports whether convAccumulate may use the implicit path.
-func implicitOK(in *Tensor) bool {
-	return in.W == 16 && indKernels != nil && (NR == 16 || NR == 32)
+// implicitOK reports whether convAccumulate may use the implicit path with kernel ks.
+func implicitOK(in *Tensor, ks *kernelSpec) bool {
+	return in.W == 16 && (ks.nr == 16 || ks.nr == 32)
 }
 
 func (c *Ctx) pad(s ConvShape, in *Tensor) *padded {
@@ -57,7 +57,7 @@ func (c *Ctx) pad(s ConvShape, in *Tensor) *padded {
 	p.data = p.data[:n]
 	t := &c.padT
 	t.p, t.in, t.ph, t.pw = p, in, ph, pw
-	runTask(s.Cin*B, 1, t)
+	c.run(s.Cin*B, 1, t)
 	t.p, t.in = nil, nil
 	clear(p.data[s.Cin*B*plane:])
 	K := s.K()
@@ -101,30 +101,32 @@ func (t *padTask) run(_, lo, hi int) {
 	}
 }
 
-// convImplicit adds conv(in, w) into out reading B in place; panels that do not fit (a last
-// half panel) go through the packed path.
-func convImplicit(ctx *Ctx, s ConvShape, in *Tensor, w *PackedA, out *Tensor) {
+// convImplicit adds conv(in, w) into out reading B in place (w packed for ctx's kernel);
+// panels that do not fit (a last half panel) go through the packed path.
+func convImplicit(ctx *Ctx, s ConvShape, in *Tensor, w *packing, out *Tensor) {
 	t := &ctx.implicitT
-	*t = implicitTask{ctx: ctx, s: s, in: in, w: w, out: out, p: ctx.pad(s, in)}
-	runTask((in.N()+NR-1)/NR, 1, t)
+	ks := ctx.kernel()
+	*t = implicitTask{ctx: ctx, ks: ks, s: s, in: in, w: w, out: out, p: ctx.pad(s, in)}
+	ctx.run((in.N()+ks.nr-1)/ks.nr, 1, t)
 	*t = implicitTask{}
 }
 
 // implicitTask computes column panels [lo, hi) of an implicit-GEMM convolution.
 type implicitTask struct {
 	ctx *Ctx
+	ks  *kernelSpec
 	s   ConvShape
 	in  *Tensor
-	w   *PackedA
+	w   *packing
 	out *Tensor
 	p   *padded
 }
 
 func (t *implicitTask) run(wk, lo, hi int) {
-	ctx, s, in, w, out, p := t.ctx, t.s, t.in, t.w, t.out, t.p
+	ctx, ks, s, in, w, out, p := t.ctx, t.ks, t.s, t.in, t.w, t.out, t.p
 	N := in.N()
 	K := s.K()
-	MR, NR := MR, NR
+	MR, NR := ks.mr, ks.nr
 	H := in.H
 	base := func(r int) int { // padded offset of the receptive field of image row r = b*H + y
 		b, y := r/H, r%H
@@ -137,8 +139,8 @@ func (t *implicitTask) run(wk, lo, hi int) {
 		if n0+NR > N {
 			for k0 := 0; k0 < K; k0 += KC {
 				k1 := min(K, k0+KC)
-				packIm2col(s, in, k0, k1, n0, bp)
-				gemmPanel(w, k0, k1, bp, out.Data[n0:], N, s.Cout, N-n0, tmp)
+				packIm2col(s, in, k0, k1, n0, NR, bp)
+				gemmPanel(ks, w, K, k0, k1, bp, out.Data[n0:], N, s.Cout, N-n0, tmp)
 			}
 			continue
 		}
@@ -149,10 +151,10 @@ func (t *implicitTask) run(wk, lo, hi int) {
 		}
 		c := out.Data[n0:]
 		for r := 0; r*MR < s.Cout; r++ {
-			ap := w.panel(r, 0, K)
+			ap := w.panel(K, r, 0, K)
 			rows := min(MR, s.Cout-r*MR)
 			ct := c[r*MR*N:]
-			if f := indKernels[rows]; f != nil {
+			if f := ks.ind[rows]; f != nil {
 				f(K, ap, p.data, b0, b1, p.offs, ct, N)
 				continue
 			}
@@ -166,7 +168,7 @@ func (t *implicitTask) run(wk, lo, hi int) {
 					}
 				}
 			}
-			indKernels[MR](K, ap, p.data, b0, b1, p.offs, tmp, NR)
+			ks.ind[MR](K, ap, p.data, b0, b1, p.offs, tmp, NR)
 			for i := 0; i < rows; i++ {
 				copy(ct[i*N:i*N+NR], tmp[i*NR:i*NR+NR])
 			}

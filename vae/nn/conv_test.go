@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -70,14 +71,9 @@ func TestConvForwardBitExact(t *testing.T) {
 		PackForward(tc.s, w, &p)
 		for _, kn := range Kernels() {
 			for _, workers := range []int{1, 2, 5} {
-				prevW := Workers
-				prev, _ := UseKernel(kn)
-				Workers = workers
 				out := NewTensor(tc.s.Cout, tc.b, tc.h, tc.w)
-				var ctx Ctx
-				ConvForward(&ctx, tc.s, in, &p, bias, out)
-				Workers = prevW
-				UseKernel(prev)
+				ctx := NewCtx(Config{Workers: workers, Kernel: kn})
+				ConvForward(ctx, tc.s, in, &p, bias, out)
 				for i := range out.Data {
 					if math.Float32bits(out.Data[i]) != math.Float32bits(want.Data[i]) {
 						t.Fatalf("%s kernel=%s workers=%d: out[%d] = %v, want %v", tc.name, kn, workers, i, out.Data[i], want.Data[i])
@@ -118,7 +114,9 @@ func TestConvBatchInvariance(t *testing.T) {
 	}
 }
 
-// Backward passes against float64 references: dIn = conv^T(dOut), dW = sum dOut * im2col.
+// Backward passes against float64 references: dIn = conv^T(dOut), dW = sum dOut * im2col,
+// with every kernel (the avx512 kernel's weight gradient takes the direct path on 16-pixel
+// rows, the others pack panels).
 func TestConvBackward(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
 	for _, tc := range convCases {
@@ -154,28 +152,96 @@ func TestConvBackward(t *testing.T) {
 				}
 			}
 		}
-		for _, workers := range []int{1, 2} {
-			prevW := Workers
-			Workers = workers
-			var pb PackedA
-			PackBackwardData(s, w, &pb)
-			din := NewTensor(s.Cin, tc.b, tc.h, tc.w)
-			dw := make([]float32, s.WeightLen())
-			db := make([]float32, s.Cout)
-			var ctx Ctx
-			ConvBackwardData(&ctx, s, dout, &pb, din)
-			ConvBackwardWeights(&ctx, s, in, dout, dw, db)
-			Workers = prevW
-			check := func(what string, got []float32, want []float64) {
-				for i := range got {
-					if d := math.Abs(float64(got[i]) - want[i]); d > 1e-3*math.Max(1, math.Abs(want[i])) {
-						t.Fatalf("%s workers=%d: %s[%d] = %v, want %v", tc.name, workers, what, i, got[i], want[i])
+		var pb PackedA
+		PackBackwardData(s, w, &pb)
+		for _, kn := range Kernels() {
+			for _, workers := range []int{1, 2} {
+				din := NewTensor(s.Cin, tc.b, tc.h, tc.w)
+				dw := make([]float32, s.WeightLen())
+				db := make([]float32, s.Cout)
+				ctx := NewCtx(Config{Workers: workers, Kernel: kn})
+				ConvBackwardData(ctx, s, dout, &pb, din)
+				ConvBackwardWeights(ctx, s, in, dout, dw, db)
+				check := func(what string, got []float32, want []float64) {
+					for i := range got {
+						if d := math.Abs(float64(got[i]) - want[i]); d > 1e-3*math.Max(1, math.Abs(want[i])) {
+							t.Fatalf("%s kernel=%s workers=%d: %s[%d] = %v, want %v", tc.name, kn, workers, what, i, got[i], want[i])
+						}
+					}
+				}
+				check("din", din.Data, wantDin)
+				check("dw", dw, wantDw)
+				check("dbias", db, wantDb)
+			}
+		}
+	}
+}
+
+// TestConcurrentCtxs: passes with different Configs (kernels of both tile heights, worker
+// counts) run at once over the same packed weights and give the reference bits.
+func TestConcurrentCtxs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 6))
+	s := ConvShape{20, 28, 3, 3}
+	in := randTensor(rng, s.Cin, 3, 16, 16)
+	w := randSlice(rng, s.WeightLen())
+	bias := randSlice(rng, s.Cout)
+	want := refConv(s, in, w, bias)
+	var p PackedA
+	PackForward(s, w, &p)
+	var cfgs []Config
+	for _, kn := range Kernels() {
+		for _, workers := range []int{0, 1, 3} {
+			cfgs = append(cfgs, Config{Workers: workers, Kernel: kn})
+		}
+	}
+	errs := make(chan string, len(cfgs))
+	for _, cfg := range cfgs {
+		go func() {
+			ctx := NewCtx(cfg)
+			out := NewTensor(s.Cout, in.B, in.H, in.W)
+			for range 3 {
+				ConvForward(ctx, s, in, &p, bias, out)
+				for i := range out.Data {
+					if math.Float32bits(out.Data[i]) != math.Float32bits(want.Data[i]) {
+						errs <- fmt.Sprintf("kernel %s, workers %d: out[%d] = %v, want %v", cfg.Kernel, ctx.Workers(), i, out.Data[i], want.Data[i])
+						return
 					}
 				}
 			}
-			check("din", din.Data, wantDin)
-			check("dw", dw, wantDw)
-			check("dbias", db, wantDb)
+			errs <- ""
+		}()
+	}
+	for range cfgs {
+		if e := <-errs; e != "" {
+			t.Error(e)
 		}
+	}
+}
+
+func TestConfig(t *testing.T) {
+	var ctx Ctx
+	if ctx.Workers() != DefaultWorkers() || ctx.Kernel() != BestKernel() {
+		t.Fatalf("zero Ctx: %d workers, kernel %s", ctx.Workers(), ctx.Kernel())
+	}
+	ks := Kernels()
+	if len(ks) == 0 || ks[len(ks)-1] != BestKernel() || ks[0].String() != "go" {
+		t.Fatalf("kernels %v, best %s", ks, BestKernel())
+	}
+	for _, k := range ks {
+		if got, err := LookupKernel(k.String()); err != nil || got != k {
+			t.Fatalf("LookupKernel(%s) = %v, %v", k, got, err)
+		}
+	}
+	if _, err := LookupKernel("sse9"); err == nil {
+		t.Fatal("LookupKernel of an unknown name succeeds")
+	}
+	ctx.Configure(Config{Workers: 3, Kernel: ks[0]})
+	if ctx.Workers() != 3 || ctx.Kernel() != ks[0] || ctx.Config().Workers != 3 {
+		t.Fatalf("configured: %d workers, kernel %s", ctx.Workers(), ctx.Kernel())
+	}
+	seen := make([]bool, 3)
+	ctx.Parallel(100, 1, func(w, lo, hi int) { seen[w] = true })
+	if !seen[0] || !seen[1] || !seen[2] {
+		t.Fatalf("workers used: %v", seen)
 	}
 }

@@ -9,10 +9,17 @@
 // out[Cout][N] = W[Cout][Cin*KH*KW] x im2col(in)[Cin*KH*KW][N], N = B*H*W, where the im2col
 // matrix is never built: the GEMM packs its 16-column panels straight from the input.
 //
+// # Configuration
+//
+// Every pass takes a Ctx, which holds its scratch buffers and its Config: the number of
+// workers the pass splits its work over and the GEMM kernel. Configuration is a value: no
+// package-level variable changes after initialization, and any number of passes with
+// different Configs may run at once over the same weights (each with its own Ctx).
+//
 // # Determinism
 //
 // Bits-back decoding recomputes the encoder's distributions, so inference must give the same
-// bits for any GOMAXPROCS, batch size, GOAMD64 level and CPU. Every output element of a
+// bits for any worker count, kernel, batch size, GOAMD64 level and CPU. Every output element of a
 // forward convolution is computed as bias + p_0 + p_1 + ... + p_{K-1}, summed left to right in
 // float32, each product rounded to float32 before it is added (no FMA). The AVX2 kernel
 // (multiply, then add, one lane per output column) and the pure-Go kernel do exactly that, and

@@ -1,18 +1,13 @@
 package nn
 
-import (
-	"unsafe"
-
-	"golang.org/x/sys/cpu"
-)
+import "unsafe"
 
 //go:noescape
 func dwTile4x6AVX512(rows int, dout unsafe.Pointer, ldd int, bases *int32, p unsafe.Pointer, offs *int32, acc unsafe.Pointer)
 
-var dwFast = cpu.X86.HasAVX512F
-
 // dwTile computes the 4x6 tile (co0.., k0..) of the weight gradient over all rows into
-// out[i*6+j], with the AVX-512 code; acc is scratch for 24*16 floats.
+// out[i*6+j], with the AVX-512 code (only the avx512 kernel, available on CPUs with AVX-512F,
+// asks for it); acc is scratch for 24*16 floats.
 func dwTile(rows int, dout []float32, co0, ldd int, bases []int32, p []float32, offs []int32, acc, out []float32) {
 	_ = dout[(co0+3)*ldd+rows*16-1]
 	_ = offs[5]

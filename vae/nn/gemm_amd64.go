@@ -89,15 +89,16 @@ func kernelAVX512(k int, a, b, c []float32, ldc int) {
 	kern12x32AVX512(k, unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0]), unsafe.Pointer(&c[0]), ldc)
 }
 
-func init() {
-	kernels = append(kernels,
-		kernelSpec{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2, ok: cpu.X86.HasAVX2,
+// archKernels returns the assembly kernels (available when the CPU has the instructions).
+func archKernels() []*kernelSpec {
+	return []*kernelSpec{
+		{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2, ok: cpu.X86.HasAVX2,
 			rows: map[int]func(int, []float32, []float32, []float32, int){4: rowsKernel(4, 6, 16, kern4x16AVX2)},
 			ind:  map[int]indFn{6: indKernel(6, 6, 16, ind6x16AVX2), 4: indKernel(4, 6, 16, ind4x16AVX2)}},
-		kernelSpec{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, ok: cpu.X86.HasAVX512F,
+		{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, ok: cpu.X86.HasAVX512F, direct: true,
 			rows: map[int]func(int, []float32, []float32, []float32, int){
 				4: rowsKernel(4, 12, 32, kern4x32AVX512), 8: rowsKernel(8, 12, 32, kern8x32AVX512)},
 			ind: map[int]indFn{12: indKernel(12, 12, 32, ind12x32AVX512), 8: indKernel(8, 12, 32, ind8x32AVX512),
 				4: indKernel(4, 12, 32, ind4x32AVX512)}},
-	)
+	}
 }

@@ -13,16 +13,15 @@ func benchGemm(b *testing.B, m, k, n int, kn string) {
 	c := make([]float32, m*n)
 	var pa PackedA
 	pa.Pack(a, m, k)
-	prev, err := UseKernel(kn)
+	kern, err := LookupKernel(kn)
 	if err != nil {
 		b.Skip(err)
 	}
-	defer UseKernel(prev)
-	var ctx Ctx
-	Gemm(&ctx, &pa, bb, n, c, n)
+	ctx := NewCtx(Config{Kernel: kern})
+	Gemm(ctx, &pa, bb, n, c, n)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		Gemm(&ctx, &pa, bb, n, c, n)
+		Gemm(ctx, &pa, bb, n, c, n)
 	}
 	b.ReportMetric(float64(2*m*k*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }

@@ -39,14 +39,8 @@ func TestGemmMatchesReferenceBitForBit(t *testing.T) {
 		pa.Pack(a, m, k)
 		for _, kn := range Kernels() {
 			for _, workers := range []int{1, 2, 3} {
-				prevW := Workers
-				Workers = workers
-				prev, _ := UseKernel(kn)
 				got := append([]float32(nil), c0...)
-				var ctx Ctx
-				Gemm(&ctx, &pa, b, n, got, n)
-				UseKernel(prev)
-				Workers = prevW
+				Gemm(NewCtx(Config{Workers: workers, Kernel: kn}), &pa, b, n, got, n)
 				for i := range got {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 						t.Fatalf("m,n,k=%v kernel=%s workers=%d: element %d = %v, want %v", sz, kn, workers, i, got[i], want[i])

@@ -2,7 +2,7 @@ package nn
 
 import "fmt"
 
-// A kernel choice: the tile shape and the micro-kernel function.
+// A kernelSpec is one GEMM micro-kernel: the tile shape and the code.
 type kernelSpec struct {
 	name   string
 	mr, nr int
@@ -10,80 +10,85 @@ type kernelSpec struct {
 	ok     bool // available on this CPU
 	// rows holds kernels for partial row panels: rows[m] computes the first m rows of a tile.
 	rows map[int]func(k int, a, b, c []float32, ldc int)
-	// ind holds the indirect (implicit-GEMM) kernels by row count; nil: use indGo.
+	// ind holds the indirect (implicit-GEMM) kernels by row count, one for every count up to
+	// mr when the kernel has none of its own (indGo).
 	ind map[int]indFn
+	// direct: the weight gradient of 16-pixel rows uses the direct AVX-512 code (dwTile)
+	// instead of this kernel over packed panels.
+	direct bool
 }
 
-var kernels = []kernelSpec{
-	{name: "go", mr: 6, nr: 16, fn: kernelGo, ok: true},
-	{name: "go12x32", mr: 12, nr: 32, fn: kernelGo, ok: true},
-}
+// kernels lists the kernels of this build, fixed at initialization: the portable ones, then
+// the assembly ones (archKernels), available or not; the best available one comes last
+// among the available ones.
+var kernels = completeKernels(append([]*kernelSpec{
+	{name: "go", mr: 6, nr: 16, fn: kernelGo(6, 16), ok: true},
+	{name: "go12x32", mr: 12, nr: 32, fn: kernelGo(12, 32), ok: true},
+}, archKernels()...))
 
-var (
-	kernelName = "go"
-	rowKernels map[int]func(k int, a, b, c []float32, ldc int)
-	indKernels map[int]indFn
-)
-
-// Kernels lists the names of the kernels available on this CPU, best last.
-func Kernels() []string {
-	var names []string
+// best is the best kernel available on this CPU: the kernel of the zero Kernel.
+var best = func() *kernelSpec {
+	b := kernels[0]
 	for _, k := range kernels {
 		if k.ok {
-			names = append(names, k.name)
+			b = k
 		}
 	}
-	return names
+	return b
+}()
+
+// completeKernels gives every kernel without indirect kernels the portable ones.
+func completeKernels(ks []*kernelSpec) []*kernelSpec {
+	for _, k := range ks {
+		if k.ind == nil {
+			k.ind = map[int]indFn{}
+			for r := 1; r <= k.mr; r++ {
+				k.ind[r] = indGo(r, k.mr, k.nr)
+			}
+		}
+	}
+	return ks
 }
 
-// Kernel returns the name of the kernel in use.
-func Kernel() string { return kernelName }
+// A Kernel is a choice of GEMM micro-kernel ("go", "go12x32", "avx2", "avx512"), given to
+// the passes in a Config. Every kernel gives the same bits: the choice is for tests and
+// benchmarks. The zero Kernel is the best one available on this CPU.
+type Kernel struct{ s *kernelSpec }
 
-// UseKernel selects a micro-kernel by name ("go", "go12x32", "avx2", "avx512") and returns
-// the previous one. Every kernel gives the same bits; this is for tests and benchmarks. It
-// must not be called while a pass runs.
-func UseKernel(name string) (prev string, err error) {
+func (k Kernel) spec() *kernelSpec {
+	if k.s == nil {
+		return best
+	}
+	return k.s
+}
+
+// String returns the kernel's name.
+func (k Kernel) String() string { return k.spec().name }
+
+// LookupKernel returns the kernel of the given name; it is an error if this build has no
+// such kernel or this CPU cannot run it.
+func LookupKernel(name string) (Kernel, error) {
 	for _, k := range kernels {
 		if k.name == name {
 			if !k.ok {
-				return kernelName, fmt.Errorf("nn: kernel %s not available on this CPU", name)
+				return Kernel{}, fmt.Errorf("nn: kernel %s not available on this CPU", name)
 			}
-			prev = kernelName
-			kernel, MR, NR, kernelName = k.fn, k.mr, k.nr, k.name
-			rowKernels = k.rows
-			indKernels = k.ind
-			if indKernels == nil {
-				indKernels = map[int]indFn{}
-				for r := 1; r <= k.mr; r++ {
-					indKernels[r] = indGo(r)
-				}
-			}
-			return prev, nil
+			return Kernel{k}, nil
 		}
 	}
-	return kernelName, fmt.Errorf("nn: no kernel %q", name)
+	return Kernel{}, fmt.Errorf("nn: no kernel %q", name)
 }
 
-// UseAssembly switches between the best assembly kernel (true) and the portable one; it
-// returns whether an assembly kernel was in use before.
-func UseAssembly(on bool) bool {
-	prev := kernelName != "go" && kernelName != "go12x32"
-	if on {
-		useBest()
-	} else {
-		UseKernel("go")
-	}
-	return prev
-}
-
-func useBest() {
-	best := "go"
+// Kernels lists the kernels available on this CPU, best last.
+func Kernels() []Kernel {
+	var out []Kernel
 	for _, k := range kernels {
 		if k.ok {
-			best = k.name
+			out = append(out, Kernel{k})
 		}
 	}
-	UseKernel(best)
+	return out
 }
 
-func init() { useBest() }
+// BestKernel returns the kernel the zero Kernel stands for.
+func BestKernel() Kernel { return Kernel{best} }

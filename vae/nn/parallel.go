@@ -5,14 +5,30 @@ import (
 	"sync"
 )
 
-// Workers is the number of goroutines the engine splits work over. It defaults to GOMAXPROCS;
-// results of the forward passes do not depend on it.
-var Workers = runtime.GOMAXPROCS(0)
+// Config says how the passes run with a Ctx are carried out. It never changes what a
+// forward pass computes: the outputs are the same bits for every Config.
+type Config struct {
+	// Workers is the number of goroutines a pass splits its work over, the caller's
+	// included; 0 (or less) means runtime.GOMAXPROCS(0), read when the Ctx first runs a pass.
+	Workers int
+	// Kernel is the GEMM micro-kernel; the zero Kernel is the best one on this CPU.
+	Kernel Kernel
+}
 
-// Parallel is parallel for the engine's users (elementwise work in the model code).
-func Parallel(n, grain int, fn func(w, lo, hi int)) { parallel(n, grain, fn) }
+// DefaultWorkers is the worker count of a Config with Workers 0 (runtime.GOMAXPROCS(0)).
+func DefaultWorkers() int { return runtime.GOMAXPROCS(0) }
 
-// A task is work split by parallel: run(w, lo, hi) does [lo, hi) as worker w. The forward
+// Parallel runs fn(w, lo, hi) over [0, n) split into at most DefaultWorkers() contiguous
+// chunks rounded to multiples of grain, chunk w as worker w; for the engine's users
+// (elementwise work in the model code) outside any Ctx. See Ctx.Parallel.
+func Parallel(n, grain int, fn func(w, lo, hi int)) { ParallelN(DefaultWorkers(), n, grain, fn) }
+
+// ParallelN is Parallel over at most workers chunks (w < max(workers, 1)).
+func ParallelN(workers, n, grain int, fn func(w, lo, hi int)) {
+	runTask(max(workers, 1), n, grain, funcTask(fn))
+}
+
+// A task is work split by runTask: run(w, lo, hi) does [lo, hi) as worker w. The forward
 // passes use task structs kept in their Ctx (see forwardTasks), so that steady-state
 // inference allocates nothing; other passes use funcTask closures.
 type task interface{ run(w, lo, hi int) }
@@ -22,10 +38,6 @@ type funcTask func(w, lo, hi int)
 
 func (f funcTask) run(w, lo, hi int) { f(w, lo, hi) }
 
-// parallel runs fn(w, lo, hi) over [0, n) split into at most Workers contiguous chunks (see
-// runTask).
-func parallel(n, grain int, fn func(w, lo, hi int)) { runTask(n, grain, funcTask(fn)) }
-
 // job is one chunk handed to a pool worker.
 type job struct {
 	t         task
@@ -33,19 +45,18 @@ type job struct {
 	done      *sync.WaitGroup
 }
 
-// The worker pool: long-lived goroutines fed through a buffered channel (starting a
-// goroutine per chunk allocates).
+// The worker pool, shared by every Ctx: long-lived goroutines fed through a buffered channel
+// (starting a goroutine per chunk allocates), started on first use. It has one goroutine per
+// CPU: a pass asking for more workers than that queues its extra chunks, which changes
+// nothing but the timing (tasks never wait for each other, see runTask).
 var (
-	poolMu  sync.Mutex
-	poolN   int
-	jobs    = make(chan job, 256)
-	waiters = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+	poolStart sync.Once
+	jobs      = make(chan job, 256)
+	waiters   = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
 )
 
-func ensureWorkers(n int) {
-	poolMu.Lock()
-	for poolN < n {
-		poolN++
+func startPool() {
+	for range max(runtime.NumCPU(), runtime.GOMAXPROCS(0)) {
 		go func() {
 			for j := range jobs {
 				j.t.run(j.w, j.lo, j.hi)
@@ -53,23 +64,22 @@ func ensureWorkers(n int) {
 			}
 		}()
 	}
-	poolMu.Unlock()
 }
 
-// runTask runs t over [0, n) split into at most Workers contiguous chunks, chunk w as worker
+// runTask runs t over [0, n) split into at most workers contiguous chunks, chunk w as worker
 // w (chunk 0 on the caller's goroutine, the others on the pool). Chunks are rounded to
 // multiples of grain. Tasks must not call runTask themselves (the pool could run dry).
-func runTask(n, grain int, t task) {
+func runTask(workers, n, grain int, t task) {
 	if n <= 0 {
 		return
 	}
 	units := (n + grain - 1) / grain
-	nw := min(Workers, units)
+	nw := min(workers, units)
 	if nw <= 1 {
 		t.run(0, 0, n)
 		return
 	}
-	ensureWorkers(nw - 1)
+	poolStart.Do(startPool)
 	wg := waiters.Get().(*sync.WaitGroup)
 	per := (units + nw - 1) / nw
 	for w := nw - 1; w >= 1; w-- {
@@ -86,10 +96,15 @@ func runTask(n, grain int, t task) {
 	waiters.Put(wg)
 }
 
-// Ctx holds the per-worker scratch buffers of the passes, so that steady-state passes do not
-// allocate. A Ctx may be used by one pass at a time; give each concurrently running network its
-// own Ctx. The zero value is ready to use.
+// Ctx is the context of the passes of one network (or of several run one after another): its
+// Config, and the per-worker scratch buffers that keep steady-state passes from allocating.
+// A Ctx may be used by one pass at a time; give each concurrently running network its own
+// Ctx (they may share weights). The zero value is ready to use, with the zero Config.
 type Ctx struct {
+	cfg Config
+	nw  int         // the resolved worker count (0: not resolved yet)
+	ks  *kernelSpec // the resolved kernel
+
 	bufs     [][nSlots][]float32
 	padBuf   padded
 	rowBases []int32
@@ -100,6 +115,55 @@ type Ctx struct {
 	padT      padTask
 	implicitT implicitTask
 }
+
+// NewCtx returns a Ctx whose passes run with cfg.
+func NewCtx(cfg Config) *Ctx { return &Ctx{cfg: cfg} }
+
+// Configure sets how the passes run with c are carried out (not while one runs). The
+// scratch buffers are kept.
+func (c *Ctx) Configure(cfg Config) { c.cfg, c.nw, c.ks = cfg, 0, nil }
+
+// Config returns c's configuration as given.
+func (c *Ctx) Config() Config { return c.cfg }
+
+// resolve fixes the worker count and kernel on the first pass after Configure.
+func (c *Ctx) resolve() {
+	if c.nw > 0 {
+		return
+	}
+	c.nw = c.cfg.Workers
+	if c.nw < 1 {
+		c.nw = DefaultWorkers()
+	}
+	c.ks = c.cfg.Kernel.spec()
+}
+
+// Workers returns the number of workers c's passes split their work over.
+func (c *Ctx) Workers() int {
+	c.resolve()
+	return c.nw
+}
+
+// Kernel returns the GEMM micro-kernel of c's passes.
+func (c *Ctx) Kernel() Kernel {
+	c.resolve()
+	return Kernel{c.ks}
+}
+
+func (c *Ctx) kernel() *kernelSpec {
+	c.resolve()
+	return c.ks
+}
+
+// Parallel runs fn(w, lo, hi) over [0, n) split into at most c.Workers() contiguous chunks
+// rounded to multiples of grain, chunk w as worker w (for elementwise work of the engine's
+// users between passes; fn must not run passes itself).
+func (c *Ctx) Parallel(n, grain int, fn func(w, lo, hi int)) {
+	runTask(c.Workers(), n, grain, funcTask(fn))
+}
+
+// run runs t over [0, n) on c's workers.
+func (c *Ctx) run(n, grain int, t task) { runTask(c.Workers(), n, grain, t) }
 
 const (
 	slotPackB = iota
@@ -119,9 +183,9 @@ func (c *Ctx) buf(w, slot, n int) []float32 {
 	return b[:n]
 }
 
-// grow makes room for Workers workers; called before a parallel pass.
+// grow makes room for c's workers; called before a parallel pass.
 func (c *Ctx) grow() {
-	for len(c.bufs) < Workers {
+	for len(c.bufs) < c.Workers() {
 		c.bufs = append(c.bufs, [nSlots][]float32{})
 	}
 }

@@ -1,0 +1,53 @@
+package bbcore
+
+import (
+	"sync"
+
+	"github.com/bitswap-codec/bitswap/codec"
+	"github.com/bitswap-codec/bitswap/imageio"
+	"github.com/bitswap-codec/bitswap/vae"
+	"github.com/bitswap-codec/bitswap/vae/nn"
+)
+
+// newInference returns an Inference of cd's model whose networks run on cd.Workers workers.
+func (cd *Coder) newInference() *vae.Inference {
+	return cd.Model.NewInferenceWith(nn.Config{Workers: cd.Workers})
+}
+
+// withWorkers returns a copy of cd that runs on the number of workers opt asks for (its own
+// when opt is nil or asks for none). The copy shares the model.
+func (cd *Coder) withWorkers(opt *codec.Options) *Coder {
+	if opt == nil || opt.Workers == 0 {
+		return cd
+	}
+	c := *cd
+	c.Workers = opt.Workers
+	return &c
+}
+
+// wholeFallback returns a function that waits for img coded whole by the fallback coder (see
+// startWholeFallback). The coding runs beside the networks when cd.Workers is 0; a coder with
+// a set number of workers codes the image when it is first asked for.
+func (cd *Coder) wholeFallback(img *imageio.Image) func() ([]byte, error) {
+	if cd.Workers < 1 {
+		return startWholeFallback(img)
+	}
+	var once sync.Once
+	var out []byte
+	var err error
+	return func() ([]byte, error) {
+		once.Do(func() { out, err = startWholeFallback(img)() })
+		return out, err
+	}
+}
+
+// Cores implements codec.MultiCore. The networks of the coding steps run on opt.Workers
+// goroutines (0: runtime.GOMAXPROCS, with the whole image's fallback coding beside them), but
+// the encoder's passes that calibrate the model to the image and price every patch (vae's
+// evaluation code, which takes no worker count yet) run on runtime.GOMAXPROCS.
+func (c *CodecCoder) Cores(opt *codec.Options) int {
+	if opt == nil || opt.Workers < 1 {
+		return nn.DefaultWorkers() + 1
+	}
+	return max(opt.Workers, nn.DefaultWorkers())
+}

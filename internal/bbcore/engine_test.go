@@ -1,0 +1,128 @@
+package bbcore
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/bitswap-codec/bitswap/codec"
+	"github.com/bitswap-codec/bitswap/container"
+	"github.com/bitswap-codec/bitswap/imageio"
+	"github.com/bitswap-codec/bitswap/vae"
+)
+
+func engineTestModel(t *testing.T) *vae.Model {
+	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3,
+		PixelStages: vae.PyramidStages, StageSkip: true, StageHints: true, EdgeHints: true}
+	m, err := vae.New(cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestWorkersReachTheNetworks: codec.Options.Workers becomes the worker count of the
+// networks' passes, without changing the coder it was asked of.
+func TestWorkersReachTheNetworks(t *testing.T) {
+	cd := &Coder{Model: engineTestModel(t)}
+	if cd.withWorkers(nil) != cd || cd.withWorkers(&codec.Options{}) != cd {
+		t.Fatal("no Options.Workers: not the coder itself")
+	}
+	for _, w := range []int{1, 2, 5} {
+		c := cd.withWorkers(&codec.Options{Workers: w})
+		if c.Workers != w || c.Model != cd.Model {
+			t.Fatalf("Options.Workers %d: coder with %d workers", w, c.Workers)
+		}
+		if got := c.newInference().Engine().Workers; got != w {
+			t.Fatalf("Options.Workers %d: inference on %d workers", w, got)
+		}
+	}
+	if cd.Workers != 0 || cd.newInference().Engine().Workers != 0 {
+		t.Fatal("the coder asked for copies changed")
+	}
+}
+
+// TestCodecCoderAnyWorkers: a CodecCoder used from several goroutines at once, each call with
+// its own worker count, gives the same payload, which decodes with any worker count.
+func TestCodecCoderAnyWorkers(t *testing.T) {
+	m := engineTestModel(t)
+	cc := NewCodecCoder(container.BitSwap, "bitswap-test", testScheme{}, func() (*vae.Model, []byte, error) {
+		return m, m.MarshalWeights(), nil
+	})
+	cc.init()
+	cc.coder.AllVAE = true // the untrained model would lose to the fallback coder everywhere
+	img := imageio.New(70, 50, imageio.RGB, 8)
+	for c, pl := range img.Planes {
+		for i := range pl {
+			pl[i] = uint16((i*(c+3) + i/70*5) % 251)
+		}
+	}
+	workers := []int{0, 1, 2, 3}
+	payloads := make([][]byte, len(workers))
+	errs := make(chan error, len(workers))
+	for i, w := range workers {
+		go func() {
+			var err error
+			payloads[i], err = cc.Encode(img, &codec.Options{Workers: w})
+			errs <- err
+		}()
+	}
+	for range workers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if info, err := Inspect(payloads[0], imageio.NewGrid(70, 50).Len()); err != nil || !info.VAE {
+		t.Fatalf("not a VAE payload (%v)", err)
+	}
+	h := &container.Header{Width: img.Width, Height: img.Height, Color: img.Color, Depth: img.Depth}
+	for i, w := range workers {
+		if !bytes.Equal(payloads[i], payloads[0]) {
+			t.Fatalf("workers %d: other payload than with %d", w, workers[0])
+		}
+		got, err := cc.Decode(h, payloads[0], &codec.Options{Workers: w})
+		if err != nil || !imageio.Equal(got, img) {
+			t.Fatalf("decoding with %d workers: %v", w, err)
+		}
+	}
+}
+
+// testScheme is BB-ANS's coding order (package bbans, which imports this package).
+type testScheme struct{}
+
+func (testScheme) EncodeStep(s *Step) error {
+	L := len(s.Z)
+	if err := s.PopLatent(0, s.Inf.Posterior0(s.X, s.B())); err != nil {
+		return err
+	}
+	for i := 1; i < L; i++ {
+		if err := s.PopLatent(i, s.Inf.Posterior(i, s.Z[i-1])); err != nil {
+			return err
+		}
+	}
+	s.PushPixels()
+	for i := 1; i < L; i++ {
+		s.PushLatent(i-1, s.Inf.Prior(i, s.Z[i]))
+	}
+	s.PushTop(L - 1)
+	return nil
+}
+
+func (testScheme) DecodeStep(s *Step) error {
+	L := len(s.Z)
+	if err := s.PopTop(L - 1); err != nil {
+		return err
+	}
+	for i := L - 1; i >= 1; i-- {
+		if err := s.PopLatent(i-1, s.Inf.Prior(i, s.Z[i])); err != nil {
+			return err
+		}
+	}
+	if err := s.PopPixels(); err != nil {
+		return err
+	}
+	for i := L - 1; i >= 1; i-- {
+		s.PushLatent(i, s.Inf.Posterior(i, s.Z[i-1]))
+	}
+	s.PushLatent(0, s.Inf.Posterior0(s.X, s.B()))
+	return nil
+}
