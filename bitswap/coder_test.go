@@ -178,7 +178,7 @@ func TestRateNearNegELBO(t *testing.T) {
 	}
 	first := in.Clean // the seeding patches are the first ones
 	vaeRate := float64((in.MessageBytes-in.CleanBytes)*8) / float64((P-first)*3*32*32)
-	negELBO := bbcore.PatchNegELBO(m, img, in.Fallback(P))
+	negELBO := bbcore.PatchNegELBO(m, img, in.Fallback(P), in.Calib)
 	t.Logf("VAE part %.4f bits/subpixel, its -ELBO %.4f (%d clean patches)", vaeRate, negELBO, first)
 	// -ELBO is a one-sample estimate; discretization and the flushed lanes add a little.
 	if math.Abs(vaeRate/negELBO-1) > 0.02 {

@@ -136,7 +136,7 @@ func benchCodingRate(b *testing.B, cd *bbcore.Coder, img *imageio.Image, neg flo
 	// The VAE-coded patches: the message minus the clean bits at its bottom, against the
 	// -ELBO of those patches.
 	vaeRate := float64((in.MessageBytes-in.CleanBytes)*8) / float64((P-in.Clean)*3*32*32)
-	vaeELBO := bbcore.PatchNegELBO(cd.Model, img, in.Fallback(P))
+	vaeELBO := bbcore.PatchNegELBO(cd.Model, img, in.Fallback(P), in.Calib)
 	b.ReportMetric(float64(P-in.Clean), "vae-patches")
 	b.ReportMetric(float64(in.Clean), "clean-patches")
 	b.ReportMetric(float64(in.Chains), "chains")

@@ -28,7 +28,11 @@ type Inference struct {
 	known   nn.Tensor // view of sin
 	cx      sqCtx
 	anc     [][]float32 // per stage, its anchor values (Config.Anchors; see Model.anchors)
+	cal     Calib
 }
+
+// SetCalib calibrates the pixel stages that follow (the zero Calib: none); see Calib.
+func (r *Inference) SetCalib(c Calib) { r.cal = c }
 
 // NewInference makes an inference runner for m.
 func (m *Model) NewInference() *Inference {
@@ -83,7 +87,9 @@ func (r *Inference) Prior(i int, z *nn.Tensor) *nn.Tensor {
 // [9G][b][16][16] in squeezed space (see GroupParams and PixelAt). It also keeps the
 // network's features for PixelStage.
 func (r *Inference) PixelStage0(z1 *nn.Tensor) *nn.Tensor {
-	return r.gen[0].Forward(&r.ctx, z1)
+	out := r.gen[0].Forward(&r.ctx, z1)
+	r.cal.apply(out, 0)
+	return out
 }
 
 // PixelStage runs the network of pixel stage s >= 1 after PixelStage0, given the patches x
@@ -130,6 +136,7 @@ func (r *Inference) PixelStage(s int, x []uint8, valid [][2]int, c *Context) *nn
 		r.m.Skip[s-1].Forward(&r.ctx, knownView(&r.sin, feat.C, &r.known), &r.skipOut)
 		nn.AddTo(r.skipOut.Data, out.Data) // out = net + skip, elementwise: deterministic
 	}
+	r.cal.apply(out, s)
 	return out
 }
 
@@ -373,8 +380,16 @@ func (m *Model) shareNets() *Model {
 // (planar [3][n][32][32]) with their context c (nil: none), with one sample of every latent
 // drawn from a fixed seed. Safe for concurrent use.
 func (m *Model) NegELBO(x []uint8, c *Context, n int) Stats {
+	return m.NegELBOCalibrated(x, c, n, Calib{})
+}
+
+// NegELBOCalibrated is NegELBO with the pixel stages calibrated by cal.
+func (m *Model) NegELBOCalibrated(x []uint8, c *Context, n int, cal Calib) Stats {
 	total := Stats{KL: make([]float64, m.Cfg.Layers)}
-	m.evalBatches(x, c, n, 7, nil, func(st Stats, k int) { total.add(st, float64(k)) })
+	cs := m.shareNets()
+	t := cs.newTrainer()
+	t.cal = cal
+	cs.evalWith(t, x, c, n, 7, func(st Stats, k int) { total.add(st, float64(k)) })
 	total.scale(1 / float64(n))
 	return total
 }
@@ -386,7 +401,16 @@ func (m *Model) NegELBO(x []uint8, c *Context, n int) Stats {
 func (m *Model) evalBatches(x []uint8, cx *Context, n int, seed uint64, perPatch []float64, done func(st Stats, k int)) {
 	c := m.shareNets()
 	tr := c.newTrainer()
-	rng := rand.New(rand.NewPCG(2019, seed))
+	tr.perPatchAll = perPatch
+	c.evalWith(tr, x, cx, n, seed, done)
+}
+
+// evalWith is evalBatches with the trainer tr (its settings: offsets, calibration, and
+// perPatchAll for the per-patch -ELBO); m must have its own activation buffers (shareNets).
+func (m *Model) evalWith(tr *trainer, x []uint8, cx *Context, n int, seed uint64, done func(st Stats, k int)) {
+	c := m
+	perPatch := tr.perPatchAll
+	rng := evalRNG(seed)
 	const batch = 32
 	const P = PatchSize * PatchSize
 	for b0 := 0; b0 < n; b0 += batch {
@@ -409,11 +433,17 @@ func (m *Model) evalBatches(x []uint8, cx *Context, n int, seed uint64, perPatch
 // PatchCosts returns the model's -ELBO of each of n patches (planar [3][n][32][32], context c
 // or nil) in bits per subpixel (a single latent sample each, fixed seed). The coders use it
 // to decide which patches the model should code.
-func (m *Model) PatchCosts(x []uint8, c *Context, n int) []float64 {
+func (m *Model) PatchCosts(x []uint8, c *Context, n int, cal Calib) []float64 {
 	out := make([]float64, n)
-	m.evalBatches(x, c, n, 8, out, func(Stats, int) {})
+	cs := m.shareNets()
+	t := cs.newTrainer()
+	t.cal, t.perPatchAll = cal, out
+	cs.evalWith(t, x, c, n, 8, func(Stats, int) {})
 	for i := range out {
 		out[i] /= Subpixels * math.Ln2
 	}
 	return out
 }
+
+// evalRNG is the latent noise of the evaluations: fixed, so that they are repeatable.
+func evalRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(2019, seed)) }

@@ -161,6 +161,9 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 			nn.AddTo(t.skipOut.Data, t.sp[s].Data)
 		}
 	}
+	for s := range S {
+		t.cal.apply(&t.sp[s], s)
+	}
 	total := 0.0
 	if grad {
 		t.dfeat.Resize(feat.C, feat.B, feat.H, feat.W)
@@ -179,6 +182,9 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 		var anc []float32
 		if m.Cfg.Anchors && s > 0 {
 			anc = m.stageAnchors(s, &t.sin[s], feat.C, &t.cx, &t.anc)
+		}
+		if t.search != nil {
+			t.calibrate(s, anc, groups, parity, B)
 		}
 		part := parallelSum(B, func(lo, hi int) float64 {
 			acc := 0.0

@@ -239,6 +239,7 @@ func Train(ctx context.Context, o TrainOptions) (*Checkpoint, error) {
 		}
 		logf("resumed %s at step %d (%.1f h trained, best val %.4f bpd)", o.Resume, ck.Step, ck.Seconds/3600, ck.BestVal)
 	} else if o.Init != nil {
+		o.Init.paramsFromEffective()
 		ps, _ := o.Init.paramSlices()
 		ck = &Checkpoint{Config: o.Init.Cfg, Params: cloneSlices(ps), Bins: o.Init.Bins, BestVal: math.Inf(1)}
 		if m, err = ModelFromParams(ck.Config, ck.Params, ck.Bins); err != nil {
@@ -468,6 +469,10 @@ type ImageStats struct {
 	Name    string
 	Patches int
 	Stats
+	// Calibrated is the -ELBO in bits per subpixel with the image's Calib chosen on
+	// CalibPatches spread patches (as the encoder does).
+	Calibrated float64
+	Calib      Calib
 }
 
 // EvaluateImages returns the -ELBO of m on every image (cropped to multiples of 32). With
@@ -486,7 +491,12 @@ func EvaluateImages(m *Model, imgs []*RGB, stride int, progress func(done, total
 			copyPatch(im, r.X0, r.Y0, false, bt, j)
 			bt.Ctx.Has[j] = FillContext(im, r.X0, r.Y0, CtxUp|CtxLeft, bt.Ctx.Patch(j))
 		}
-		out = append(out, ImageStats{Name: im.Name, Patches: n, Stats: m.NegELBO(bt.X, bt.Ctx, n)})
+		all := GridPatches([]*RGB{im}, 1, 0)
+		sample := BatchOf(im, GridPatches([]*RGB{im}, max(1, len(all)/CalibPatches), CalibPatches))
+		cal := m.Calibrate(sample.X, sample.Ctx, sample.B)
+		st := ImageStats{Name: im.Name, Patches: n, Stats: m.NegELBO(bt.X, bt.Ctx, n), Calib: cal.Calib}
+		st.Calibrated = m.NegELBOCalibrated(bt.X, bt.Ctx, n, cal.Calib).BPD
+		out = append(out, st)
 		if progress != nil {
 			progress(i+1, len(imgs))
 		}
@@ -521,5 +531,23 @@ func (s *Stats) scale(f float64) {
 	}
 	for i := range s.RecStages {
 		s.RecStages[i] *= f
+	}
+}
+
+// paramsFromEffective sets every conv's weight-norm parameters from its effective weights
+// (a model read from a weights file has only those): V = W and G = ||W|| per output, so that
+// training continues from the same function.
+func (m *Model) paramsFromEffective() {
+	for _, c := range m.Convs() {
+		k := c.Shape.K()
+		for o := 0; o < c.Shape.Cout; o++ {
+			w := c.W[o*k : (o+1)*k]
+			copy(c.V[o*k:(o+1)*k], w)
+			ss := 0.0
+			for _, x := range w {
+				ss += float64(x) * float64(x)
+			}
+			c.G[o] = float32(math.Sqrt(ss))
+		}
 	}
 }

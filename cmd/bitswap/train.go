@@ -148,17 +148,21 @@ func runEval(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "model %x: -ELBO in bits/subpixel on %s/val (cropped to multiples of 32)\n", vae.ModelID(data), c.String("data"))
-	fmt.Fprintf(w, "%-72s %7s %7s %7s  %s\n", "image", "patches", "-ELBO", "rec", "rec by pixel stage")
+	fmt.Fprintf(w, "%-72s %7s %7s %7s %7s  %s\n", "image", "patches", "-ELBO", "calib.", "rec", "rec by pixel stage; calibration")
 	stats := vae.EvaluateImages(m, imgs, max(1, c.Int("eval-stride")), nil)
-	mean, wsum, wn := 0.0, 0.0, 0
+	var mean, cmean, wsum, cwsum float64
+	wn := 0
 	for _, s := range stats {
-		fmt.Fprintf(w, "%-72s %7d %7.4f %7.4f  %.3f\n", s.Name, s.Patches, s.BPD, s.Rec, s.RecStages)
+		fmt.Fprintf(w, "%-72s %7d %7.4f %7.4f %7.4f  %.3f; %v\n", s.Name, s.Patches, s.BPD, s.Calibrated, s.Rec, s.RecStages, s.Calib)
 		mean += s.BPD
+		cmean += s.Calibrated
 		wsum += s.BPD * float64(s.Patches)
+		cwsum += s.Calibrated * float64(s.Patches)
 		wn += s.Patches
 	}
-	fmt.Fprintf(w, "mean over images %.4f, pixel-weighted %.4f (%d images, %d patches)\n",
-		mean/float64(len(stats)), wsum/float64(wn), len(stats), wn)
+	k := float64(len(stats))
+	fmt.Fprintf(w, "mean over images %.4f, pixel-weighted %.4f; calibrated %.4f, %.4f (%d images, %d patches)\n",
+		mean/k, wsum/float64(wn), cmean/k, cwsum/float64(wn), len(stats), wn)
 	return nil
 }
 

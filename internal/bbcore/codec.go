@@ -14,12 +14,14 @@ import (
 
 // The payload of a bits-back coded image:
 //
-//	u8 version (2) | u8 mode
+//	u8 version (3; 2 is read too: it had no calibration) | u8 mode
 //	mode 0 (the whole image through the fallback coder: gray, 16-bit, too small, or simply
 //	smaller that way):
 //	    fallback stream of all planes
 //	mode 1 (RGB patches through the VAE):
 //	    u8 latent bits k | u8 lanes per chain |
+//	    u8 S | S x int8 | S x int8: the calibration of the S pixel stages (vae.Calib: scale and
+//	        anchor; version 3) |
 //	    ceil(P/8) bytes: one bit per patch of the grid, 1 = coded by the fallback coder
 //	        (bit p%8 of byte p/8) |
 //	    uvarint chains C | C x uvarint start step of each chain |
@@ -42,7 +44,49 @@ import (
 // first pops (it tries, and on running dry redoes that step without it) and its gap to the
 // previous chain's start allows (so that the decoder has every patch's context neighbours
 // before it); the start steps are in the payload. The networks of a step run as one batch over the active chains.
-const payloadVersion = 2
+const (
+	payloadVersion    = 3
+	minPayloadVersion = 2 // version 2 had no calibration (vae.Calib)
+)
+
+// appendCalib writes the calibration of the model's pixel stages:
+// u8 S | S x int8 scale | S x int8 anchor.
+func appendCalib(dst []byte, c vae.Calib, stages int) []byte {
+	dst = append(dst, byte(stages))
+	for _, v := range [][]int8{c.Scale, c.Anchor} {
+		for s := 0; s < stages; s++ {
+			k := int8(0)
+			if s < len(v) {
+				k = v[s]
+			}
+			dst = append(dst, byte(k))
+		}
+	}
+	return dst
+}
+
+// parseCalib reads what appendCalib wrote (nothing in a version 2 payload) for a model of the
+// given number of stages (-1: any) and returns the rest.
+func parseCalib(b []byte, version byte, stages int) (vae.Calib, []byte, error) {
+	if version < 3 {
+		return vae.Calib{}, b, nil
+	}
+	if len(b) < 1 || len(b) < 1+2*int(b[0]) {
+		return vae.Calib{}, nil, fmt.Errorf("%w: short payload", ErrCorrupt)
+	}
+	n := int(b[0])
+	if stages >= 0 && n != stages {
+		return vae.Calib{}, nil, fmt.Errorf("%w: calibration of %d pixel stages for a model of %d", ErrCorrupt, n, stages)
+	}
+	c := vae.Calib{Scale: make([]int8, n), Anchor: make([]int8, n)}
+	for i := 0; i < n; i++ {
+		c.Scale[i], c.Anchor[i] = int8(b[1+i]), int8(b[1+n+i])
+	}
+	if !c.Valid() {
+		return vae.Calib{}, nil, fmt.Errorf("%w: calibration %v out of range", ErrCorrupt, c)
+	}
+	return c, b[1+2*n:], nil
+}
 
 const (
 	modeFallback = 0
@@ -96,7 +140,7 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 	if bits == 0 {
 		bits = DefaultLatentBits
 	}
-	fb := cd.choose(img, grid, func() float64 {
+	fb, cal := cd.choose(img, grid, func() float64 {
 		w, _ := wholeFn() // an error comes back below
 		return float64(8 * len(w))
 	})
@@ -115,7 +159,7 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 			return whole, nil
 		}
 		C := chooseChains(grid.Cols, len(vaeList))
-		msg, cleanLen, sch, err := cd.encodeVAE(img, grid, fb, vaeList, C, bits, progress)
+		msg, cleanLen, sch, err := cd.encodeVAE(img, grid, fb, vaeList, C, bits, cal, progress)
 		if errors.Is(err, rans.ErrEmpty) {
 			// Not enough clean bits to start the first chain: move the patches it codes
 			// first (as many as are already on the fallback side, at least one) over.
@@ -133,7 +177,7 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 		if err != nil {
 			return nil, err
 		}
-		out := []byte{payloadVersion, modeVAE, byte(bits), DefaultLanes}
+		out := appendCalib([]byte{payloadVersion, modeVAE, byte(bits), DefaultLanes}, cal, cd.Model.Cfg.PixelStages)
 		bitmap := make([]byte, (P+7)/8)
 		for p, f := range fb {
 			if f {
@@ -163,37 +207,55 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 }
 
 // choose decides which patches the fallback coder gets: those it codes in fewer bits than
-// the model's -ELBO (a one-sample estimate of what bits-back coding will cost). The model's
-// pass over every patch costs many times the fallback coder's whole encode, so it first
-// probes a small spread sample (probeSample) and gives the whole image to the fallback
-// coder when the sample predicts too small a gain (hopeless). wholeBits waits for the size of
-// the whole image through the fallback coder.
-func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid, wholeBits func() float64) []bool {
+// the model's -ELBO (a one-sample estimate of what bits-back coding will cost), and
+// calibrates the model to the image (vae.Calib, chosen on spread patches and sent in the
+// payload). The model's pass over every patch costs many times the fallback coder's whole
+// encode, so it first probes a spread sample and gives the whole image to the fallback coder
+// when the sample predicts too small a gain (hopeless). wholeBits waits for the size of the
+// whole image through the fallback coder.
+func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid, wholeBits func() float64) ([]bool, vae.Calib) {
 	P := grid.Len()
 	fb := make([]bool, P)
 	if cd.force != nil {
 		copy(fb, cd.force)
-		return fb
-	}
-	if cd.AllVAE {
-		return fb
+		return fb, vae.Calib{}
 	}
 	fbBits := newPatchFallbackCost(img, grid)
-	if sample := probeSample(P); sample != nil && cd.hopeless(img, grid, sample, fbBits, wholeBits) {
-		for p := range fb {
-			fb[p] = true
+	if sample := probeSample(P); sample != nil && !cd.AllVAE {
+		if hopeless(grid, sample, cd.modelBits(img, grid, sample, vae.Calib{}), fbBits, wholeBits) {
+			for p := range fb {
+				fb[p] = true
+			}
+			return fb, vae.Calib{}
 		}
-		return fb
 	}
-	all := make([]int, P)
-	for p := range all {
-		all[p] = p
+	x, cx := patchBatch(img, grid, make([]bool, P), spread(P, vae.CalibPatches))
+	cal := cd.Model.Calibrate(x, cx, len(cx.Has)).Calib
+	if cd.AllVAE {
+		return fb, cal
 	}
-	costs := cd.modelBits(img, grid, all)
+	costs := cd.modelBits(img, grid, spread(P, P), cal)
 	for p := 0; p < P; p++ {
 		fb[p] = fbBits(p) < costs[p]
 	}
-	return fb
+	return fb, cal
+}
+
+// Calibrate returns the calibration the encoder chooses for an 8-bit RGB(A) image.
+func Calibrate(m *vae.Model, img *imageio.Image) vae.Calib {
+	grid := imageio.NewGrid(img.Width, img.Height)
+	x, cx := patchBatch(img, grid, make([]bool, grid.Len()), spread(grid.Len(), vae.CalibPatches))
+	return m.Calibrate(x, cx, len(cx.Has)).Calib
+}
+
+// spread returns n patch indices spread evenly over P patches (all of them if n >= P).
+func spread(P, n int) []int {
+	n = min(n, P)
+	s := make([]int, n)
+	for i := range s {
+		s[i] = (2*i + 1) * P / (2 * n)
+	}
+	return s
 }
 
 // Probe sizes: one patch in probeEvery, within [minProbe, maxProbe]. The model costs about
@@ -216,19 +278,15 @@ func probeSample(P int) []int {
 	if P < 2*n {
 		return nil
 	}
-	s := make([]int, n)
-	for i := range s {
-		s[i] = (2*i + 1) * P / (2 * n)
-	}
-	return s
+	return spread(P, n)
 }
 
 // hopeless tells from a sample whether giving the model its winning patches would save less
 // than minGain of the whole-image fallback size. The per-patch fallback cost (a patch coded
 // alone) overstates what the patch costs inside the whole image; the sample calibrates it
-// with the whole image's size before comparing.
-func (cd *Coder) hopeless(img *imageio.Image, grid imageio.Grid, sample []int, fbBits func(int) float64, whole func() float64) bool {
-	costs := cd.modelBits(img, grid, sample)
+// with the whole image's size before comparing. model holds the sample's uncalibrated model
+// costs in bits, taken calibAllowance lower for what calibration typically gains.
+func hopeless(grid imageio.Grid, sample []int, model []float64, fbBits func(int) float64, whole func() float64) bool {
 	alone := 0.0
 	for _, p := range sample {
 		alone += fbBits(p)
@@ -237,17 +295,20 @@ func (cd *Coder) hopeless(img *imageio.Image, grid imageio.Grid, sample []int, f
 	scale := wholeBits / (alone * float64(grid.Len()) / float64(len(sample)))
 	gain := 0.0
 	for i, p := range sample {
-		gain += max(0, scale*fbBits(p)-costs[i])
+		gain += max(0, scale*fbBits(p)-(1-calibAllowance)*model[i])
 	}
 	gain *= float64(grid.Len()) / float64(len(sample))
 	return gain < minGain*wholeBits
 }
 
-// modelBits returns the model's -ELBO in bits of patches ps, each with the context it gets
-// when its neighbours are VAE coded too.
-func (cd *Coder) modelBits(img *imageio.Image, grid imageio.Grid, ps []int) []float64 {
+// calibAllowance is what the calibration (vae.Calib) typically saves on photographs.
+const calibAllowance = 0.03
+
+// modelBits returns the model's -ELBO in bits of patches ps calibrated by cal, each with the
+// context it gets when its neighbours are VAE coded too.
+func (cd *Coder) modelBits(img *imageio.Image, grid imageio.Grid, ps []int, cal vae.Calib) []float64 {
 	x, cx := patchBatch(img, grid, make([]bool, grid.Len()), ps)
-	costs := cd.Model.PatchCosts(x, cx, len(ps))
+	costs := cd.Model.PatchCosts(x, cx, len(ps), cal)
 	for i := range costs {
 		costs[i] *= 3 * patchPix
 	}
@@ -342,7 +403,7 @@ func wordsToBytes(w []uint32) []byte {
 	return b
 }
 
-func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vaeList []int, C int, bits uint, progress func(int, int)) (*rans.Message, int, *schedule, error) {
+func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vaeList []int, C int, bits uint, cal vae.Calib, progress func(int, int)) (*rans.Message, int, *schedule, error) {
 	clean, err := cleanPatches(img, grid, fb)
 	if err != nil {
 		return nil, 0, nil, err
@@ -350,6 +411,7 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vae
 	msg := rans.NewMessageFromWords(C*DefaultLanes, bytesToWords(clean))
 	sch := makeSchedule(grid, fb, C)
 	inf := cd.newInference()
+	inf.SetCalib(cal)
 	buf := make([]uint16, 3*patchPix)
 	done := grid.Len() - len(vaeList)
 	next := 0 // the next chain to start
@@ -413,7 +475,7 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vae
 
 // Decode decodes a payload into an image of the header's shape.
 func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done, total int)) (*imageio.Image, error) {
-	if len(payload) < 2 || payload[0] != payloadVersion {
+	if len(payload) < 2 || payload[0] < minPayloadVersion || payload[0] > payloadVersion {
 		return nil, fmt.Errorf("%w: unknown payload version", ErrCorrupt)
 	}
 	rest := payload[2:]
@@ -442,6 +504,10 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 	rest = rest[2:]
 	if bits < 1 || bits > rans.MaxLatentBits || lanes < 1 || lanes > maxLanes {
 		return nil, fmt.Errorf("%w: latent bits %d, lanes %d", ErrCorrupt, bits, lanes)
+	}
+	cal, rest, err := parseCalib(rest, payload[0], cd.Model.Cfg.PixelStages)
+	if err != nil {
+		return nil, err
 	}
 	grid := imageio.NewGrid(h.Width, h.Height)
 	P := grid.Len()
@@ -515,6 +581,7 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 	rest = rest[msgLen:]
 	img := imageio.New(h.Width, h.Height, h.Color, h.Depth)
 	inf := cd.newInference()
+	inf.SetCalib(cal)
 	buf := make([]uint16, 3*patchPix)
 	rgb := img.Planes[:3]
 	done := P - len(vaeList) // the fallback patches come at the end, quickly
@@ -613,6 +680,7 @@ type Info struct {
 	Lanes        int
 	Clean        int    // patches coded by the fallback coder (their stream seeds the stack)
 	Bitmap       []byte // the per-patch bitmap (1 = fallback), as in the payload
+	Calib        vae.Calib
 	Chains       int
 	Starts       []int // start step of each chain
 	CleanBytes   int
@@ -621,7 +689,7 @@ type Info struct {
 
 // Inspect reads the header of the payload of an image of the given number of patches.
 func Inspect(payload []byte, patches int) (Info, error) {
-	if len(payload) < 2 || payload[0] != payloadVersion {
+	if len(payload) < 2 || payload[0] < minPayloadVersion || payload[0] > payloadVersion {
 		return Info{}, fmt.Errorf("%w: unknown payload version", ErrCorrupt)
 	}
 	if payload[1] == modeFallback {
@@ -631,7 +699,11 @@ func Inspect(payload []byte, patches int) (Info, error) {
 		return Info{}, fmt.Errorf("%w: bad payload mode", ErrCorrupt)
 	}
 	in := Info{VAE: true, LatentBits: int(payload[2]), Lanes: int(payload[3])}
-	rest := payload[4:]
+	cal, rest, err := parseCalib(payload[4:], payload[0], -1)
+	if err != nil {
+		return Info{}, err
+	}
+	in.Calib = cal
 	if patches > 0 {
 		if len(rest) < (patches+7)/8 {
 			return Info{}, fmt.Errorf("%w: short payload", ErrCorrupt)
@@ -652,7 +724,6 @@ func Inspect(payload []byte, patches int) (Info, error) {
 		rest = rest[n:]
 		return int(v), nil
 	}
-	var err error
 	if in.Chains, err = uv(); err != nil {
 		return Info{}, err
 	}
@@ -686,8 +757,8 @@ func putPatch(img *imageio.Image, grid imageio.Grid, p int, x []uint8, b, B int,
 
 // PatchNegELBO returns the model's -ELBO in bits per subpixel over the padded VAE-coded
 // patches of an 8-bit RGB(A) image when the patches marked in fb (nil: none) go to the
-// fallback coder, with the context the coders give them.
-func PatchNegELBO(m *vae.Model, img *imageio.Image, fb []bool) float64 {
+// fallback coder, with the context the coders give them and the calibration cal.
+func PatchNegELBO(m *vae.Model, img *imageio.Image, fb []bool, cal vae.Calib) float64 {
 	grid := imageio.NewGrid(img.Width, img.Height)
 	if fb == nil {
 		fb = make([]bool, grid.Len())
@@ -699,7 +770,7 @@ func PatchNegELBO(m *vae.Model, img *imageio.Image, fb []bool) float64 {
 		}
 	}
 	x, cx := patchBatch(img, grid, fb, ps)
-	return m.NegELBO(x, cx, len(ps)).BPD
+	return m.NegELBOCalibrated(x, cx, len(ps), cal).BPD
 }
 
 // patchBatch returns the patches ps of img as a planar 8-bit batch ([3][len(ps)][32][32])

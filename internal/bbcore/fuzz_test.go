@@ -65,6 +65,10 @@ func deepImage(w, h int) *imageio.Image {
 
 // appendVAEHeader appends the fields of a VAE-mode payload header after its first 4 bytes.
 func appendVAEHeader(out []byte, in bbcore.Info) []byte {
+	out = append(out, byte(len(in.Calib.Scale)))
+	for _, v := range append(append([]int8(nil), in.Calib.Scale...), in.Calib.Anchor...) {
+		out = append(out, byte(v))
+	}
 	out = append(out, in.Bitmap...)
 	out = binary.AppendUvarint(out, uint64(in.Chains))
 	for _, st := range in.Starts {

@@ -92,7 +92,8 @@ func (c *CodecCoder) Decode(h *container.Header, payload []byte, opt *codec.Opti
 }
 
 // NegELBO returns the model's -ELBO of img in bits per subpixel over its padded patches (for
-// RGB(A) 8-bit images; the bench shows it next to the achieved rate).
+// RGB(A) 8-bit images; the bench shows it next to the achieved rate), calibrated to the image
+// as the encoder does it.
 func (c *CodecCoder) NegELBO(img *imageio.Image) (float64, error) {
 	if err := c.init(); err != nil {
 		return 0, err
@@ -100,7 +101,7 @@ func (c *CodecCoder) NegELBO(img *imageio.Image) (float64, error) {
 	if img.Depth != 8 || (img.Color != imageio.RGB && img.Color != imageio.RGBA) {
 		return 0, fmt.Errorf("%s: the model codes 8-bit RGB only", c.name)
 	}
-	return PatchNegELBO(c.coder.Model, img, nil), nil
+	return PatchNegELBO(c.coder.Model, img, nil, Calibrate(c.coder.Model, img)), nil
 }
 
 func progressOf(opt *codec.Options) func(int, int) {

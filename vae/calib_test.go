@@ -1,0 +1,89 @@
+package vae
+
+import (
+	"math"
+	"testing"
+)
+
+// TestCalibrate: the calibration Calibrate picks lowers the -ELBO by what it claims
+// (NegELBOCalibrated with it gives its After), and never raises it.
+func TestCalibrate(t *testing.T) {
+	cfg := tinyConfig(DeepStages)
+	cfg.PosChannels, cfg.Context, cfg.Mixture, cfg.Anchors = true, true, true, true
+	m := tinyModelOf(t, cfg)
+	bt := randomBatch(6, 3)
+	cal := m.Calibrate(bt.X, bt.Ctx, bt.B)
+	if len(cal.Scale) != cfg.PixelStages || len(cal.Anchor) != cfg.PixelStages || !cal.Valid() || len(cal.PatchBits) != bt.B {
+		t.Fatalf("calibration %+v", cal)
+	}
+	if cal.After > cal.Before {
+		t.Fatalf("calibration raised the -ELBO: %.6f -> %.6f", cal.Before, cal.After)
+	}
+	nonzero := false
+	for _, v := range cal.Scale {
+		nonzero = nonzero || v != 0
+	}
+	if !nonzero || cal.After >= cal.Before-1e-4 {
+		t.Fatalf("an untrained model on noise should gain from calibration: %v, %.6f -> %.6f", cal.Calib, cal.Before, cal.After)
+	}
+	plain := m.NegELBO(bt.X, bt.Ctx, bt.B).BPD
+	got := m.NegELBOCalibrated(bt.X, bt.Ctx, bt.B, cal.Calib).BPD
+	if math.Abs(plain-cal.Before) > 1e-6 || math.Abs(got-cal.After) > 1e-6 {
+		t.Fatalf("-ELBO %.9f -> %.9f, CalibrateScales said %.9f -> %.9f", plain, got, cal.Before, cal.After)
+	}
+	mean := 0.0
+	for _, v := range cal.PatchBits {
+		mean += v / float64(bt.B)
+	}
+	if math.Abs(mean-cal.Before) > 1e-9 {
+		t.Fatalf("per-patch bits average %.9f, -ELBO %.9f", mean, cal.Before)
+	}
+}
+
+// TestInferenceCalib: the coders' stage parameters move by exactly the calibration in the
+// base log-scale channels and the anchor logits, and nowhere else.
+func TestInferenceCalib(t *testing.T) {
+	cfg := tinyConfig(DeepStages)
+	cfg.PosChannels, cfg.Context, cfg.Mixture, cfg.Anchors = true, true, true, true
+	m := tinyModelOf(t, cfg)
+	bt := runsBatch()
+	B := bt.B
+	valid := make([][2]int, B)
+	for i := range valid {
+		valid[i] = [2]int{PatchSize, PatchSize}
+	}
+	cal := Calib{Scale: make([]int8, cfg.PixelStages), Anchor: make([]int8, cfg.PixelStages)}
+	for s := range cal.Scale {
+		cal.Scale[s], cal.Anchor[s] = int8(3*s-10), int8(7-2*s)
+	}
+	run := func(c Calib) [][]float32 {
+		r := m.NewInference()
+		r.SetCalib(c)
+		out := [][]float32{append([]float32(nil), r.PixelStage0(r.LatentTensor(B)).Data...)}
+		for s := 1; s < cfg.PixelStages; s++ {
+			out = append(out, append([]float32(nil), r.PixelStage(s, bt.X, valid, bt.Ctx).Data...))
+		}
+		return out
+	}
+	base, shifted := run(Calib{}), run(cal)
+	n := B * hw
+	for s := range base {
+		gp := GroupParams + MixParams
+		if s > 0 {
+			gp += AnchorParams
+		}
+		for i := range base[s] {
+			ch := (i / n) % gp
+			want := base[s][i]
+			if (ch >= 3 && ch < 6) || (ch >= GroupParams && ch < GroupParams+3) {
+				want += float32(cal.Scale[s]) / ScaleUnit
+			}
+			if s > 0 && ch >= anchorLogits && ch < anchorLogits+AnchorTaps {
+				want += float32(cal.Anchor[s]) / AnchorUnit
+			}
+			if shifted[s][i] != want {
+				t.Fatalf("stage %d, channel %d: %v with offsets, want %v", s, ch, shifted[s][i], want)
+			}
+		}
+	}
+}
