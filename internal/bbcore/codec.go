@@ -44,55 +44,6 @@ import (
 // first pops (it tries, and on running dry redoes that step without it) and its gap to the
 // previous chain's start allows (so that the decoder has every patch's context neighbours
 // before it); the start steps are in the payload. The networks of a step run as one batch over the active chains.
-const (
-	payloadVersion    = 3
-	minPayloadVersion = 2 // version 2 had no calibration (vae.Calib)
-)
-
-// appendCalib writes the calibration of the model's pixel stages:
-// u8 S | S x int8 scale | S x int8 anchor.
-func appendCalib(dst []byte, c vae.Calib, stages int) []byte {
-	dst = append(dst, byte(stages))
-	for _, v := range [][]int8{c.Scale, c.Anchor} {
-		for s := 0; s < stages; s++ {
-			k := int8(0)
-			if s < len(v) {
-				k = v[s]
-			}
-			dst = append(dst, byte(k))
-		}
-	}
-	return dst
-}
-
-// parseCalib reads what appendCalib wrote (nothing in a version 2 payload) for a model of the
-// given number of stages (-1: any) and returns the rest.
-func parseCalib(b []byte, version byte, stages int) (vae.Calib, []byte, error) {
-	if version < 3 {
-		return vae.Calib{}, b, nil
-	}
-	if len(b) < 1 || len(b) < 1+2*int(b[0]) {
-		return vae.Calib{}, nil, fmt.Errorf("%w: short payload", ErrCorrupt)
-	}
-	n := int(b[0])
-	if stages >= 0 && n != stages {
-		return vae.Calib{}, nil, fmt.Errorf("%w: calibration of %d pixel stages for a model of %d", ErrCorrupt, n, stages)
-	}
-	c := vae.Calib{Scale: make([]int8, n), Anchor: make([]int8, n)}
-	for i := 0; i < n; i++ {
-		c.Scale[i], c.Anchor[i] = int8(b[1+i]), int8(b[1+n+i])
-	}
-	if !c.Valid() {
-		return vae.Calib{}, nil, fmt.Errorf("%w: calibration %v out of range", ErrCorrupt, c)
-	}
-	return c, b[1+2*n:], nil
-}
-
-const (
-	modeFallback = 0
-	modeVAE      = 1
-)
-
 // Settings of the encoder (written into the payload).
 const (
 	DefaultLatentBits = 10
@@ -148,7 +99,7 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 	if err != nil {
 		return nil, err
 	}
-	for tries := 0; ; tries++ {
+	for {
 		var vaeList []int
 		for p := 0; p < P; p++ {
 			if !fb[p] {
@@ -161,41 +112,19 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 		C := chooseChains(grid.Cols, len(vaeList))
 		msg, cleanLen, sch, err := cd.encodeVAE(img, grid, fb, vaeList, C, bits, cal, progress)
 		if errors.Is(err, rans.ErrEmpty) {
-			// Not enough clean bits to start the first chain: move the patches it codes
-			// first (as many as are already on the fallback side, at least one) over.
-			n := max(1, P-len(vaeList))
-			sch := makeSchedule(grid, fb, C)
-			c := 0
-			for sch.n[c] == 0 {
-				c++
-			}
-			for i := 0; i < n && i < sch.n[c]; i++ {
-				fb[sch.patches[sch.first[c]+sch.n[c]-1-i]] = true
-			}
+			moveFirstPatches(grid, fb, C, max(1, P-len(vaeList)))
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		out := appendCalib([]byte{payloadVersion, modeVAE, byte(bits), DefaultLanes}, cal, cd.Model.Cfg.PixelStages)
-		bitmap := make([]byte, (P+7)/8)
-		for p, f := range fb {
-			if f {
-				bitmap[p/8] |= 1 << (p % 8)
-			}
-		}
-		out = append(out, bitmap...)
-		out = binary.AppendUvarint(out, uint64(C))
-		for _, st := range sch.start {
-			out = binary.AppendUvarint(out, uint64(st))
-		}
-		out = binary.AppendUvarint(out, uint64(cleanLen))
+		in := Info{LatentBits: int(bits), Lanes: DefaultLanes, Calib: padCalib(cal, cd.Model.Cfg.PixelStages), Bitmap: bitmap(fb),
+			Chains: C, Starts: sch.start, CleanBytes: cleanLen}
 		mb := msg.Bytes()
-		out = binary.AppendUvarint(out, uint64(len(mb)))
-		out = append(out, mb...)
+		in.MessageBytes = len(mb)
+		out := append(in.Append(nil), mb...)
 		if len(img.Planes) > 3 {
-			out, err = fallback.Encode(out, img.Planes[3:], img.Width, img.Height, img.Depth)
-			if err != nil {
+			if out, err = fallback.Encode(out, img.Planes[3:], img.Width, img.Height, img.Depth); err != nil {
 				return nil, err
 			}
 		}
@@ -203,6 +132,19 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 			return whole, nil // the fallback coder on the whole image does better
 		}
 		return out, nil
+	}
+}
+
+// moveFirstPatches gives the fallback coder the first n patches (at most a strip's) that the
+// first chain with VAE patches codes: when the clean bits are too few to start that chain.
+func moveFirstPatches(grid imageio.Grid, fb []bool, C, n int) {
+	sch := makeSchedule(grid, fb, C)
+	c := 0
+	for sch.n[c] == 0 {
+		c++
+	}
+	for i := 0; i < n && i < sch.n[c]; i++ {
+		fb[sch.patches[sch.first[c]+sch.n[c]-1-i]] = true
 	}
 }
 
@@ -353,38 +295,6 @@ func startWholeFallback(img *imageio.Image) func() ([]byte, error) {
 	}
 }
 
-// cleanPatches codes the patches marked in fb with the fallback coder, stacked into one
-// 32 x 32n image per plane, in grid order.
-func cleanPatches(img *imageio.Image, grid imageio.Grid, fb []bool) ([]byte, error) {
-	const P = imageio.PatchSize
-	K := 0
-	for _, f := range fb {
-		if f {
-			K++
-		}
-	}
-	if K == 0 {
-		return nil, nil
-	}
-	planes := make([][]uint16, 3)
-	for c := range planes {
-		planes[c] = make([]uint16, K*P*P)
-	}
-	buf := make([]uint16, 3*P*P)
-	k := 0
-	for p, f := range fb {
-		if !f {
-			continue
-		}
-		grid.Extract(img.Planes[:3], p, buf)
-		for c := 0; c < 3; c++ {
-			copy(planes[c][k*P*P:(k+1)*P*P], buf[c*P*P:(c+1)*P*P])
-		}
-		k++
-	}
-	return fallback.Encode(nil, planes, P, K*P, 8)
-}
-
 func bytesToWords(b []byte) []uint32 {
 	w := make([]uint32, (len(b)+3)/4)
 	for i := range w {
@@ -404,7 +314,7 @@ func wordsToBytes(w []uint32) []byte {
 }
 
 func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vaeList []int, C int, bits uint, cal vae.Calib, progress func(int, int)) (*rans.Message, int, *schedule, error) {
-	clean, err := cleanPatches(img, grid, fb)
+	clean, err := stackClean(img, grid, fb)
 	if err != nil {
 		return nil, 0, nil, err
 	}
@@ -475,191 +385,44 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vae
 
 // Decode decodes a payload into an image of the header's shape.
 func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done, total int)) (*imageio.Image, error) {
-	if len(payload) < 2 || payload[0] < minPayloadVersion || payload[0] > payloadVersion {
-		return nil, fmt.Errorf("%w: unknown payload version", ErrCorrupt)
+	grid := imageio.NewGrid(h.Width, h.Height)
+	in, rest, err := parseInfo(payload, grid.Len())
+	if err != nil {
+		return nil, err
 	}
-	rest := payload[2:]
-	switch payload[1] {
-	case modeFallback:
-		img := imageio.New(h.Width, h.Height, h.Color, h.Depth)
+	img := imageio.New(h.Width, h.Height, h.Color, h.Depth)
+	if !in.VAE {
 		n, err := fallback.DecodeInto(rest, img.Planes, h.Width, h.Height, h.Depth)
-		if err != nil {
-			return nil, err
+		if err == nil && n != len(rest) {
+			err = fmt.Errorf("%w: %d bytes after the fallback stream", ErrCorrupt, len(rest)-n)
 		}
-		if n != len(rest) {
-			return nil, fmt.Errorf("%w: %d bytes after the fallback stream", ErrCorrupt, len(rest)-n)
-		}
-		return img, nil
-	case modeVAE:
-	default:
-		return nil, fmt.Errorf("%w: unknown payload mode %d", ErrCorrupt, payload[1])
+		return img, err
 	}
 	if h.Depth != 8 || (h.Color != imageio.RGB && h.Color != imageio.RGBA) {
 		return nil, fmt.Errorf("%w: VAE payload for a %v %d-bit image", ErrCorrupt, h.Color, h.Depth)
 	}
-	if len(rest) < 2 {
-		return nil, fmt.Errorf("%w: short payload", ErrCorrupt)
-	}
-	bits, lanes := uint(rest[0]), int(rest[1])
-	rest = rest[2:]
-	if bits < 1 || bits > rans.MaxLatentBits || lanes < 1 || lanes > maxLanes {
-		return nil, fmt.Errorf("%w: latent bits %d, lanes %d", ErrCorrupt, bits, lanes)
-	}
-	cal, rest, err := parseCalib(rest, payload[0], cd.Model.Cfg.PixelStages)
+	sch, fb, err := cd.checkInfo(&in, grid, len(rest))
 	if err != nil {
 		return nil, err
 	}
-	grid := imageio.NewGrid(h.Width, h.Height)
-	P := grid.Len()
-	if len(rest) < (P+7)/8 {
-		return nil, fmt.Errorf("%w: short payload", ErrCorrupt)
-	}
-	fb := make([]bool, P)
-	var vaeList []int
-	for p := range fb {
-		fb[p] = rest[p/8]>>(p%8)&1 == 1
-		if !fb[p] {
-			vaeList = append(vaeList, p)
-		}
-	}
-	if P%8 != 0 && rest[P/8]>>(P%8) != 0 {
-		return nil, fmt.Errorf("%w: bits set past the last patch", ErrCorrupt)
-	}
-	rest = rest[(P+7)/8:]
-	uv := func() (uint64, error) {
-		v, n := binary.Uvarint(rest)
-		if n <= 0 {
-			return 0, fmt.Errorf("%w: bad payload header", ErrCorrupt)
-		}
-		rest = rest[n:]
-		return v, nil
-	}
-	C, err := uv()
-	if err != nil {
-		return nil, err
-	}
-	// The encoder writes at most maxChains chains; more would let a small hostile payload
-	// run the networks on a huge batch.
-	if len(vaeList) == 0 || C < 1 || C > uint64(len(vaeList)) || C > maxChains || C*uint64(lanes) > rans.MaxLanes {
-		return nil, fmt.Errorf("%w: bad payload header (%d VAE patches, C %d)", ErrCorrupt, len(vaeList), C)
-	}
-	if C > uint64(grid.Cols) {
-		return nil, fmt.Errorf("%w: %d chains for %d columns of patches", ErrCorrupt, C, grid.Cols)
-	}
-	sch := makeSchedule(grid, fb, int(C))
-	for c := range sch.start {
-		v, err := uv()
-		if err != nil {
-			return nil, err
-		}
-		if v > uint64(P) {
-			return nil, fmt.Errorf("%w: chain %d starts at step %d", ErrCorrupt, c, v)
-		}
-		sch.start[c] = int(v)
-	}
-	if !sch.validStarts() {
-		return nil, fmt.Errorf("%w: chain start steps %v break the decoding order", ErrCorrupt, sch.start)
-	}
-	cleanLen, err := uv()
-	if err != nil {
-		return nil, err
-	}
-	msgLen, err := uv()
-	if err != nil {
-		return nil, err
-	}
-	if msgLen > uint64(len(rest)) || cleanLen > msgLen {
-		return nil, fmt.Errorf("%w: bad payload lengths", ErrCorrupt)
-	}
-	msg, err := rans.FromBytes(rest[:msgLen])
+	msg, err := rans.FromBytes(rest[:in.MessageBytes])
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	if msg.Lanes() != int(C)*lanes {
-		return nil, fmt.Errorf("%w: message has %d lanes, want %d", ErrCorrupt, msg.Lanes(), int(C)*lanes)
+	if msg.Lanes() != in.Chains*in.Lanes {
+		return nil, fmt.Errorf("%w: message has %d lanes, want %d", ErrCorrupt, msg.Lanes(), in.Chains*in.Lanes)
 	}
-	rest = rest[msgLen:]
-	img := imageio.New(h.Width, h.Height, h.Color, h.Depth)
-	inf := cd.newInference()
-	inf.SetCalib(cal)
-	buf := make([]uint16, 3*patchPix)
-	rgb := img.Planes[:3]
-	done := P - len(vaeList) // the fallback patches come at the end, quickly
-	for t := sch.steps() - 1; t >= 0; t-- {
-		chains := sch.active(t)
-		if len(chains) == 0 {
-			continue // only in a payload with needlessly late starts
-		}
-		st := newStep(inf, msg, lanes, chains, true, bits)
-		B := len(chains)
-		for b, c := range chains {
-			p := sch.patch(c, t)
-			vw, vh := grid.Valid(p)
-			st.Valid[b] = [2]int{vw, vh}
-			if st.Ctx != nil {
-				// The patch above and the one to the left were decoded in earlier steps.
-				putContext(img, grid, fb, p, st.Ctx, b)
-			}
-		}
-		if err := cd.Scheme.DecodeStep(st); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
-		}
-		for b, c := range chains {
-			p := sch.patch(c, t)
-			for ch := 0; ch < 3; ch++ {
-				src := st.X[(ch*B+b)*patchPix : (ch*B+b+1)*patchPix]
-				for i, v := range src {
-					buf[ch*patchPix+i] = uint16(v)
-				}
-			}
-			grid.Insert(rgb, p, buf)
-		}
-		done += B
-		if progress != nil {
-			progress(done, P)
-		}
+	if err := cd.decodeVAE(img, grid, fb, sch, msg, &in, progress); err != nil {
+		return nil, err
 	}
-	words, err := msg.Words()
+	clean, err := cleanBits(msg, in.CleanBytes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: message not exhausted after the last patch", ErrCorrupt)
+		return nil, err
 	}
-	clean := wordsToBytes(words)
-	if uint64(len(clean)) < cleanLen || uint64(len(clean)) > cleanLen+3 {
-		return nil, fmt.Errorf("%w: %d bytes of clean bits, want %d", ErrCorrupt, len(clean), cleanLen)
+	if err := unstackClean(clean, img.Planes[:3], grid, fb); err != nil {
+		return nil, err
 	}
-	for _, v := range clean[cleanLen:] {
-		if v != 0 {
-			return nil, fmt.Errorf("%w: non-zero padding after the clean bits", ErrCorrupt)
-		}
-	}
-	clean = clean[:cleanLen]
-	if K := P - len(vaeList); K > 0 {
-		const PS = imageio.PatchSize
-		cplanes := make([][]uint16, 3)
-		for c := range cplanes {
-			cplanes[c] = make([]uint16, K*PS*PS)
-		}
-		n, err := fallback.DecodeInto(clean, cplanes, PS, K*PS, 8)
-		if err != nil {
-			return nil, err
-		}
-		if n != len(clean) {
-			return nil, fmt.Errorf("%w: clean-bit stream length", ErrCorrupt)
-		}
-		k := 0
-		for p, f := range fb {
-			if !f {
-				continue
-			}
-			for c := 0; c < 3; c++ {
-				copy(buf[c*patchPix:(c+1)*patchPix], cplanes[c][k*PS*PS:(k+1)*PS*PS])
-			}
-			grid.Insert(rgb, p, buf)
-			k++
-		}
-	} else if len(clean) != 0 {
-		return nil, fmt.Errorf("%w: clean bits without fallback patches", ErrCorrupt)
-	}
+	rest = rest[in.MessageBytes:]
 	if len(img.Planes) > 3 {
 		n, err := fallback.DecodeInto(rest, img.Planes[3:], h.Width, h.Height, 8)
 		if err != nil {
@@ -673,74 +436,113 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 	return img, nil
 }
 
-// Info describes a payload (for `bitswap info` and measurements).
-type Info struct {
-	VAE          bool // false: the whole image went through the fallback coder
-	LatentBits   int
-	Lanes        int
-	Clean        int    // patches coded by the fallback coder (their stream seeds the stack)
-	Bitmap       []byte // the per-patch bitmap (1 = fallback), as in the payload
-	Calib        vae.Calib
-	Chains       int
-	Starts       []int // start step of each chain
-	CleanBytes   int
-	MessageBytes int
+// checkInfo checks what a VAE-mode header asks for (avail bytes follow it) and returns the
+// schedule and the fallback patches.
+func (cd *Coder) checkInfo(in *Info, grid imageio.Grid, avail int) (*schedule, []bool, error) {
+	bits, lanes, C, P := in.LatentBits, in.Lanes, in.Chains, grid.Len()
+	if bits < 1 || bits > rans.MaxLatentBits || lanes < 1 || lanes > maxLanes {
+		return nil, nil, fmt.Errorf("%w: latent bits %d, lanes %d", ErrCorrupt, bits, lanes)
+	}
+	if S := cd.Model.Cfg.PixelStages; in.Version >= 3 && len(in.Calib.Scale) != S || !in.Calib.Valid() {
+		return nil, nil, fmt.Errorf("%w: calibration %v for a model of %d pixel stages", ErrCorrupt, in.Calib, S)
+	}
+	if P%8 != 0 && in.Bitmap[P/8]>>(P%8) != 0 {
+		return nil, nil, fmt.Errorf("%w: bits set past the last patch", ErrCorrupt)
+	}
+	fb := in.Fallback(P)
+	nVAE := P - in.Clean
+	// The encoder writes at most maxChains chains; more would let a small hostile payload
+	// run the networks on a huge batch.
+	if nVAE == 0 || C < 1 || C > nVAE || C > maxChains || C*lanes > rans.MaxLanes || len(in.Starts) != C {
+		return nil, nil, fmt.Errorf("%w: bad payload header (%d VAE patches, C %d)", ErrCorrupt, nVAE, C)
+	}
+	if C > grid.Cols {
+		return nil, nil, fmt.Errorf("%w: %d chains for %d columns of patches", ErrCorrupt, C, grid.Cols)
+	}
+	sch := makeSchedule(grid, fb, C)
+	for c, v := range in.Starts {
+		if v > P {
+			return nil, nil, fmt.Errorf("%w: chain %d starts at step %d", ErrCorrupt, c, v)
+		}
+		sch.start[c] = v
+	}
+	if !sch.validStarts() {
+		return nil, nil, fmt.Errorf("%w: chain start steps %v break the decoding order", ErrCorrupt, sch.start)
+	}
+	if in.MessageBytes > avail || in.CleanBytes > in.MessageBytes {
+		return nil, nil, fmt.Errorf("%w: bad payload lengths", ErrCorrupt)
+	}
+	return sch, fb, nil
 }
 
-// Inspect reads the header of the payload of an image of the given number of patches.
-func Inspect(payload []byte, patches int) (Info, error) {
-	if len(payload) < 2 || payload[0] < minPayloadVersion || payload[0] > payloadVersion {
-		return Info{}, fmt.Errorf("%w: unknown payload version", ErrCorrupt)
-	}
-	if payload[1] == modeFallback {
-		return Info{}, nil
-	}
-	if payload[1] != modeVAE || len(payload) < 4 {
-		return Info{}, fmt.Errorf("%w: bad payload mode", ErrCorrupt)
-	}
-	in := Info{VAE: true, LatentBits: int(payload[2]), Lanes: int(payload[3])}
-	cal, rest, err := parseCalib(payload[4:], payload[0], -1)
-	if err != nil {
-		return Info{}, err
-	}
-	in.Calib = cal
-	if patches > 0 {
-		if len(rest) < (patches+7)/8 {
-			return Info{}, fmt.Errorf("%w: short payload", ErrCorrupt)
+// decodeVAE undoes encodeVAE's steps in reverse order, writing the VAE patches into img.
+func (cd *Coder) decodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, sch *schedule, msg *rans.Message, in *Info, progress func(int, int)) error {
+	inf := cd.newInference()
+	inf.SetCalib(in.Calib)
+	buf := make([]uint16, 3*patchPix)
+	P := grid.Len()
+	done := in.Clean // the fallback patches come at the end, quickly
+	for t := sch.steps() - 1; t >= 0; t-- {
+		chains := sch.active(t)
+		if len(chains) == 0 {
+			continue // only in a payload with needlessly late starts
 		}
-		for p := 0; p < patches; p++ {
-			if rest[p/8]>>(p%8)&1 == 1 {
-				in.Clean++
+		st := newStep(inf, msg, in.Lanes, chains, true, uint(in.LatentBits))
+		B := len(chains)
+		for b, c := range chains {
+			p := sch.patch(c, t)
+			vw, vh := grid.Valid(p)
+			st.Valid[b] = [2]int{vw, vh}
+			if st.Ctx != nil {
+				// The patch above and the one to the left were decoded in earlier steps.
+				putContext(img, grid, fb, p, st.Ctx, b)
 			}
 		}
-		in.Bitmap = append([]byte(nil), rest[:(patches+7)/8]...)
-		rest = rest[(patches+7)/8:]
-	}
-	uv := func() (int, error) {
-		v, n := binary.Uvarint(rest)
-		if n <= 0 || v > 1<<40 {
-			return 0, fmt.Errorf("%w: bad payload header", ErrCorrupt)
+		if err := cd.Scheme.DecodeStep(st); err != nil {
+			return fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
-		rest = rest[n:]
-		return int(v), nil
-	}
-	if in.Chains, err = uv(); err != nil {
-		return Info{}, err
-	}
-	for c := 0; c < in.Chains && c < 1<<16; c++ {
-		v, err := uv()
-		if err != nil {
-			return Info{}, err
+		for b, c := range chains {
+			for ch := 0; ch < 3; ch++ {
+				src := st.X[(ch*B+b)*patchPix : (ch*B+b+1)*patchPix]
+				for i, v := range src {
+					buf[ch*patchPix+i] = uint16(v)
+				}
+			}
+			grid.Insert(img.Planes[:3], sch.patch(c, t), buf)
 		}
-		in.Starts = append(in.Starts, v)
+		done += B
+		if progress != nil {
+			progress(done, P)
+		}
 	}
-	if in.CleanBytes, err = uv(); err != nil {
-		return Info{}, err
+	return nil
+}
+
+// cleanBits returns what the message must hold after the last patch: the clean bits, n
+// bytes zero-padded to whole words.
+func cleanBits(msg *rans.Message, n int) ([]byte, error) {
+	words, err := msg.Words()
+	if err != nil {
+		return nil, fmt.Errorf("%w: message not exhausted after the last patch", ErrCorrupt)
 	}
-	if in.MessageBytes, err = uv(); err != nil {
-		return Info{}, err
+	b := wordsToBytes(words)
+	if len(b) < n || len(b) > n+3 {
+		return nil, fmt.Errorf("%w: %d bytes of clean bits, want %d", ErrCorrupt, len(b), n)
 	}
-	return in, nil
+	for _, v := range b[n:] {
+		if v != 0 {
+			return nil, fmt.Errorf("%w: non-zero padding after the clean bits", ErrCorrupt)
+		}
+	}
+	return b[:n], nil
+}
+
+// padCalib returns c with values for all S stages.
+func padCalib(c vae.Calib, S int) vae.Calib {
+	out := vae.Calib{Scale: make([]int8, S), Anchor: make([]int8, S)}
+	copy(out.Scale, c.Scale)
+	copy(out.Anchor, c.Anchor)
+	return out
 }
 
 // putPatch writes patch p of img's RGB planes (padded by edge replication) as entry b of the
@@ -785,17 +587,4 @@ func patchBatch(img *imageio.Image, grid imageio.Grid, fb []bool, ps []int) ([]u
 		putContext(img, grid, fb, p, cx, i)
 	}
 	return x, cx
-}
-
-// Fallback returns which patches the payload codes with the fallback coder (nil for a
-// payload without VAE patches or inspected without the patch count).
-func (in Info) Fallback(patches int) []bool {
-	if !in.VAE || len(in.Bitmap) < (patches+7)/8 {
-		return nil
-	}
-	fb := make([]bool, patches)
-	for p := range fb {
-		fb[p] = in.Bitmap[p/8]>>(p%8)&1 == 1
-	}
-	return fb
 }

@@ -2,7 +2,6 @@ package bbcore_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"runtime/metrics"
 	"testing"
 
@@ -63,21 +62,6 @@ func deepImage(w, h int) *imageio.Image {
 	return deep
 }
 
-// appendVAEHeader appends the fields of a VAE-mode payload header after its first 4 bytes.
-func appendVAEHeader(out []byte, in bbcore.Info) []byte {
-	out = append(out, byte(len(in.Calib.Scale)))
-	for _, v := range append(append([]int8(nil), in.Calib.Scale...), in.Calib.Anchor...) {
-		out = append(out, byte(v))
-	}
-	out = append(out, in.Bitmap...)
-	out = binary.AppendUvarint(out, uint64(in.Chains))
-	for _, st := range in.Starts {
-		out = binary.AppendUvarint(out, uint64(st))
-	}
-	out = binary.AppendUvarint(out, uint64(in.CleanBytes))
-	return binary.AppendUvarint(out, uint64(in.MessageBytes))
-}
-
 // editVAEHeader returns a copy of a VAE-mode payload with its header (as bbcore.Inspect
 // reads it) changed by edit, or nil for a payload of the other mode.
 func editVAEHeader(payload []byte, patches int, edit func(in *bbcore.Info)) []byte {
@@ -85,10 +69,9 @@ func editVAEHeader(payload []byte, patches int, edit func(in *bbcore.Info)) []by
 	if err != nil || !in.VAE {
 		return nil
 	}
-	rest := payload[4+len(appendVAEHeader(nil, in)):]
+	rest := payload[len(in.Append(nil)):]
 	edit(&in)
-	out := append([]byte(nil), payload[:4]...)
-	return append(appendVAEHeader(out, in), rest...)
+	return append(in.Append(nil), rest...)
 }
 
 func heapAllocBytes(s []metrics.Sample) uint64 {
