@@ -177,7 +177,7 @@ func (t *trainer) calibrate(s int, anc []float32, groups []int, parity, B int) {
 		t.calibP.Resize(P.C, P.B, P.H, P.W)
 		copy(t.calibP.Data, P.Data)
 		shiftParams(&t.calibP, ds, da)
-		return parallelSum(B, func(lo, hi int) float64 {
+		return t.parallelSum(B, func(lo, hi int) float64 {
 			acc := 0.0
 			for b := lo; b < hi; b++ {
 				acc += stageLoss(&t.calibP, nil, t.xq, anc, groups, parity, B, b, false, 0)

@@ -3,6 +3,8 @@ package vae
 import (
 	"math"
 	"testing"
+
+	"github.com/bitswap-codec/bitswap/vae/nn"
 )
 
 // TestCalibrate: the calibration Calibrate picks lowers the -ELBO by what it claims
@@ -85,5 +87,22 @@ func TestInferenceCalib(t *testing.T) {
 				t.Fatalf("stage %d, channel %d: %v with offsets, want %v", s, ch, shifted[s][i], want)
 			}
 		}
+	}
+}
+
+// TestWithEngine: the evaluations and inferences of a model made WithEngine run on its
+// workers, and give the same numbers as on all cores.
+func TestWithEngine(t *testing.T) {
+	cfg := tinyConfig(DeepStages)
+	cfg.PosChannels, cfg.Context, cfg.Mixture, cfg.Anchors = true, true, true, true
+	m := tinyModelOf(t, cfg)
+	one := m.WithEngine(nn.Config{Workers: 1})
+	if one.newTrainer().ctx.Workers() != 1 || one.NewInference().Engine().Workers != 1 || m.Engine().Workers != 0 {
+		t.Fatal("the engine configuration does not reach the passes")
+	}
+	bt := randomBatch(5, 9)
+	a, b := m.Calibrate(bt.X, bt.Ctx, bt.B), one.Calibrate(bt.X, bt.Ctx, bt.B)
+	if math.Abs(a.Before-b.Before) > 1e-9 || math.Abs(a.After-b.After) > 1e-9 {
+		t.Fatalf("calibration on all cores %v %.9f -> %.9f, on one %v %.9f -> %.9f", a.Calib, a.Before, a.After, b.Calib, b.Before, b.After)
 	}
 }

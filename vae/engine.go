@@ -11,6 +11,17 @@ func (m *Model) NewInferenceWith(cfg nn.Config) *Inference {
 	return r
 }
 
+// WithEngine returns a copy of m (sharing its weights) whose evaluations (NegELBO, PatchCosts,
+// Calibrate) and inferences run with the engine configuration cfg. Not for training.
+func (m *Model) WithEngine(cfg nn.Config) *Model {
+	c := *m
+	c.engine = cfg
+	return &c
+}
+
+// Engine returns the engine configuration of m's evaluations and inferences.
+func (m *Model) Engine() nn.Config { return m.engine }
+
 // Engine returns the engine configuration of r's passes.
 func (r *Inference) Engine() nn.Config { return r.ctx.Config() }
 

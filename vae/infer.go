@@ -37,7 +37,9 @@ func (r *Inference) SetCalib(c Calib) { r.cal = c }
 // NewInference makes an inference runner for m.
 func (m *Model) NewInference() *Inference {
 	c := m.shareNets()
-	return &Inference{m: m, inf: c.Inf, gen: c.Gen, stage: c.Stage}
+	r := &Inference{m: m, inf: c.Inf, gen: c.Gen, stage: c.Stage}
+	r.ctx.Configure(m.engine)
+	return r
 }
 
 // shareWeights returns a Net with the same convolutions and its own activation buffers.
@@ -362,7 +364,7 @@ func tanh(a float32) float64 {
 // shareNets returns a model with the same weights and its own activation buffers, safe to
 // run concurrently with m.
 func (m *Model) shareNets() *Model {
-	c := &Model{Cfg: m.Cfg, Bins: m.Bins}
+	c := &Model{Cfg: m.Cfg, Bins: m.Bins, engine: m.engine}
 	for _, n := range m.Inf {
 		c.Inf = append(c.Inf, n.shareWeights())
 	}

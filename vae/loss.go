@@ -69,10 +69,12 @@ type trainer struct {
 
 func (m *Model) newTrainer() *trainer {
 	L := m.Cfg.Layers
-	return &trainer{
+	t := &trainer{
 		z: make([]nn.Tensor, L), eps: make([]nn.Tensor, L), qo: make([]nn.Tensor, L),
 		dz: make([]nn.Tensor, L),
 	}
+	t.ctx.Configure(m.engine)
+	return t
 }
 
 const (
@@ -233,7 +235,7 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 			n := ZC * B * HW
 			h := q.Data[n : 2*n]
 			t.dq.Resize(q.C, q.B, q.H, q.W)
-			nn.Parallel(n, 4096, func(_, lo, hi int) {
+			t.ctx.Parallel(n, 4096, func(_, lo, hi int) {
 				for j := lo; j < hi; j++ {
 					s, ds := latentScale(h[j])
 					dzj := float64(t.dz[i].Data[j])
@@ -272,7 +274,7 @@ func (t *trainer) blockSums(n, B int, sign float64, fn func(lo, hi int) float64)
 		t.blk = make([]float64, nb)
 	}
 	blk := t.blk[:nb]
-	nn.Parallel(nb, 1, func(_, lo, hi int) {
+	t.ctx.Parallel(nb, 1, func(_, lo, hi int) {
 		for k := lo; k < hi; k++ {
 			blk[k] = fn(k*hw, (k+1)*hw)
 		}
@@ -287,13 +289,13 @@ func (t *trainer) blockSums(n, B int, sign float64, fn func(lo, hi int) float64)
 	return tot
 }
 
-// parallelSum runs fn over [0, n) split across the engine's workers and adds up the results
-// (in worker order, so the sum does not depend on scheduling).
-func parallelSum(n int, fn func(lo, hi int) float64) float64 {
-	nw := nn.DefaultWorkers()
+// parallelSum runs fn over [0, n) split across the workers of t's passes and adds up the
+// results (in worker order, so the sum does not depend on scheduling).
+func (t *trainer) parallelSum(n int, fn func(lo, hi int) float64) float64 {
+	nw := t.ctx.Workers()
 	parts := make([]float64, nw)
 	grain := max(1, n/(4*nw))
-	nn.ParallelN(nw, n, grain, func(w, lo, hi int) { parts[w] = fn(lo, hi) })
+	t.ctx.Parallel(n, grain, func(w, lo, hi int) { parts[w] = fn(lo, hi) })
 	s := 0.0
 	for _, v := range parts {
 		s += v

@@ -393,6 +393,10 @@ type Model struct {
 	// Bins are the latent discretization of the coders: per layer and channel, the reference
 	// logistic under which the 2^k bins have equal mass (set after training, see FitBins).
 	Bins []BinRef
+
+	// engine configures the passes of evaluations and inferences made from this Model value
+	// (see WithEngine); the zero value means all cores.
+	engine nn.Config
 }
 
 // BinRef is the reference logistic (location M, scale S) of one latent channel.

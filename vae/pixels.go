@@ -186,7 +186,7 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 		if t.search != nil {
 			t.calibrate(s, anc, groups, parity, B)
 		}
-		part := parallelSum(B, func(lo, hi int) float64 {
+		part := t.parallelSum(B, func(lo, hi int) float64 {
 			acc := 0.0
 			for b := lo; b < hi; b++ {
 				v := stageLoss(P, &t.dsp, t.xq, anc, groups, parity, B, b, grad, norm)

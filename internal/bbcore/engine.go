@@ -22,6 +22,7 @@ func (cd *Coder) withWorkers(opt *codec.Options) *Coder {
 	}
 	c := *cd
 	c.Workers = opt.Workers
+	c.Model = cd.Model.WithEngine(nn.Config{Workers: opt.Workers})
 	return &c
 }
 
@@ -41,13 +42,13 @@ func (cd *Coder) wholeFallback(img *imageio.Image) func() ([]byte, error) {
 	}
 }
 
-// Cores implements codec.MultiCore. The networks of the coding steps run on opt.Workers
-// goroutines (0: runtime.GOMAXPROCS, with the whole image's fallback coding beside them), but
-// the encoder's passes that calibrate the model to the image and price every patch (vae's
-// evaluation code, which takes no worker count yet) run on runtime.GOMAXPROCS.
+// Cores implements codec.MultiCore. Every network pass (the coding steps, and the encoder's
+// passes that calibrate the model to the image and price the patches) runs on opt.Workers
+// goroutines; with 0, on runtime.GOMAXPROCS, with the whole image's fallback coding beside
+// them.
 func (c *CodecCoder) Cores(opt *codec.Options) int {
 	if opt == nil || opt.Workers < 1 {
 		return nn.DefaultWorkers() + 1
 	}
-	return max(opt.Workers, nn.DefaultWorkers())
+	return opt.Workers
 }

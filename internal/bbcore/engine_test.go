@@ -29,8 +29,8 @@ func TestWorkersReachTheNetworks(t *testing.T) {
 	}
 	for _, w := range []int{1, 2, 5} {
 		c := cd.withWorkers(&codec.Options{Workers: w})
-		if c.Workers != w || c.Model != cd.Model {
-			t.Fatalf("Options.Workers %d: coder with %d workers", w, c.Workers)
+		if c.Workers != w || c.Model.Engine().Workers != w || c.Model.Cfg.PixelStages != cd.Model.Cfg.PixelStages {
+			t.Fatalf("Options.Workers %d: coder with %d workers, model evaluations on %d", w, c.Workers, c.Model.Engine().Workers)
 		}
 		if got := c.newInference().Engine().Workers; got != w {
 			t.Fatalf("Options.Workers %d: inference on %d workers", w, got)
