@@ -110,6 +110,8 @@ func modelCoded(head []byte, h *container.Header) string {
 	switch {
 	case err != nil:
 		return fmt.Sprintf("model-coded patches: unknown (%v)", err)
+	case in.YCC:
+		return fmt.Sprintf("model-coded patches: 0 of %d (0%%): the fallback coder coded the Y'CbCr planes behind the pixels (a decoded JPEG or WebP)", P)
 	case !in.VAE:
 		return fmt.Sprintf("model-coded patches: 0 of %d (0%%): the fallback coder coded the whole image", P)
 	}

@@ -85,6 +85,11 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 	if img.Depth != 8 || (img.Color != imageio.RGB && img.Color != imageio.RGBA) {
 		return wholeFn()
 	}
+	if cd.force == nil && !cd.AllVAE {
+		if p := splitYCC(img); p != nil {
+			return smallerOf(func() ([]byte, error) { return encodeYCC(img, p) }, wholeFn)
+		}
+	}
 	grid := imageio.NewGrid(img.Width, img.Height)
 	P := grid.Len()
 	bits := cd.Bits
@@ -389,6 +394,9 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 	in, rest, err := parseInfo(payload, grid.Len())
 	if err != nil {
 		return nil, err
+	}
+	if in.YCC {
+		return decodeYCC(h, rest)
 	}
 	img := imageio.New(h.Width, h.Height, h.Color, h.Depth)
 	if !in.VAE {

@@ -94,6 +94,14 @@ func FuzzDecode(f *testing.F) {
 		smoothImage(7*32, 7*32-5, imageio.RGB, 7), // 49 patches: several chains
 		deepImage(40, 33),
 	}
+	for _, img := range []*imageio.Image{jpegImage(f, smoothImage(64, 40, imageio.RGB, 2)), jpegImage(f, smoothImage(33, 17, imageio.RGBA, 4))} {
+		payload, err := (&bbcore.Coder{Model: m, Scheme: fuzzSchemes[0]}).Encode(img, nil)
+		if err != nil || payload[1] != 2 {
+			f.Fatalf("Y'CbCr seed: mode %d, %v", payload[1], err)
+		}
+		w, h, color, depth := fuzzArgs(img)
+		f.Add(uint8(0), w, h, color, depth, payload)
+	}
 	for si, sc := range fuzzSchemes {
 		cd := &bbcore.Coder{Model: m, Scheme: sc, AllVAE: true}
 		for _, img := range seeds {

@@ -15,6 +15,7 @@ const (
 	minPayloadVersion = 2 // version 2 had no calibration (vae.Calib)
 	modeFallback      = 0
 	modeVAE           = 1
+	modeYCC           = 2 // see ycc.go
 )
 
 // Info is the header of a payload: everything before the rANS message. Encode writes it
@@ -22,6 +23,7 @@ const (
 type Info struct {
 	Version      byte
 	VAE          bool // false: the whole image went through the fallback coder
+	YCC          bool // the fallback coder coded the image's Y'CbCr planes (mode 2)
 	LatentBits   int
 	Lanes        int
 	Clean        int    // patches coded by the fallback coder (their stream seeds the stack)
@@ -74,6 +76,9 @@ func parseInfo(payload []byte, patches int) (Info, []byte, error) {
 	in := Info{Version: payload[0]}
 	switch payload[1] {
 	case modeFallback:
+		return in, payload[2:], nil
+	case modeYCC:
+		in.YCC = true
 		return in, payload[2:], nil
 	case modeVAE:
 	default:
