@@ -55,6 +55,9 @@ type Settings struct {
 	// CoderWorkers is the number of goroutines the codec package's coders may use
 	// (codec.Options.Workers; 0 counts as 1, like the baselines).
 	CoderWorkers int
+	// NoNegELBO leaves out the −ELBO column (a pass of the model over every patch, which
+	// costs more than coding an image that the model does not code).
+	NoNegELBO bool
 }
 
 // Unavailable lists baselines that are known but not built into this binary, with the

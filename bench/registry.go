@@ -30,7 +30,7 @@ func Registered(s Settings) []Codec {
 		}
 		rc := registryCodec{name: name, id: c.ID(), workers: w}
 		rc.cores = codec.Cores(c, rc.opts())
-		if e, ok := c.(NegELBOer); ok {
+		if e, ok := c.(NegELBOer); ok && !s.NoNegELBO {
 			out = append(out, registryELBOCodec{rc, e})
 			continue
 		}

@@ -165,3 +165,12 @@ func TestRegisteredCores(t *testing.T) {
 		}
 	}
 }
+
+// TestNoNegELBO: Settings.NoNegELBO leaves the −ELBO out of every registered coder.
+func TestNoNegELBO(t *testing.T) {
+	for _, c := range Registered(Settings{NoNegELBO: true}) {
+		if _, ok := c.(NegELBOer); ok {
+			t.Errorf("%s still has the -ELBO column", c.Key())
+		}
+	}
+}

@@ -56,6 +56,7 @@ image or codec failed.
 			&cli.BoolFlag{Name: "uncropped", Usage: "code whole images instead of cropping them to multiples of 32"},
 			&cli.IntFlag{Name: "center-crop", Usage: "first cut each image to its central `N`xN pixels (0: whole images)"},
 			&cli.BoolFlag{Name: "slow", Usage: "slowest baseline settings: WebP -z 9 (method 6, quality 100), JPEG XL effort 9"},
+			&cli.BoolFlag{Name: "no-elbo", Usage: "leave out the model's -ELBO column (a model pass over every patch)"},
 			&cli.IntFlag{Name: "j", Value: 1, Usage: "process `N` images at the same time (timings are wall clock)"},
 			&cli.IntFlag{Name: "coder-workers", Value: 1, Usage: "goroutines for bitswap's own coders (`N`; the baselines use one; the cores column shows what each row ran on; sizes do not change)"},
 			&cli.StringFlag{Name: "csv", Usage: "also write the per-image results as CSV to `FILE`"},
@@ -89,7 +90,7 @@ func runBench(c *cli.Context) error {
 	if c.Int("coder-workers") < 1 {
 		return cli.Exit("bench: --coder-workers must be at least 1", 2)
 	}
-	all := bench.AllCodecs(bench.Settings{Slow: c.Bool("slow"), CoderWorkers: c.Int("coder-workers")})
+	all := bench.AllCodecs(bench.Settings{Slow: c.Bool("slow"), CoderWorkers: c.Int("coder-workers"), NoNegELBO: c.Bool("no-elbo")})
 	var keys []string
 	if s := c.String("codecs"); s != "" {
 		keys = []string{s}
