@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/bitswap-codec/bitswap/codec"
 	"github.com/bitswap-codec/bitswap/imageio"
 )
 
@@ -58,6 +59,9 @@ type Settings struct {
 	// NoNegELBO leaves out the −ELBO column (a pass of the model over every patch, which
 	// costs more than coding an image that the model does not code).
 	NoNegELBO bool
+	// Coders replace the registered coders of the same name (codec.Options.Coders): a model
+	// coder with other weights, for instance.
+	Coders []codec.Coder
 }
 
 // Unavailable lists baselines that are known but not built into this binary, with the

@@ -28,7 +28,12 @@ func Registered(s Settings) []Codec {
 		if err != nil {
 			continue // unregistered since Names: nothing to run
 		}
-		rc := registryCodec{name: name, id: c.ID(), workers: w}
+		for _, o := range s.Coders {
+			if o.Name() == name {
+				c = o
+			}
+		}
+		rc := registryCodec{name: name, id: c.ID(), workers: w, coders: s.Coders}
 		rc.cores = codec.Cores(c, rc.opts())
 		if e, ok := c.(NegELBOer); ok && !s.NoNegELBO {
 			out = append(out, registryELBOCodec{rc, e})
@@ -43,6 +48,7 @@ type registryCodec struct {
 	name    string
 	id      container.CoderID
 	workers int
+	coders  []codec.Coder // codec.Options.Coders
 	cores   int // codec.Cores with these workers
 }
 
@@ -53,7 +59,9 @@ func (c registryCodec) Label() string { return "bitswap " + c.name + " (.bsw fil
 // own marks the row as one of the project's coders (drawn highlighted in the plot).
 func (registryCodec) own() {}
 
-func (c registryCodec) opts() *codec.Options { return &codec.Options{Workers: c.workers} }
+func (c registryCodec) opts() *codec.Options {
+	return &codec.Options{Workers: c.workers, Coders: c.coders}
+}
 
 func (c registryCodec) Encode(img *Image) ([]byte, error) {
 	m, err := ToImageio(img)

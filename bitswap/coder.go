@@ -15,3 +15,9 @@ var Coder = bbcore.NewCodecCoder(container.BitSwap, "bitswap", Scheme{}, func() 
 })
 
 func init() { codec.Register(Coder) }
+
+// WithWeights returns a "bitswap" coder on the model of the weights file data, to pass in
+// codec.Options.Coders (the registered Coder keeps the embedded model).
+func WithWeights(data []byte) (*bbcore.CodecCoder, error) {
+	return bbcore.NewCodecCoderWeights(container.BitSwap, "bitswap", Scheme{}, data)
+}

@@ -55,6 +55,7 @@ func BenchmarkCodingRate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	registered := bitswap.Coder
 	if w := os.Getenv("BITSWAP_MEASURE_MODEL"); w != "" { // another weights file
 		data, err := os.ReadFile(w)
 		if err != nil {
@@ -63,10 +64,9 @@ func BenchmarkCodingRate(b *testing.B) {
 		if base, err = vae.UnmarshalWeights(data); err != nil {
 			b.Fatal(err)
 		}
-		if err := bitswap.Coder.UseWeights(data); err != nil { // for its NegELBO
+		if registered, err = bitswap.WithWeights(data); err != nil { // for its NegELBO
 			b.Fatal(err)
 		}
-		defer bitswap.Coder.UseWeights(nil)
 	}
 	std := *base // the same model with the standard logistic as every channel's bin reference
 	std.Bins = make([]vae.BinRef, len(base.Bins))
@@ -90,7 +90,7 @@ func BenchmarkCodingRate(b *testing.B) {
 			b.Fatal(err)
 		}
 		img = rgbOnly(img)
-		neg, err := bitswap.Coder.NegELBO(img)
+		neg, err := registered.NegELBO(img)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -30,6 +30,33 @@ type Options struct {
 	// Workers is the number of goroutines a coder may use; 0 means runtime.GOMAXPROCS.
 	// Coders must produce the same bytes whatever the value.
 	Workers int
+	// Coders are used instead of the registered coders of the same name (encoding) or id
+	// (decoding): a model coder with other weights, for instance. Nothing global changes.
+	Coders []Coder
+}
+
+// lookup returns the coder of the given name: one of o.Coders, else a registered one.
+func (o *Options) lookup(name string) (Coder, error) {
+	if o != nil {
+		for _, c := range o.Coders {
+			if c.Name() == name {
+				return c, nil
+			}
+		}
+	}
+	return Lookup(name)
+}
+
+// lookupID is lookup by coder id.
+func (o *Options) lookupID(id container.CoderID) (Coder, error) {
+	if o != nil {
+		for _, c := range o.Coders {
+			if c.ID() == id {
+				return c, nil
+			}
+		}
+	}
+	return LookupID(id)
 }
 
 func (o *Options) limits() container.Limits {
@@ -149,7 +176,7 @@ func Encode(img *imageio.Image, coderName string, opt *Options) ([]byte, error) 
 
 // EncodeTo is Encode writing to w.
 func EncodeTo(w io.Writer, img *imageio.Image, coderName string, opt *Options) error {
-	c, err := Lookup(coderName)
+	c, err := opt.lookup(coderName)
 	if err != nil {
 		return err
 	}
@@ -205,7 +232,7 @@ func DecodeFrom(r io.Reader, opt *Options) (*imageio.Image, *container.Header, e
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := coderFor(h); err != nil {
+	if _, err := coderFor(h, opt); err != nil {
 		return nil, h, err
 	}
 	payload, err := container.ReadPayload(r, h)
@@ -216,10 +243,10 @@ func DecodeFrom(r io.Reader, opt *Options) (*imageio.Image, *container.Header, e
 	return img, h, err
 }
 
-// coderFor returns the coder that decodes the file of header h: a registered coder with
-// the file's coder id and model id.
-func coderFor(h *container.Header) (Coder, error) {
-	c, err := LookupID(h.Coder)
+// coderFor returns the coder that decodes the file of header h: a coder (of opt.Coders, or
+// registered) with the file's coder id and model id.
+func coderFor(h *container.Header, opt *Options) (Coder, error) {
+	c, err := opt.lookupID(h.Coder)
 	if err != nil {
 		return nil, err
 	}
@@ -231,7 +258,7 @@ func coderFor(h *container.Header) (Coder, error) {
 }
 
 func decodePayload(h *container.Header, payload []byte, opt *Options) (*imageio.Image, error) {
-	c, err := coderFor(h)
+	c, err := coderFor(h, opt)
 	if err != nil {
 		return nil, err
 	}

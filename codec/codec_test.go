@@ -251,3 +251,29 @@ func TestRoundTripTestdata(t *testing.T) {
 		}
 	}
 }
+
+// TestOptionsCoders: Options.Coders replaces the registered coder of the same name when
+// encoding and of the same id when decoding, and nothing global changes.
+func TestOptionsCoders(t *testing.T) {
+	if _, err := Lookup("bbans"); err == nil {
+		t.Skip("a real bbans coder is registered")
+	}
+	img := imageio.New(1, 1, imageio.Gray, 8)
+	img.Planes[0][0] = 9
+	opt := &Options{Coders: []Coder{fakeCoder{model: [8]byte{3}}}}
+	data, err := Encode(img, "bbans", opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, h, err := Decode(data, opt)
+	if err != nil || got.Planes[0][0] != 9 || h.ModelID != [8]byte{3} {
+		t.Fatalf("decode with the same Options.Coders: %v", err)
+	}
+	if _, _, err := Decode(data, nil); !errors.Is(err, ErrUnknownCoder) {
+		t.Fatalf("without Options.Coders: %v", err)
+	}
+	other := &Options{Coders: []Coder{fakeCoder{model: [8]byte{4}}}}
+	if _, _, err := Decode(data, other); !errors.Is(err, container.ErrModelMismatch) {
+		t.Fatalf("other weights: %v", err)
+	}
+}

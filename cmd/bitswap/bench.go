@@ -76,7 +76,8 @@ func runBench(c *cli.Context) error {
 	if c.Int("j") < 1 {
 		return cli.Exit("bench: -j must be at least 1", 2)
 	}
-	if err := applyModel(c); err != nil {
+	coders, err := modelCoders(c)
+	if err != nil {
 		return err
 	}
 	plotFormat := ""
@@ -90,7 +91,7 @@ func runBench(c *cli.Context) error {
 	if c.Int("coder-workers") < 1 {
 		return cli.Exit("bench: --coder-workers must be at least 1", 2)
 	}
-	all := bench.AllCodecs(bench.Settings{Slow: c.Bool("slow"), CoderWorkers: c.Int("coder-workers"), NoNegELBO: c.Bool("no-elbo")})
+	all := bench.AllCodecs(bench.Settings{Slow: c.Bool("slow"), CoderWorkers: c.Int("coder-workers"), NoNegELBO: c.Bool("no-elbo"), Coders: coders})
 	var keys []string
 	if s := c.String("codecs"); s != "" {
 		keys = []string{s}

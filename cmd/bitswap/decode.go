@@ -39,7 +39,8 @@ func runDecode(c *cli.Context) error {
 	if out == "" {
 		out = defaultOutput(in, ".png")
 	}
-	if err := applyModel(c); err != nil {
+	coders, err := modelCoders(c)
+	if err != nil {
 		return err
 	}
 	r, err := openInput(c, in)
@@ -48,7 +49,7 @@ func runDecode(c *cli.Context) error {
 	}
 	defer r.Close()
 	bar := newCodingBar(c.Context, c.App.ErrWriter, "decode")
-	img, _, err := codec.DecodeFrom(r, &codec.Options{MaxPixels: maxPixels(c), Progress: bar.callback()})
+	img, _, err := codec.DecodeFrom(r, &codec.Options{MaxPixels: maxPixels(c), Progress: bar.callback(), Coders: coders})
 	bar.close(err == nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)

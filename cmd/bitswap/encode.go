@@ -29,22 +29,26 @@ func modelFlag() cli.Flag {
 	return &cli.StringFlag{Name: "model", Usage: "use the weights `FILE` (from bitswap train --export) instead of the embedded model; decoding needs the same one"}
 }
 
-// applyModel switches the model-based coders to the --model weights, or to the embedded
-// model without the flag.
-func applyModel(c *cli.Context) error {
-	var data []byte
-	if path := c.String("model"); path != "" {
-		var err error
-		if data, err = os.ReadFile(path); err != nil {
-			return err
-		}
+// modelCoders returns the model-based coders on the --model weights, to use instead of the
+// registered ones (codec.Options.Coders), or nil without the flag.
+func modelCoders(c *cli.Context) ([]codec.Coder, error) {
+	path := c.String("model")
+	if path == "" {
+		return nil, nil
 	}
-	for _, cd := range []*bbcore.CodecCoder{bitswap.Coder, bbans.Coder} {
-		if err := cd.UseWeights(data); err != nil {
-			return fmt.Errorf("%s: %w", c.String("model"), err)
-		}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	var out []codec.Coder
+	for _, mk := range []func([]byte) (*bbcore.CodecCoder, error){bitswap.WithWeights, bbans.WithWeights} {
+		cd, err := mk(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		out = append(out, cd)
+	}
+	return out, nil
 }
 
 func maxPixelsFlag() cli.Flag {
@@ -96,7 +100,8 @@ func runEncode(c *cli.Context) error {
 	if _, err := codec.Lookup(name); err != nil {
 		return err
 	}
-	if err := applyModel(c); err != nil {
+	coders, err := modelCoders(c)
+	if err != nil {
 		return err
 	}
 	r, err := openInput(c, in)
@@ -109,7 +114,7 @@ func runEncode(c *cli.Context) error {
 		return fmt.Errorf("%s: %w", in, err)
 	}
 	bar := newCodingBar(c.Context, c.App.ErrWriter, "encode")
-	data, err := codec.Encode(img, name, &codec.Options{MaxPixels: maxPixels(c), Progress: bar.callback()})
+	data, err := codec.Encode(img, name, &codec.Options{MaxPixels: maxPixels(c), Progress: bar.callback(), Coders: coders})
 	bar.close(err == nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)

@@ -16,7 +16,6 @@ type CodecCoder struct {
 	name   string
 	scheme Scheme
 	load   func() (*vae.Model, []byte, error)
-	def    func() (*vae.Model, []byte, error) // the default model's loader
 
 	once    sync.Once
 	coder   *Coder
@@ -27,25 +26,17 @@ type CodecCoder struct {
 // NewCodecCoder makes a codec coder; load returns the model and its weights file (for the
 // model id) and is called once, on first use.
 func NewCodecCoder(id container.CoderID, name string, scheme Scheme, load func() (*vae.Model, []byte, error)) *CodecCoder {
-	return &CodecCoder{id: id, name: name, scheme: scheme, load: load, def: load}
+	return &CodecCoder{id: id, name: name, scheme: scheme, load: load}
 }
 
-// UseWeights makes the coder use the model of the weights file data (as written by
-// `bitswap train --export`) instead of its default, or the default again if data is nil. It
-// is not safe to call while the coder is in use.
-func (c *CodecCoder) UseWeights(data []byte) error {
-	if data == nil {
-		c.load = c.def
-	} else {
-		m, err := vae.UnmarshalWeights(data)
-		if err != nil {
-			return fmt.Errorf("%s: %w", c.name, err)
-		}
-		c.load = func() (*vae.Model, []byte, error) { return m, data, nil }
+// NewCodecCoderWeights makes a codec coder on the model of the weights file data (as
+// written by `bitswap train --export`), for codec.Options.Coders.
+func NewCodecCoderWeights(id container.CoderID, name string, scheme Scheme, data []byte) (*CodecCoder, error) {
+	m, err := vae.UnmarshalWeights(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	c.once = sync.Once{}
-	c.coder, c.err = nil, nil
-	return nil
+	return NewCodecCoder(id, name, scheme, func() (*vae.Model, []byte, error) { return m, data, nil }), nil
 }
 
 func (c *CodecCoder) init() error {
