@@ -6,8 +6,9 @@
 //	push z_L ~ p(z_L).
 //
 // Every layer is popped before anything is pushed, so the first patch needs the bits of all
-// layers on the stack (Bit-Swap needs only the first layer's). The patch grid, chains and
-// clean bits are package bbcore's.
+// layers on the stack (Bit-Swap needs only the first layer's). The list below is the
+// encoder's; the decoder runs its inverse backwards (package bbcore). The patch grid, chains
+// and clean bits are package bbcore's.
 package bbans
 
 import "github.com/bitswap-codec/bitswap/internal/bbcore"
@@ -15,42 +16,15 @@ import "github.com/bitswap-codec/bitswap/internal/bbcore"
 // Scheme is BB-ANS's coding order.
 type Scheme struct{}
 
-// EncodeStep codes the step's patches.
-func (Scheme) EncodeStep(s *bbcore.Step) error {
-	L := len(s.Z)
-	if err := s.PopLatent(0, s.Inf.Posterior0(s.X, s.B())); err != nil {
-		return err
+// Ops lists the encoder's operations for a model with L latent layers.
+func (Scheme) Ops(L int) []bbcore.Op {
+	var ops []bbcore.Op
+	for i := 0; i < L; i++ {
+		ops = append(ops, bbcore.PopPosterior(i))
 	}
-	for i := 1; i < L; i++ {
-		if err := s.PopLatent(i, s.Inf.Posterior(i, s.Z[i-1])); err != nil {
-			return err
-		}
+	ops = append(ops, bbcore.PushPixels())
+	for i := 0; i < L; i++ {
+		ops = append(ops, bbcore.PushPrior(i))
 	}
-	s.PushPixels()
-	for i := 1; i < L; i++ {
-		s.PushLatent(i-1, s.Inf.Prior(i, s.Z[i]))
-	}
-	s.PushTop(L - 1)
-	return nil
-}
-
-// DecodeStep undoes EncodeStep.
-func (Scheme) DecodeStep(s *bbcore.Step) error {
-	L := len(s.Z)
-	if err := s.PopTop(L - 1); err != nil {
-		return err
-	}
-	for i := L - 1; i >= 1; i-- {
-		if err := s.PopLatent(i-1, s.Inf.Prior(i, s.Z[i])); err != nil {
-			return err
-		}
-	}
-	if err := s.PopPixels(); err != nil {
-		return err
-	}
-	for i := L - 1; i >= 1; i-- {
-		s.PushLatent(i, s.Inf.Posterior(i, s.Z[i-1]))
-	}
-	s.PushLatent(0, s.Inf.Posterior0(s.X, s.B()))
-	return nil
+	return ops
 }

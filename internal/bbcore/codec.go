@@ -346,7 +346,7 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vae
 				putContext(img, grid, fb, p, st.Ctx, b)
 			}
 		}
-		return cd.Scheme.EncodeStep(st)
+		return st.encode(cd.Scheme)
 	}
 	for t := 0; ; t++ {
 		// Chains without VAE patches start as early as their gap allows, without a step.
@@ -506,7 +506,7 @@ func (cd *Coder) decodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, sch
 				putContext(img, grid, fb, p, st.Ctx, b)
 			}
 		}
-		if err := cd.Scheme.DecodeStep(st); err != nil {
+		if err := st.decode(cd.Scheme); err != nil {
 			return fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
 		for b, c := range chains {

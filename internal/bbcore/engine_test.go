@@ -89,40 +89,14 @@ func TestCodecCoderAnyWorkers(t *testing.T) {
 // testScheme is BB-ANS's coding order (package bbans, which imports this package).
 type testScheme struct{}
 
-func (testScheme) EncodeStep(s *Step) error {
-	L := len(s.Z)
-	if err := s.PopLatent(0, s.Inf.Posterior0(s.X, s.B())); err != nil {
-		return err
+func (testScheme) Ops(L int) []Op {
+	var ops []Op
+	for i := 0; i < L; i++ {
+		ops = append(ops, PopPosterior(i))
 	}
-	for i := 1; i < L; i++ {
-		if err := s.PopLatent(i, s.Inf.Posterior(i, s.Z[i-1])); err != nil {
-			return err
-		}
+	ops = append(ops, PushPixels())
+	for i := 0; i < L; i++ {
+		ops = append(ops, PushPrior(i))
 	}
-	s.PushPixels()
-	for i := 1; i < L; i++ {
-		s.PushLatent(i-1, s.Inf.Prior(i, s.Z[i]))
-	}
-	s.PushTop(L - 1)
-	return nil
-}
-
-func (testScheme) DecodeStep(s *Step) error {
-	L := len(s.Z)
-	if err := s.PopTop(L - 1); err != nil {
-		return err
-	}
-	for i := L - 1; i >= 1; i-- {
-		if err := s.PopLatent(i-1, s.Inf.Prior(i, s.Z[i])); err != nil {
-			return err
-		}
-	}
-	if err := s.PopPixels(); err != nil {
-		return err
-	}
-	for i := L - 1; i >= 1; i-- {
-		s.PushLatent(i, s.Inf.Posterior(i, s.Z[i-1]))
-	}
-	s.PushLatent(0, s.Inf.Posterior0(s.X, s.B()))
-	return nil
+	return ops
 }

@@ -1,8 +1,8 @@
 // Package bbcore is the machinery that the two bits-back coders (packages bbans and bitswap)
 // share: the schedule of an image's patches over interleaved chains, the clean bits that
-// seed the stack, the payload format, and the symbol-level operations (pop or push a latent
-// layer, the top prior, the pixels) for a batch of patches. The coders themselves only say
-// in which order those operations happen.
+// seed the stack, the payload format, and the operations (pop or push a latent layer under
+// its posterior or prior, push the pixels) on a batch of patches. A coder is only the list of
+// those operations in the encoder's order (a Scheme); the decoder runs it backwards.
 package bbcore
 
 import (
@@ -67,21 +67,19 @@ func (s *Step) lane(b, i int) int { return s.Chains[b]*s.Lanes + i%s.Lanes }
 const latentHW = vae.LatentHW * vae.LatentHW
 
 // latent returns the discretized logistic of element j (channel-major: j = ch*256 + pos) of
-// batch entry b in layer l, from raw network outputs (means, then raw scales).
+// batch entry b in layer l, from raw network outputs (means, then raw scales), or the
+// standard logistic (the top layer's prior) for nil params.
 func (s *Step) latent(l, b, j int, params *nn.Tensor) rans.Latent {
 	zc := s.model.Cfg.ZC
-	B := s.B()
 	ch, pos := j/latentHW, j%latentHW
+	ref := s.model.Bins[l*zc+ch]
+	if params == nil {
+		return s.bins.Latent(0, 1, ref.M, ref.S, LatentPrec)
+	}
+	B := s.B()
 	mu := float64(params.Data[(ch*B+b)*latentHW+pos])
 	sc := vae.LatentScale(params.Data[((zc+ch)*B+b)*latentHW+pos])
-	ref := s.model.Bins[l*zc+ch]
 	return s.bins.Latent(mu, sc, ref.M, ref.S, LatentPrec)
-}
-
-func (s *Step) topLatent(l, j int) rans.Latent {
-	zc := s.model.Cfg.ZC
-	ref := s.model.Bins[l*zc+j/latentHW]
-	return s.bins.Latent(0, 1, ref.M, ref.S, LatentPrec)
 }
 
 func (s *Step) ensureLayer(l int) {
@@ -103,9 +101,10 @@ func (s *Step) setZ(l, b, e int, j int) {
 	s.Z[l].Data[(ch*B+b)*latentHW+pos] = float32(s.bins.Centre(j, ref.M, ref.S))
 }
 
-// PopLatent pops layer l (0-based: layer 0 is z_1) of every active chain under the
-// distribution given by params (a posterior or prior network output), filling Z[l].
-func (s *Step) PopLatent(l int, params *nn.Tensor) error {
+// popLatent pops layer l (0-based: layer 0 is z_1) of every active chain under the
+// distribution given by params (a posterior or prior network output, or nil for the standard
+// logistic), filling Z[l].
+func (s *Step) popLatent(l int, params *nn.Tensor) error {
 	s.ensureLayer(l)
 	n := s.model.Cfg.ZC * latentHW
 	for _, b := range s.order() {
@@ -120,9 +119,9 @@ func (s *Step) PopLatent(l int, params *nn.Tensor) error {
 	return nil
 }
 
-// PushLatent pushes layer l of every active chain (as recorded by the last PopLatent of that
-// layer) under the distribution given by params.
-func (s *Step) PushLatent(l int, params *nn.Tensor) {
+// pushLatent pushes layer l of every active chain (as recorded by the last popLatent of that
+// layer) under the distribution given by params (as for popLatent).
+func (s *Step) pushLatent(l int, params *nn.Tensor) {
 	n := s.model.Cfg.ZC * latentHW
 	zc := s.model.Cfg.ZC
 	s.pushParallel(LatentPrec, func(b int, sf [][2]uint32) [][2]uint32 {
@@ -151,36 +150,6 @@ func (s *Step) pushParallel(prec uint, gen func(b int, sf [][2]uint32) [][2]uint
 			s.Msg.Push(s.lane(b, i), sf[0], sf[1], prec)
 		}
 	}
-}
-
-// PushTop pushes the top layer l under the prior, the standard logistic.
-func (s *Step) PushTop(l int) {
-	n := s.model.Cfg.ZC * latentHW
-	zc := s.model.Cfg.ZC
-	s.pushParallel(LatentPrec, func(b int, sf [][2]uint32) [][2]uint32 {
-		ix := s.idx[l][b*zc*latentHW:]
-		for e := 0; e < n; e++ {
-			st, f := s.topLatent(l, e).Encode(int(ix[e]))
-			sf = append(sf, [2]uint32{st, f})
-		}
-		return sf
-	})
-}
-
-// PopTop pops the top layer l under the standard logistic prior.
-func (s *Step) PopTop(l int) error {
-	s.ensureLayer(l)
-	n := s.model.Cfg.ZC * latentHW
-	for _, b := range s.order() {
-		for e := n - 1; e >= 0; e-- {
-			j, err := s.Msg.PopSym(s.lane(b, e), s.topLatent(l, e))
-			if err != nil {
-				return err
-			}
-			s.setZ(l, b, e, j)
-		}
-	}
-	return nil
 }
 
 const patchPix = vae.PatchSize * vae.PatchSize
@@ -223,10 +192,10 @@ func (s *Step) stagePixels(st, b int) (gis, poss, xys []int) {
 	return
 }
 
-// PushPixels pushes the real (unpadded) pixels of every active chain's patch under
+// pushPixels pushes the real (unpadded) pixels of every active chain's patch under
 // p(x | z_1) given Z[0]: the last pixel stage first, and within a stage colour B, then G,
 // then R, so that the decoder pops stage 0's R first.
-func (s *Step) PushPixels() {
+func (s *Step) pushPixels() {
 	S := s.model.Cfg.PixelStages
 	params := make([]*nn.Tensor, S)
 	params[0] = s.Inf.PixelStage0(s.Z[0])
@@ -256,10 +225,10 @@ func (s *Step) PushPixels() {
 	}
 }
 
-// PopPixels pops the real pixels of every active chain's patch into X, stage by stage (R,
+// popPixels pops the real pixels of every active chain's patch into X, stage by stage (R,
 // then G, then B within a stage), running each stage's network on the pixels decoded so
 // far, and finally rebuilds the padding by edge replication.
-func (s *Step) PopPixels() error {
+func (s *Step) popPixels() error {
 	S := s.model.Cfg.PixelStages
 	B := s.B()
 	clear(s.X)
@@ -316,14 +285,6 @@ func padPatch(p []uint8, vw, vh int) {
 			row[x] = last
 		}
 	}
-}
-
-// Scheme is a bits-back coding order: how one patch is coded with the model.
-type Scheme interface {
-	// EncodeStep codes the patches in s.X onto s.Msg.
-	EncodeStep(s *Step) error
-	// DecodeStep exactly undoes EncodeStep, writing the patches into s.X.
-	DecodeStep(s *Step) error
 }
 
 func newStep(inf *vae.Inference, msg *rans.Message, lanes int, chains []int, decode bool, bits uint) *Step {
