@@ -1,6 +1,9 @@
 package imageio
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // PatchSize is the side of the square patches that the patch-based coders work on.
 const PatchSize = 32
@@ -77,17 +80,30 @@ func (g Grid) check(planes [][]uint16, p int, buf []uint16, what string) {
 func (g Grid) Extract(planes [][]uint16, p int, dst []uint16) {
 	g.check(planes, p, dst, "destination")
 	x0, y0 := g.Origin(p)
-	vw, vh := g.Valid(p)
+	Crop(dst, PatchSize*PatchSize, planes, g.Width, g.Height, x0, y0, false)
+}
+
+// Crop copies the PatchSize x PatchSize crop at (x0, y0) of planes (each w x h samples, the
+// crop's top-left sample inside) into dst, plane c from dst[c*stride], rows of PatchSize
+// samples. Samples past the right or bottom edge are filled by edge replication, exactly as
+// PadPlane does; with flip every row is mirrored (the trainer's augmentation). It is the one
+// place where patches are cut, for the coders and the trainer alike, so that the model trains
+// on the same bytes it codes. It does not allocate.
+func Crop[S, D uint8 | uint16](dst []D, stride int, planes [][]S, w, h, x0, y0 int, flip bool) {
+	vw, vh := min(PatchSize, w-x0), min(PatchSize, h-y0)
 	for c, pl := range planes {
-		out := dst[c*PatchSize*PatchSize : (c+1)*PatchSize*PatchSize]
+		out := dst[c*stride : c*stride+PatchSize*PatchSize]
 		for y := 0; y < PatchSize; y++ {
 			sy := y0 + min(y, vh-1)
-			src := pl[sy*g.Width+x0 : sy*g.Width+x0+vw]
 			row := out[y*PatchSize : (y+1)*PatchSize]
-			copy(row, src)
-			last := src[vw-1]
+			for x, v := range pl[sy*w+x0 : sy*w+x0+vw] {
+				row[x] = D(v)
+			}
 			for x := vw; x < PatchSize; x++ {
-				row[x] = last
+				row[x] = row[vw-1]
+			}
+			if flip {
+				slices.Reverse(row)
 			}
 		}
 	}

@@ -116,3 +116,23 @@ func TestExtractPanicsOnMisuse(t *testing.T) {
 		}()
 	}
 }
+
+// TestCropFlip: Crop with flip mirrors every row of the crop, into a uint8 batch layout too.
+func TestCropFlip(t *testing.T) {
+	img := randomImage(70, 50, RGB, 8, 3)
+	plain := make([]uint16, 3*PatchSize*PatchSize)
+	Crop(plain, PatchSize*PatchSize, img.Planes, img.Width, img.Height, 5, 7, false)
+	const stride = 2 * PatchSize * PatchSize // a batch of two, patch 1
+	flipped := make([]uint8, 3*stride)
+	Crop(flipped[PatchSize*PatchSize:], stride, img.Planes, img.Width, img.Height, 5, 7, true)
+	for c := 0; c < 3; c++ {
+		for y := 0; y < PatchSize; y++ {
+			for x := 0; x < PatchSize; x++ {
+				got := flipped[c*stride+PatchSize*PatchSize+y*PatchSize+x]
+				if want := uint8(plain[c*PatchSize*PatchSize+y*PatchSize+PatchSize-1-x]); got != want {
+					t.Fatalf("c%d (%d, %d): %d, want %d", c, x, y, got, want)
+				}
+			}
+		}
+	}
+}

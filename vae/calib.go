@@ -192,8 +192,7 @@ func (t *trainer) calibrate(s int, anc []float32, groups []int, parity, B int) {
 func BatchOf(im *RGB, refs []PatchRef) *Batch {
 	bt := NewBatch(len(refs))
 	for j, r := range refs {
-		copyPatch(im, r.X0, r.Y0, false, bt, j)
-		bt.Ctx.Has[j] = FillContext(im, r.X0, r.Y0, CtxUp|CtxLeft, bt.Ctx.Patch(j))
+		bt.put(j, im, r.X0, r.Y0, false, CtxUp|CtxLeft)
 	}
 	return bt
 }

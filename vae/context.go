@@ -150,31 +150,3 @@ func (q *sqCtx) channels(dst []float32, B int) {
 		}
 	}
 }
-
-// FillContext writes the context of the patch of im at (x0, y0) (a full 32x32 patch inside
-// the image) into dst (CtxLen bytes) and returns its Has flags: the rows above when y0 >= 2
-// and want has CtxUp, the columns to the left when x0 >= 2 and want has CtxLeft.
-func FillContext(im *RGB, x0, y0 int, want uint8, dst []uint8) uint8 {
-	clear(dst[:CtxLen])
-	var has uint8
-	n := im.W * im.H
-	if want&CtxUp != 0 && y0 >= 2 {
-		has |= CtxUp
-		for c := 0; c < 3; c++ {
-			for r := 0; r < 2; r++ {
-				copy(dst[c*CtxPlane+r*PatchSize:c*CtxPlane+(r+1)*PatchSize], im.Pix[c*n+(y0-2+r)*im.W+x0:])
-			}
-		}
-	}
-	if want&CtxLeft != 0 && x0 >= 2 {
-		has |= CtxLeft
-		for c := 0; c < 3; c++ {
-			for y := 0; y < PatchSize; y++ {
-				o := c*n + (y0+y)*im.W + x0 - 2
-				dst[c*CtxPlane+CtxLeftOffset+2*y] = im.Pix[o]
-				dst[c*CtxPlane+CtxLeftOffset+2*y+1] = im.Pix[o+1]
-			}
-		}
-	}
-	return has
-}

@@ -120,22 +120,22 @@ func TestContextHints(t *testing.T) {
 	}
 }
 
-// TestFillContext: the context holds the two rows above and the two columns to the left of
+// TestPutContext: the context holds the two rows above and the two columns to the left of
 // the patch, only where the image has them and they are wanted.
-func TestFillContext(t *testing.T) {
+func TestPutContext(t *testing.T) {
 	im := &RGB{W: 70, H: 50, Pix: make([]uint8, 3*70*50)}
 	for i := range im.Pix {
 		im.Pix[i] = uint8(i * 7)
 	}
 	n := im.W * im.H
 	dst := make([]uint8, CtxLen)
-	if h := FillContext(im, 1, 0, CtxUp|CtxLeft, dst); h != 0 {
+	if h := PutContext(dst, im.Planes(), im.W, im.H, 1, 0, CtxUp|CtxLeft); h != 0 {
 		t.Fatalf("at (1, 0): flags %d", h)
 	}
-	if h := FillContext(im, 20, 10, CtxLeft, dst); h != CtxLeft {
+	if h := PutContext(dst, im.Planes(), im.W, im.H, 20, 10, CtxLeft); h != CtxLeft {
 		t.Fatalf("left only: flags %d", h)
 	}
-	if h := FillContext(im, 20, 10, CtxUp|CtxLeft, dst); h != CtxUp|CtxLeft {
+	if h := PutContext(dst, im.Planes(), im.W, im.H, 20, 10, CtxUp|CtxLeft); h != CtxUp|CtxLeft {
 		t.Fatalf("flags %d", h)
 	}
 	for c := 0; c < 3; c++ {

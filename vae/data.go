@@ -154,7 +154,6 @@ func (s *Sampler) Fill(bt *Batch, rng *rand.Rand) {
 		if s.Align > 1 {
 			x0 := s.Align * rng.IntN((im.W-PatchSize)/s.Align+1)
 			y0 := s.Align * rng.IntN((im.H-PatchSize)/s.Align+1)
-			copyPatch(im, x0, y0, false, bt, b)
 			// Each side of the context is left out now and then, as it is at the image's
 			// top and left edges and wherever the coder's decoder has no neighbour yet.
 			want := uint8(0)
@@ -164,32 +163,13 @@ func (s *Sampler) Fill(bt *Batch, rng *rand.Rand) {
 			if rng.Float64() >= CtxDrop {
 				want |= CtxLeft
 			}
-			bt.Ctx.Has[b] = FillContext(im, x0, y0, want, bt.Ctx.Patch(b))
+			bt.put(b, im, x0, y0, false, want)
 			continue
 		}
 		x0 := rng.IntN(im.W - PatchSize + 1)
 		y0 := rng.IntN(im.H - PatchSize + 1)
 		flip := rng.IntN(2) == 1
-		copyPatch(im, x0, y0, flip, bt, b)
-		bt.Ctx.Has[b] = 0 // no context for unaligned crops
-	}
-}
-
-func copyPatch(im *RGB, x0, y0 int, flip bool, bt *Batch, b int) {
-	n := im.W * im.H
-	for c := 0; c < 3; c++ {
-		dst := bt.Plane(c, b)
-		for y := 0; y < PatchSize; y++ {
-			src := im.Pix[c*n+(y0+y)*im.W+x0 : c*n+(y0+y)*im.W+x0+PatchSize]
-			row := dst[y*PatchSize : (y+1)*PatchSize]
-			if flip {
-				for x := range row {
-					row[x] = src[PatchSize-1-x]
-				}
-			} else {
-				copy(row, src)
-			}
-		}
+		bt.put(b, im, x0, y0, flip, 0) // no context for unaligned crops
 	}
 }
 

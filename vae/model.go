@@ -20,12 +20,13 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/bitswap-codec/bitswap/imageio"
 	"github.com/bitswap-codec/bitswap/vae/nn"
 )
 
 // Patch geometry.
 const (
-	PatchSize = 32
+	PatchSize = imageio.PatchSize
 	LatentHW  = PatchSize / 2 // latents and all networks work at 16x16
 	Subpixels = 3 * PatchSize * PatchSize
 )

@@ -191,8 +191,7 @@ func Evaluate(m *Model, imgs []*RGB, refs []PatchRef, batch int, seed uint64) St
 		bt := NewBatch(n)
 		for b := 0; b < n; b++ {
 			r := refs[done+b]
-			copyPatch(imgs[r.Img], r.X0, r.Y0, false, bt, b)
-			bt.Ctx.Has[b] = FillContext(imgs[r.Img], r.X0, r.Y0, CtxUp|CtxLeft, bt.Ctx.Patch(b))
+			bt.put(b, imgs[r.Img], r.X0, r.Y0, false, CtxUp|CtxLeft)
 		}
 		st := m.Loss(tr, bt, rng, false)
 		total.add(st, float64(n))
@@ -486,11 +485,7 @@ func EvaluateImages(m *Model, imgs []*RGB, stride int, progress func(done, total
 		}
 		const P = PatchSize * PatchSize
 		n := len(refs)
-		bt := NewBatch(n)
-		for j, r := range refs {
-			copyPatch(im, r.X0, r.Y0, false, bt, j)
-			bt.Ctx.Has[j] = FillContext(im, r.X0, r.Y0, CtxUp|CtxLeft, bt.Ctx.Patch(j))
-		}
+		bt := BatchOf(im, refs)
 		all := GridPatches([]*RGB{im}, 1, 0)
 		sample := BatchOf(im, GridPatches([]*RGB{im}, max(1, len(all)/CalibPatches), CalibPatches))
 		cal := m.Calibrate(sample.X, sample.Ctx, sample.B)

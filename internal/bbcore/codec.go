@@ -327,7 +327,6 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vae
 	sch := makeSchedule(grid, fb, C)
 	inf := cd.newInference()
 	inf.SetCalib(cal)
-	buf := make([]uint16, 3*patchPix)
 	done := grid.Len() - len(vaeList)
 	next := 0 // the next chain to start
 	run := func(t int, chains []int, m *rans.Message) error {
@@ -339,7 +338,7 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vae
 				start = t
 			}
 			p := sch.patches[sch.first[c]+sch.n[c]-1-(t-start)]
-			putPatch(img, grid, p, st.X, b, B, buf)
+			putPatch(img, grid, p, st.X, b, B)
 			vw, vh := grid.Valid(p)
 			st.Valid[b] = [2]int{vw, vh}
 			if st.Ctx != nil {
@@ -554,15 +553,10 @@ func padCalib(c vae.Calib, S int) vae.Calib {
 }
 
 // putPatch writes patch p of img's RGB planes (padded by edge replication) as entry b of the
-// planar 8-bit batch x ([3][B][32][32]); buf is scratch for 3*32*32 samples.
-func putPatch(img *imageio.Image, grid imageio.Grid, p int, x []uint8, b, B int, buf []uint16) {
-	grid.Extract(img.Planes[:3], p, buf)
-	for ch := 0; ch < 3; ch++ {
-		dst := x[(ch*B+b)*patchPix : (ch*B+b+1)*patchPix]
-		for i, v := range buf[ch*patchPix : (ch+1)*patchPix] {
-			dst[i] = uint8(v)
-		}
-	}
+// planar 8-bit batch x ([3][B][32][32]), cut by vae.PutPatch as for training.
+func putPatch(img *imageio.Image, grid imageio.Grid, p int, x []uint8, b, B int) {
+	x0, y0 := grid.Origin(p)
+	vae.PutPatch(x, B, b, img.Planes, img.Width, img.Height, x0, y0, false)
 }
 
 // PatchNegELBO returns the model's -ELBO in bits per subpixel over the padded VAE-coded
@@ -589,9 +583,8 @@ func patchBatch(img *imageio.Image, grid imageio.Grid, fb []bool, ps []int) ([]u
 	n := len(ps)
 	x := make([]uint8, 3*n*patchPix)
 	cx := vae.NewContext(n)
-	buf := make([]uint16, 3*patchPix)
 	for i, p := range ps {
-		putPatch(img, grid, p, x, i, n, buf)
+		putPatch(img, grid, p, x, i, n)
 		putContext(img, grid, fb, p, cx, i)
 	}
 	return x, cx

@@ -141,36 +141,8 @@ func (s *schedule) canStart(c, t int) bool {
 }
 
 // putContext sets entry i of cx to the context of patch p when the patches marked in fb are
-// coded by the fallback coder (ctxFlags, putCtx).
+// coded by the fallback coder (ctxFlags; vae.PutContext writes it, as for training).
 func putContext(img *imageio.Image, grid imageio.Grid, fb []bool, p int, cx *vae.Context, i int) {
-	cx.Has[i] = ctxFlags(grid, fb, p)
-	putCtx(img, grid, p, cx.Has[i], cx.Patch(i))
-}
-
-// putCtx writes the context of patch p with flags has (see vae.Context) from img's RGB
-// planes into dst (vae.CtxLen bytes): only samples within the patch's valid columns (rows
-// above) or rows (columns to the left) are read, the others are 0.
-func putCtx(img *imageio.Image, grid imageio.Grid, p int, has uint8, dst []uint8) {
-	clear(dst[:vae.CtxLen])
 	x0, y0 := grid.Origin(p)
-	vw, vh := grid.Valid(p)
-	W := img.Width
-	for c, pl := range img.Planes[:3] {
-		d := dst[c*vae.CtxPlane : (c+1)*vae.CtxPlane]
-		if has&vae.CtxUp != 0 {
-			for r := 0; r < 2; r++ {
-				row := pl[(y0-2+r)*W+x0:]
-				for x := 0; x < vw; x++ {
-					d[r*vae.PatchSize+x] = uint8(row[x])
-				}
-			}
-		}
-		if has&vae.CtxLeft != 0 {
-			for y := 0; y < vh; y++ {
-				o := (y0+y)*W + x0 - 2
-				d[vae.CtxLeftOffset+2*y] = uint8(pl[o])
-				d[vae.CtxLeftOffset+2*y+1] = uint8(pl[o+1])
-			}
-		}
-	}
+	cx.Has[i] = vae.PutContext(cx.Patch(i), img.Planes, img.Width, img.Height, x0, y0, ctxFlags(grid, fb, p))
 }

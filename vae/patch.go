@@ -1,0 +1,66 @@
+package vae
+
+import "github.com/bitswap-codec/bitswap/imageio"
+
+// Patches and their context are cut by the functions here for the trainer (from RGB) and
+// the coders (from imageio.Image planes) alike, so that the model is trained on exactly the
+// bytes it later codes.
+
+// PutPatch writes the crop at (x0, y0) of planes (the R, G and B planes of a w x h image,
+// holding 8-bit values) as patch b of the planar batch x ([3][B][32][32]), cut by
+// imageio.Crop: edge replication past the image's right or bottom edge, mirrored rows with
+// flip.
+func PutPatch[S uint8 | uint16](x []uint8, B, b int, planes [][]S, w, h, x0, y0 int, flip bool) {
+	const P = PatchSize * PatchSize
+	imageio.Crop(x[b*P:], B*P, planes[:3], w, h, x0, y0, flip)
+}
+
+// PutContext writes the context of the crop at (x0, y0) of planes (as for PutPatch) into dst
+// (CtxLen bytes) and returns its Has flags: those of want, less CtxUp when y0 < 2 and
+// CtxLeft when x0 < 2. Only samples of the image are read: a crop at the right or bottom
+// edge gets the rows above over its columns inside the image and the columns to the left
+// over its rows inside the image; the rest of dst is 0.
+func PutContext[S uint8 | uint16](dst []uint8, planes [][]S, w, h, x0, y0 int, want uint8) uint8 {
+	clear(dst[:CtxLen])
+	has := want & (CtxUp | CtxLeft)
+	if y0 < 2 {
+		has &^= CtxUp
+	}
+	if x0 < 2 {
+		has &^= CtxLeft
+	}
+	vw, vh := min(PatchSize, w-x0), min(PatchSize, h-y0)
+	for c, pl := range planes[:3] {
+		d := dst[c*CtxPlane : (c+1)*CtxPlane]
+		if has&CtxUp != 0 {
+			for r := 0; r < 2; r++ {
+				o := (y0-2+r)*w + x0
+				for x, v := range pl[o : o+vw] {
+					d[r*PatchSize+x] = uint8(v)
+				}
+			}
+		}
+		if has&CtxLeft != 0 {
+			for y := 0; y < vh; y++ {
+				o := (y0+y)*w + x0 - 2
+				d[CtxLeftOffset+2*y] = uint8(pl[o])
+				d[CtxLeftOffset+2*y+1] = uint8(pl[o+1])
+			}
+		}
+	}
+	return has
+}
+
+// Planes returns r's R, G and B planes (views of Pix).
+func (r *RGB) Planes() [][]uint8 {
+	n := r.W * r.H
+	return [][]uint8{r.Pix[:n], r.Pix[n : 2*n], r.Pix[2*n : 3*n]}
+}
+
+// put sets patch b of bt to im's crop at (x0, y0) (PutPatch) with the context flags want
+// allows (PutContext).
+func (bt *Batch) put(b int, im *RGB, x0, y0 int, flip bool, want uint8) {
+	pl := im.Planes()
+	PutPatch(bt.X, bt.B, b, pl, im.W, im.H, x0, y0, flip)
+	bt.Ctx.Has[b] = PutContext(bt.Ctx.Patch(b), pl, im.W, im.H, x0, y0, want)
+}
