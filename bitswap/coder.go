@@ -4,15 +4,11 @@ import (
 	"github.com/bitswap-codec/bitswap/codec"
 	"github.com/bitswap-codec/bitswap/container"
 	"github.com/bitswap-codec/bitswap/internal/bbcore"
-	"github.com/bitswap-codec/bitswap/vae"
 	"github.com/bitswap-codec/bitswap/weights"
 )
 
 // Coder is the "bitswap" coder of package codec, on the embedded default model.
-var Coder = bbcore.NewCodecCoder(container.BitSwap, "bitswap", Scheme{}, func() (*vae.Model, []byte, error) {
-	m, err := weights.Default()
-	return m, weights.Bytes(), err
-})
+var Coder = bbcore.NewCodecCoder(container.BitSwap, "bitswap", Scheme{}, weights.Bytes, weights.Default)
 
 func init() { codec.Register(Coder) }
 

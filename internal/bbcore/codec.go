@@ -66,6 +66,8 @@ type Coder struct {
 	Scheme Scheme
 	// Bits is the number of latent bits k (2^k bins per latent); 0 means DefaultLatentBits.
 	Bits uint
+	// Lazy, when Model is nil, loads the model the first time an image needs it.
+	Lazy func() (*vae.Model, error)
 	// AllVAE makes the model code every patch it can (except those needed as clean bits),
 	// without comparing with the fallback coder: for measurements and tests.
 	AllVAE bool
@@ -89,6 +91,9 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 		if p := splitYCC(img); p != nil {
 			return smallerOf(func() ([]byte, error) { return encodeYCC(img, p) }, wholeFn)
 		}
+	}
+	if err := cd.needModel(); err != nil {
+		return nil, err
 	}
 	grid := imageio.NewGrid(img.Width, img.Height)
 	P := grid.Len()
@@ -407,6 +412,9 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 	}
 	if h.Depth != 8 || (h.Color != imageio.RGB && h.Color != imageio.RGBA) {
 		return nil, fmt.Errorf("%w: VAE payload for a %v %d-bit image", ErrCorrupt, h.Color, h.Depth)
+	}
+	if err := cd.needModel(); err != nil {
+		return nil, err
 	}
 	sch, fb, err := cd.checkInfo(&in, grid, len(rest))
 	if err != nil {

@@ -1,6 +1,7 @@
 package bbcore
 
 import (
+	"errors"
 	"sync"
 
 	"github.com/bitswap-codec/bitswap/codec"
@@ -22,8 +23,30 @@ func (cd *Coder) withWorkers(opt *codec.Options) *Coder {
 	}
 	c := *cd
 	c.Workers = opt.Workers
-	c.Model = cd.Model.WithEngine(nn.Config{Workers: opt.Workers})
+	if cd.Model != nil {
+		c.Model = cd.Model.WithEngine(nn.Config{Workers: opt.Workers})
+	}
 	return &c
+}
+
+// needModel makes sure cd.Model is set, loading it with cd.Lazy if it is not (the coders
+// load the model only for images that it codes).
+func (cd *Coder) needModel() error {
+	if cd.Model != nil {
+		return nil
+	}
+	if cd.Lazy == nil {
+		return errors.New("bbcore: coder without a model")
+	}
+	m, err := cd.Lazy()
+	if err != nil {
+		return err
+	}
+	cd.Model = m
+	if cd.Workers > 0 {
+		cd.Model = m.WithEngine(nn.Config{Workers: cd.Workers})
+	}
+	return nil
 }
 
 // wholeFallback returns a function that waits for img coded whole by the fallback coder (see

@@ -45,11 +45,8 @@ func TestWorkersReachTheNetworks(t *testing.T) {
 // its own worker count, gives the same payload, which decodes with any worker count.
 func TestCodecCoderAnyWorkers(t *testing.T) {
 	m := engineTestModel(t)
-	cc := NewCodecCoder(container.BitSwap, "bitswap-test", testScheme{}, func() (*vae.Model, []byte, error) {
-		return m, m.MarshalWeights(), nil
-	})
-	cc.init()
-	cc.coder.AllVAE = true // the untrained model would lose to the fallback coder everywhere
+	cc := NewCodecCoder(container.BitSwap, "bitswap-test", testScheme{}, m.MarshalWeights, func() (*vae.Model, error) { return m, nil })
+	cc.allVAE = true // the untrained model would lose to the fallback coder everywhere
 	img := imageio.New(70, 50, imageio.RGB, 8)
 	for c, pl := range img.Planes {
 		for i := range pl {

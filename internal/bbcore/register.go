@@ -10,23 +10,29 @@ import (
 	"github.com/bitswap-codec/bitswap/vae"
 )
 
-// CodecCoder adapts a Scheme with a lazily loaded model to the codec.Coder interface.
+// CodecCoder adapts a Scheme with a lazily loaded model to the codec.Coder interface. The
+// model is parsed only when an image needs it (not for gray, 16-bit or decoded-JPEG images),
+// and the model id is the hash of the weights file, computed without parsing it.
 type CodecCoder struct {
-	id     container.CoderID
-	name   string
-	scheme Scheme
-	load   func() (*vae.Model, []byte, error)
+	id      container.CoderID
+	name    string
+	scheme  Scheme
+	weights func() []byte
+	load    func() (*vae.Model, error)
 
-	once    sync.Once
-	coder   *Coder
+	idOnce  sync.Once
 	modelID [8]byte
+	once    sync.Once
+	model   *vae.Model
 	err     error
+
+	allVAE bool // tests: the model codes every patch it can (Coder.AllVAE)
 }
 
-// NewCodecCoder makes a codec coder; load returns the model and its weights file (for the
-// model id) and is called once, on first use.
-func NewCodecCoder(id container.CoderID, name string, scheme Scheme, load func() (*vae.Model, []byte, error)) *CodecCoder {
-	return &CodecCoder{id: id, name: name, scheme: scheme, load: load}
+// NewCodecCoder makes a codec coder on a weights file: weights returns its bytes and load
+// the model parsed from them, called once, on first use.
+func NewCodecCoder(id container.CoderID, name string, scheme Scheme, weights func() []byte, load func() (*vae.Model, error)) *CodecCoder {
+	return &CodecCoder{id: id, name: name, scheme: scheme, weights: weights, load: load}
 }
 
 // NewCodecCoderWeights makes a codec coder on the model of the weights file data (as
@@ -36,20 +42,22 @@ func NewCodecCoderWeights(id container.CoderID, name string, scheme Scheme, data
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return NewCodecCoder(id, name, scheme, func() (*vae.Model, []byte, error) { return m, data, nil }), nil
+	return NewCodecCoder(id, name, scheme, func() []byte { return data }, func() (*vae.Model, error) { return m, nil }), nil
 }
 
-func (c *CodecCoder) init() error {
+// loadModel returns the model, loading it on first use.
+func (c *CodecCoder) loadModel() (*vae.Model, error) {
 	c.once.Do(func() {
-		m, w, err := c.load()
-		if err != nil {
-			c.err = fmt.Errorf("%s: loading the model: %w", c.name, err)
-			return
+		if c.model, c.err = c.load(); c.err != nil {
+			c.err = fmt.Errorf("%s: loading the model: %w", c.name, c.err)
 		}
-		c.coder = &Coder{Model: m, Scheme: c.scheme}
-		c.modelID = vae.ModelID(w)
 	})
-	return c.err
+	return c.model, c.err
+}
+
+// coder returns a Coder for one call, on opt.Workers goroutines.
+func (c *CodecCoder) coder(opt *codec.Options) *Coder {
+	return (&Coder{Scheme: c.scheme, Lazy: c.loadModel, AllVAE: c.allVAE}).withWorkers(opt)
 }
 
 // ID implements codec.Coder.
@@ -60,39 +68,32 @@ func (c *CodecCoder) Name() string { return c.name }
 
 // ModelID implements codec.Coder: the id of the weights in use.
 func (c *CodecCoder) ModelID() [8]byte {
-	if c.init() != nil {
-		return [8]byte{}
-	}
+	c.idOnce.Do(func() { c.modelID = vae.ModelID(c.weights()) })
 	return c.modelID
 }
 
 // Encode implements codec.Coder; the networks run on opt.Workers goroutines.
 func (c *CodecCoder) Encode(img *imageio.Image, opt *codec.Options) ([]byte, error) {
-	if err := c.init(); err != nil {
-		return nil, err
-	}
-	return c.coder.withWorkers(opt).Encode(img, progressOf(opt))
+	return c.coder(opt).Encode(img, progressOf(opt))
 }
 
 // Decode implements codec.Coder; the networks run on opt.Workers goroutines.
 func (c *CodecCoder) Decode(h *container.Header, payload []byte, opt *codec.Options) (*imageio.Image, error) {
-	if err := c.init(); err != nil {
-		return nil, err
-	}
-	return c.coder.withWorkers(opt).Decode(h, payload, progressOf(opt))
+	return c.coder(opt).Decode(h, payload, progressOf(opt))
 }
 
 // NegELBO returns the model's -ELBO of img in bits per subpixel over its padded patches (for
 // RGB(A) 8-bit images; the bench shows it next to the achieved rate), calibrated to the image
 // as the encoder does it.
 func (c *CodecCoder) NegELBO(img *imageio.Image) (float64, error) {
-	if err := c.init(); err != nil {
+	m, err := c.loadModel()
+	if err != nil {
 		return 0, err
 	}
 	if img.Depth != 8 || (img.Color != imageio.RGB && img.Color != imageio.RGBA) {
 		return 0, fmt.Errorf("%s: the model codes 8-bit RGB only", c.name)
 	}
-	return PatchNegELBO(c.coder.Model, img, nil, Calibrate(c.coder.Model, img)), nil
+	return PatchNegELBO(m, img, nil, Calibrate(m, img)), nil
 }
 
 func progressOf(opt *codec.Options) func(int, int) {
