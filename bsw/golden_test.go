@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"image"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -34,6 +35,9 @@ type golden struct {
 	src func(t *testing.T) *imageio.Image
 	// bits is the latent bits k of the model-coded ones (0: the default).
 	bits uint
+	// plain codes the fixture as `bitswap encode` does (codec.Encode with its coder), not
+	// with the model forced onto every patch.
+	plain bool
 }
 
 // The model-coded fixtures are 96x96: the bits-back chain needs a fixed amount of clean
@@ -41,11 +45,12 @@ type golden struct {
 // fallback-coded patches before the model can code any, so a smaller image has few or no
 // model-coded patches. The bbans one uses k = 4, which needs less (k is in the payload).
 var goldens = []golden{
-	{"rgb-fallback", container.Fallback, "rgb-fallback.png", picosSmall, 0},
-	{"rgb-bitswap", container.BitSwap, "rgb-model.png", picosModel, 0},
-	{"rgb-bbans", container.BBANS, "rgb-model.png", picosModel, 4},
-	{"rgba-fallback", container.Fallback, "rgba-fallback.png", picosRGBA, 0},
-	{"gray16-fallback", container.Fallback, "gray16-fallback.png", picosGray16, 0},
+	{"rgb-fallback", container.Fallback, "rgb-fallback.png", picosSmall, 0, false},
+	{"rgb-bitswap", container.BitSwap, "rgb-model.png", picosModel, 0, false},
+	{"rgb-bbans", container.BBANS, "rgb-model.png", picosModel, 4, false},
+	{"rgba-fallback", container.Fallback, "rgba-fallback.png", picosRGBA, 0, false},
+	{"gray16-fallback", container.Fallback, "gray16-fallback.png", picosGray16, 0, false},
+	{"rgb-jpeg-bitswap", container.BitSwap, "rgb-jpeg.png", picosJPEG, 0, true},
 }
 
 // TestGolden decodes the fixtures made by an earlier version of the code and compares them
@@ -153,8 +158,8 @@ func writeGolden(t *testing.T, g golden) {
 	}
 	var file []byte
 	var err error
-	if g.coder == container.Fallback {
-		file, err = codec.Encode(img, "fallback", nil)
+	if g.coder == container.Fallback || g.plain {
+		file, err = codec.Encode(img, g.coder.String(), nil)
 	} else {
 		file, err = allVAEFile(img, g.coder, g.bits)
 	}
@@ -262,6 +267,25 @@ func picosGray16(t *testing.T) *imageio.Image {
 	for i := range img.Planes[0] {
 		r, g, b := int(src.Planes[0][i]), int(src.Planes[1][i]), int(src.Planes[2][i])
 		img.Planes[0][i] = uint16((299*r + 587*g + 114*b) * 65535 / (255 * 1000))
+	}
+	return img
+}
+
+// picosJPEG is a 64x48 crop of picos-512x384.png through Go's JPEG encoder (quality 85,
+// 4:2:0) and decoder: the bitswap coder codes it through its Y'CbCr planes (payload mode 2).
+func picosJPEG(t *testing.T) *imageio.Image {
+	src := cropImage(loadTestdata(t, "picos-512x384.png"), 200, 100, 64, 48)
+	m := image.NewRGBA(image.Rect(0, 0, src.Width, src.Height))
+	for i := range src.Planes[0] {
+		m.Pix[4*i], m.Pix[4*i+1], m.Pix[4*i+2], m.Pix[4*i+3] = uint8(src.Planes[0][i]), uint8(src.Planes[1][i]), uint8(src.Planes[2][i]), 255
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: 85}); err != nil {
+		t.Fatal(err)
+	}
+	img, _, err := imageio.Decode(&buf, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return img
 }
