@@ -49,7 +49,7 @@ type registryCodec struct {
 	id      container.CoderID
 	workers int
 	coders  []codec.Coder // codec.Options.Coders
-	cores   int // codec.Cores with these workers
+	cores   int           // codec.Cores with these workers
 }
 
 func (c registryCodec) Key() string   { return c.name }
