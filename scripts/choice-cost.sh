@@ -11,14 +11,7 @@ shift
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/bitswap" ./cmd/bitswap
-best() { # best wall time of REPS runs of a command, in seconds
-  local b=999999 s e
-  for _ in $(seq "$reps"); do
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-    b=$(echo "$e - $s" | bc -l | awk -v b="$b" '{print ($1 < b) ? $1 : b}')
-  done
-  echo "$b"
-}
+. "$(dirname "$0")/lib.sh"
 printf '%-44s %9s %9s %6s %10s %10s  %s\n' image fallback default ratio fb-bytes def-bytes model-coded
 for img in "$@"; do
   fb=$(best "$tmp/bitswap" encode -f --coder fallback "$img" -o "$tmp/f.bsw")

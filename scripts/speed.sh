@@ -9,14 +9,7 @@ reps=${2:-3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go build -o "$tmp/bitswap" ./cmd/bitswap
-best() { # best wall time of REPS runs of a command, in seconds
-  local b=999999 s e
-  for _ in $(seq "$reps"); do
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-    b=$(echo "$e - $s" | bc -l | awk -v b="$b" '{print ($1 < b) ? $1 : b}')
-  done
-  echo "$b"
-}
+. "$(dirname "$0")/lib.sh"
 enc=$(best "$tmp/bitswap" encode -f "$img" -o "$tmp/x.bsw")
 dec=$(best "$tmp/bitswap" decode -f "$tmp/x.bsw" -o "$tmp/x.png")
 jenc=$(best cjxl -d 0 -e 7 "$img" "$tmp/x.jxl")

@@ -437,18 +437,26 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 	if err := unstackClean(clean, img.Planes[:3], grid, fb); err != nil {
 		return nil, err
 	}
-	rest = rest[in.MessageBytes:]
+	if err := decodeAlpha(rest[in.MessageBytes:], img); err != nil {
+		return nil, err
+	}
+	return img, nil
+}
+
+// decodeAlpha decodes the rest of a payload after the RGB planes: the alpha plane's fallback
+// stream, if img has one, and nothing more.
+func decodeAlpha(rest []byte, img *imageio.Image) error {
 	if len(img.Planes) > 3 {
-		n, err := fallback.DecodeInto(rest, img.Planes[3:], h.Width, h.Height, 8)
+		n, err := fallback.DecodeInto(rest, img.Planes[3:], img.Width, img.Height, 8)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		rest = rest[n:]
 	}
 	if len(rest) != 0 {
-		return nil, fmt.Errorf("%w: %d trailing payload bytes", ErrCorrupt, len(rest))
+		return fmt.Errorf("%w: %d trailing payload bytes", ErrCorrupt, len(rest))
 	}
-	return img, nil
+	return nil
 }
 
 // checkInfo checks what a VAE-mode header asks for (avail bytes follow it) and returns the

@@ -77,15 +77,8 @@ func decodeYCC(h *container.Header, rest []byte) (*imageio.Image, error) {
 	img := imageio.New(h.Width, h.Height, h.Color, h.Depth)
 	rgb := p.Merge()
 	copy(img.Planes, rgb[:])
-	if len(img.Planes) > 3 {
-		n, err := fallback.DecodeInto(rest, img.Planes[3:], h.Width, h.Height, 8)
-		if err != nil {
-			return nil, err
-		}
-		rest = rest[n:]
-	}
-	if len(rest) != 0 {
-		return nil, fmt.Errorf("%w: %d trailing payload bytes", ErrCorrupt, len(rest))
+	if err := decodeAlpha(rest, img); err != nil {
+		return nil, err
 	}
 	return img, nil
 }
