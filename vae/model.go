@@ -405,6 +405,18 @@ type BinRef struct{ M, S float64 }
 
 // New makes a freshly initialized model.
 func New(cfg Config, seed uint64) (*Model, error) {
+	m, err := newUnpacked(cfg, seed)
+	if err != nil {
+		return nil, err
+	}
+	m.Refresh()
+	return m, nil
+}
+
+// newUnpacked is New without computing and packing the effective weights: for a model whose
+// weights are set next (UnmarshalWeights), where packing the random ones would cost half
+// the load time.
+func newUnpacked(cfg Config, seed uint64) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -453,7 +465,6 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	for i := range m.Bins {
 		m.Bins[i] = BinRef{M: 0, S: 1}
 	}
-	m.Refresh()
 	return m, nil
 }
 

@@ -135,7 +135,7 @@ func UnmarshalWeights(data []byte) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
 	}
-	m, err := New(cfg, 0)
+	m, err := newUnpacked(cfg, 0)
 	if err != nil {
 		return nil, err
 	}
