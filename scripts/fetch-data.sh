@@ -12,6 +12,7 @@
 #                      downscales (*.d2.png, *.d4.png) of the photographs whose shorter side
 #                      stays >= 256 pixels. gcompris' photographs are heavily compressed lossy
 #                      WebP: train/ has only their downscales, val/ the originals.
+#   OUTDIR/photos-d2   val/: the validation photographs downscaled 2x (not decoded JPEGs).
 #   OUTDIR/wallpapers  the secondary set: every raster image of the wallpaper packages.
 #
 # Splits are by *group* (all sizes, light/dark variants and downscales of one picture), listed
@@ -149,9 +150,20 @@ while IFS=$'\t' read -r g f; do
   fi
 done < "$photos"
 
+# The validation photographs downscaled 2x (area filter): photographs that are not decoded
+# JPEGs, the model's actual inputs since decoded JPEGs go through their Y'CbCr planes.
+mkdir -p "$out/photos-d2/val" "$out/photos-d2/train"
+rm -f "$out/photos-d2/val/"*
+for f in "$out/photos/val/"*; do
+  b=$(basename "$f")
+  "$dt" down "$f" "$work/d2" 128
+  mv "$work/d2.d2.png" "$out/photos-d2/val/${b%.*}.d2.png"
+  rm -f "$work/d2.d4.png"
+done
+
 sort -u "$work/versions" > "$work/versions.sorted"
 cp "$work/versions.sorted" "$out/wallpapers/packages.txt"
 cp "$work/versions.sorted" "$out/photos/packages.txt"
-for s in wallpapers photos; do
+for s in wallpapers photos photos-d2; do
   echo "$s: $(ls "$out/$s/train" | wc -l) train, $(ls "$out/$s/val" | wc -l) val images in $out/$s" >&2
 done
