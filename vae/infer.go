@@ -396,21 +396,12 @@ func (m *Model) NegELBOCalibrated(x []uint8, c *Context, n int, cal Calib) Stats
 	return total
 }
 
-// evalBatches evaluates the loss (no gradients) on the n patches x (planar [3][n][32][32],
-// context c or nil) in batches of 32 with its own buffers and latent noise from a fixed
-// seed, calling done after each batch of k patches; with perPatch (len n) it also collects
-// each patch's -ELBO in nats.
-func (m *Model) evalBatches(x []uint8, cx *Context, n int, seed uint64, perPatch []float64, done func(st Stats, k int)) {
-	c := m.shareNets()
-	tr := c.newTrainer()
-	tr.perPatchAll = perPatch
-	c.evalWith(tr, x, cx, n, seed, done)
-}
-
-// evalWith is evalBatches with the trainer tr (its settings: offsets, calibration, and
-// perPatchAll for the per-patch -ELBO); m must have its own activation buffers (shareNets).
+// evalWith evaluates the loss (no gradients) with the trainer tr (its settings: the
+// calibration, and perPatchAll to collect each patch's -ELBO in nats) on the n patches x
+// (planar [3][n][32][32], context cx or nil) in batches of 32, with latent noise from a
+// fixed seed, calling done after each batch of k patches. m must have its own activation
+// buffers (shareNets).
 func (m *Model) evalWith(tr *trainer, x []uint8, cx *Context, n int, seed uint64, done func(st Stats, k int)) {
-	c := m
 	perPatch := tr.perPatchAll
 	rng := evalRNG(seed)
 	const batch = 32
@@ -428,7 +419,7 @@ func (m *Model) evalWith(tr *trainer, x []uint8, cx *Context, n int, seed uint64
 		if perPatch != nil {
 			tr.perPatch = perPatch[b0 : b0+k]
 		}
-		done(c.Loss(tr, bt, rng, false), k)
+		done(m.Loss(tr, bt, rng, false), k)
 	}
 }
 

@@ -181,8 +181,7 @@ func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid, wholeBits func() 
 			return fb, vae.Calib{}
 		}
 	}
-	x, cx := patchBatch(img, grid, make([]bool, P), spread(P, vae.CalibPatches))
-	cal := cd.Model.Calibrate(x, cx, len(cx.Has)).Calib
+	cal := Calibrate(cd.Model, img)
 	if cd.AllVAE {
 		return fb, cal
 	}
