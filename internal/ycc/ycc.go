@@ -86,10 +86,15 @@ func clamped(v uint8) bool { return v == 0 || v == 255 }
 func (p *Planes) solveBlock(rgb [3][]uint16, cx, cy int) bool {
 	b := block{p: p, rgb: rgb, x0: cx * p.DX, y0: cy * p.DY}
 	b.x1, b.y1 = min(b.x0+p.DX, p.W), min(b.y0+p.DY, p.H)
-	ok := b.near() || b.line()
-	if !ok && p.tries < fullTries {
-		p.full++
-		ok = b.all()
+	ok := b.near()
+	if !ok {
+		// When line tried every pair that a pixel allows, no other pair can work: a picture
+		// of another origin fails on its first block instead of spending fullTries there.
+		var decided bool
+		if ok, decided = b.line(); !ok && !decided && p.tries < fullTries {
+			p.full++
+			ok = b.all()
+		}
 	}
 	if ok {
 		ci := cy*p.CW + cx
@@ -157,7 +162,8 @@ func (b *block) near() bool {
 
 // line searches the chroma pairs that one pixel's unclamped R - G or B - G allows:
 // R - G = (138683 Cr' + 22554 Cb') / 65536 and B - G = (138684 Cb' + 46802 Cr') / 65536.
-func (b *block) line() bool {
+// decided is false when no pixel has such a pair of unclamped channels.
+func (b *block) line() (ok, decided bool) {
 	for y := b.y0; y < b.y1; y++ {
 		for x := b.x0; x < b.x1; x++ {
 			r, g, bl := b.px(x, y)
@@ -166,22 +172,22 @@ func (b *block) line() bool {
 				for cb := 0; cb < 256; cb++ {
 					cr := 128 + (65536*(int(r)-int(g))-22554*(cb-128))/138683
 					if b.try(cb, cr) || b.try(cb, cr-1) || b.try(cb, cr+1) {
-						return true
+						return true, true
 					}
 				}
-				return false
+				return false, true
 			case !clamped(bl) && !clamped(g):
 				for cr := 0; cr < 256; cr++ {
 					cb := 128 + (65536*(int(bl)-int(g))-46802*(cr-128))/138684
 					if b.try(cb, cr) || b.try(cb-1, cr) || b.try(cb+1, cr) {
-						return true
+						return true, true
 					}
 				}
-				return false
+				return false, true
 			}
 		}
 	}
-	return false
+	return false, false
 }
 
 // all searches every chroma pair, by growing distance from the mean chroma of all the

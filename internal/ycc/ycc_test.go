@@ -85,6 +85,12 @@ func TestSplitRefusesOtherImages(t *testing.T) {
 	if Split(rgb, 32, 32, Ratio{2, 2}) != nil {
 		t.Fatal("noise split as 4:2:0")
 	}
+	// A block with unclamped pixels is refused by their constraints alone, without the
+	// search over all pairs (which made every PNG photo cost ~50 ms before the model).
+	p := New(32, 32, Ratio{2, 2})
+	if p.solveBlock(rgb, 0, 0) || p.tries != 0 {
+		t.Fatalf("noise block: solved or searched %d pairs", p.tries)
+	}
 }
 
 // TestSplitJPEG: what Go's JPEG encoder and decoder make of a photo splits at 4:2:0.
