@@ -405,7 +405,7 @@ type BinRef struct{ M, S float64 }
 
 // New makes a freshly initialized model.
 func New(cfg Config, seed uint64) (*Model, error) {
-	m, err := newUnpacked(cfg, seed)
+	m, err := newUnpacked(cfg, rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)))
 	if err != nil {
 		return nil, err
 	}
@@ -413,14 +413,14 @@ func New(cfg Config, seed uint64) (*Model, error) {
 	return m, nil
 }
 
-// newUnpacked is New without computing and packing the effective weights: for a model whose
-// weights are set next (UnmarshalWeights), where packing the random ones would cost half
-// the load time.
-func newUnpacked(cfg Config, seed uint64) (*Model, error) {
+// newUnpacked is New without computing and packing the effective weights. With a nil rng
+// its convolutions are bare (nn.NewConv): for a model whose effective weights are set next
+// (UnmarshalWeights), which would otherwise spend most of its load time making, packing and
+// paging in weights it overwrites and gradients it never uses.
+func newUnpacked(cfg Config, rng *rand.Rand) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	m := &Model{Cfg: cfg}
 	for i := 0; i < cfg.Layers; i++ {
 		cin, k := cfg.ZC, 3
@@ -458,7 +458,11 @@ func newUnpacked(cfg Config, seed uint64) (*Model, error) {
 			for i := range m.Stage[s-1].Out.G {
 				m.Stage[s-1].Out.G[i] = initStageGain
 			}
-			m.Skip = append(m.Skip, newSkip(m.skipTaps(s), known, cfg.StageHints, cfg.EdgeHints, cfg.stageParams()))
+			if rng == nil {
+				m.Skip = append(m.Skip, nn.NewConv(nn.ConvShape{Cin: known, Cout: cfg.stageParams(), KH: 3, KW: 3}, 0, nil))
+			} else {
+				m.Skip = append(m.Skip, newSkip(m.skipTaps(s), known, cfg.StageHints, cfg.EdgeHints, cfg.stageParams()))
+			}
 		}
 	}
 	m.Bins = make([]BinRef, cfg.Layers*cfg.ZC)
@@ -494,7 +498,7 @@ func (m *Model) Refresh() {
 func (m *Model) NumParams() int {
 	n := 0
 	for _, c := range m.Convs() {
-		n += len(c.V) + len(c.G) + len(c.Bias)
+		n += c.Shape.WeightLen() + 2*c.Shape.Cout // V, G, Bias
 	}
 	return n
 }

@@ -135,7 +135,7 @@ func UnmarshalWeights(data []byte) (*Model, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
 	}
-	m, err := newUnpacked(cfg, 0)
+	m, err := newUnpacked(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -148,18 +148,13 @@ func UnmarshalWeights(data []byte) (*Model, error) {
 		}
 	}
 	for _, cv := range m.Convs() {
-		w := make([]float32, cv.Shape.WeightLen())
-		bias := make([]float32, cv.Shape.Cout)
-		if err := binary.Read(r, binary.LittleEndian, w); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
+		w, err := readFloats(r, cv.Shape.WeightLen())
+		if err != nil {
+			return nil, err
 		}
-		if err := binary.Read(r, binary.LittleEndian, bias); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
-		}
-		for _, v := range append(w, bias...) {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, fmt.Errorf("%w: non-finite weight", ErrBadWeights)
-			}
+		bias, err := readFloats(r, cv.Shape.Cout)
+		if err != nil {
+			return nil, err
 		}
 		cv.SetEffective(w, bias)
 	}
@@ -167,4 +162,23 @@ func UnmarshalWeights(data []byte) (*Model, error) {
 		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBadWeights, r.Len())
 	}
 	return m, nil
+}
+
+// readFloats reads n finite little-endian float32s from r.
+func readFloats(r *bytes.Reader, n int) ([]float32, error) {
+	var b []byte
+	if r.Len() >= 4*n {
+		b = make([]byte, 4*n)
+	}
+	if _, err := io.ReadFull(r, b); b == nil || err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadWeights, io.ErrUnexpectedEOF)
+	}
+	f := make([]float32, n)
+	for i := range f {
+		f[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		if math.IsNaN(float64(f[i])) || math.IsInf(float64(f[i]), 0) {
+			return nil, fmt.Errorf("%w: non-finite weight", ErrBadWeights)
+		}
+	}
+	return f, nil
 }

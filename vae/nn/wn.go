@@ -20,9 +20,16 @@ type Conv struct {
 	fwd, bwd PackedA
 }
 
-// NewConv makes a convolution with random V (Gaussian), G = gain and zero bias.
+// NewConv makes a convolution with random V (Gaussian), G = gain and zero bias. With a nil
+// rng it makes a conv for inference only: zero bias and nothing else until SetEffective (a
+// model loaded from a weights file would otherwise allocate and randomize eight times its
+// weights only to overwrite or never use them).
 func NewConv(s ConvShape, gain float32, rng *rand.Rand) *Conv {
 	c := &Conv{Shape: s}
+	if rng == nil {
+		c.Bias = make([]float32, s.Cout)
+		return c
+	}
 	n := s.WeightLen()
 	c.V = make([]float32, n)
 	for i := range c.V {
@@ -85,15 +92,12 @@ func (c *Conv) Refresh() {
 
 // SetEffective sets the effective weights directly (a model loaded for inference has no V/G)
 // and packs them for the forward pass.
+// It keeps w and bias (the caller must not change them afterwards).
 func (c *Conv) SetEffective(w, bias []float32) {
-	if c.W == nil {
-		c.alloc()
+	if len(w) != c.Shape.WeightLen() || len(bias) != c.Shape.Cout {
+		panic("nn: SetEffective: wrong sizes")
 	}
-	copy(c.W, w)
-	if c.Bias == nil {
-		c.Bias = make([]float32, c.Shape.Cout)
-	}
-	copy(c.Bias, bias)
+	c.W, c.Bias = w, bias
 	// Such a conv only runs forward: the backward-data packing would cost a model load
 	// about a third of its time.
 	PackForward(c.Shape, c.W, &c.fwd)
