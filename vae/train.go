@@ -3,6 +3,7 @@ package vae
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/gob"
 	"errors"
 	"fmt"
@@ -60,6 +61,7 @@ type Checkpoint struct {
 	RNG     []byte  // state of the sampling/noise generator
 	BestVal float64 // best validation -ELBO seen (bits/dim), +Inf if none
 	BestEMA [][]float32
+	ValSet  string // fingerprint of the validation images BestVal was measured on
 	Bins    []BinRef
 	Notes   []string // one line per run: what changed
 }
@@ -280,6 +282,13 @@ func Train(ctx context.Context, o TrainOptions) (*Checkpoint, error) {
 	stride := max(1, nv/max(1, o.ValPatches))
 	valRefs := GridPatches(valImgs, stride, o.ValPatches)
 	logf("data: %d train images, %d val images (%d val patches, %d in the fixed subset), %.1fs", len(trainImgs), len(valImgs), nv, len(valRefs), time.Since(start).Seconds())
+	if vs := valFingerprint(valImgs); vs != ck.ValSet {
+		// A best score measured on other images is no yardstick: the next validation sets it.
+		if !math.IsInf(ck.BestVal, 1) {
+			logf("validation images changed: best val %.4f no longer applies", ck.BestVal)
+		}
+		ck.ValSet, ck.BestVal = vs, math.Inf(1)
+	}
 	sampler := NewSampler(trainImgs)
 	if m.Cfg.PosChannels {
 		sampler.Align = PosAlign
@@ -535,6 +544,9 @@ func (s *Stats) scale(f float64) {
 func (m *Model) paramsFromEffective() {
 	for _, c := range m.Convs() {
 		k := c.Shape.K()
+		if c.V == nil { // a conv loaded for inference
+			c.V, c.G = make([]float32, c.Shape.WeightLen()), make([]float32, c.Shape.Cout)
+		}
 		for o := 0; o < c.Shape.Cout; o++ {
 			w := c.W[o*k : (o+1)*k]
 			copy(c.V[o*k:(o+1)*k], w)
@@ -545,4 +557,13 @@ func (m *Model) paramsFromEffective() {
 			c.G[o] = float32(math.Sqrt(ss))
 		}
 	}
+}
+
+// valFingerprint identifies a validation set by its images' names and sizes.
+func valFingerprint(imgs []*RGB) string {
+	h := sha256.New()
+	for _, im := range imgs {
+		fmt.Fprintf(h, "%s %d %d\n", im.Name, im.W, im.H)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)[:8])
 }
