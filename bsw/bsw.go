@@ -1,14 +1,18 @@
 // Package bsw reads and writes .bsw images (docs/format.md), the lossless files of this
-// codec, through the standard library's image types, in the manner of
-// golang.org/x/image/webp.
+// codec: it is the Go API of the codec, and the bitswap command is a user of it.
 //
-// Importing it, even as
+// It has two levels. Decode, DecodeWith and Encode read and write the standard library's
+// image types, in the manner of golang.org/x/image/webp; importing the package, even as
 //
 //	import _ "github.com/bitswap-codec/bitswap/bsw"
 //
 // registers the "bsw" format with package image, so that image.Decode and
-// image.DecodeConfig read .bsw files, and registers the model coders (bitswap, bbans) with
-// package codec.
+// image.DecodeConfig read .bsw files. DecodeImage and EncodeImage read and write the
+// planar *imageio.Image, which holds exactly the samples of a file: the bitswap command
+// reads its inputs into one with imageio.Decode (which keeps a PNG's color type and depth)
+// and writes decoded files with imageio.EncodePNG. Inspect describes a file without
+// decoding it, LoadModel loads other model weights than the embedded ones (Options.Model),
+// and importing the package registers the model coders (bitswap, bbans) with package codec.
 //
 // # Pixel types
 //
@@ -31,7 +35,8 @@
 // the same color type and depth. The one loss: translucent pixels of premultiplied types
 // (*image.RGBA, *image.RGBA64, ...) are stored un-premultiplied as color.NRGBAModel (or
 // NRGBA64Model) converts them, as image/png does, and that conversion is not always
-// invertible; they come back as those NRGBA colors.
+// invertible; they come back as those NRGBA colors. EncodeImage stores an *imageio.Image
+// as it is: its color type and depth are the file's.
 package bsw
 
 import (
@@ -40,8 +45,6 @@ import (
 	"image/color"
 	"io"
 
-	_ "github.com/bitswap-codec/bitswap/bbans"   // registers the bbans coder
-	_ "github.com/bitswap-codec/bitswap/bitswap" // registers the bitswap coder
 	"github.com/bitswap-codec/bitswap/codec"
 	"github.com/bitswap-codec/bitswap/container"
 	"github.com/bitswap-codec/bitswap/imageio"
@@ -50,28 +53,34 @@ import (
 // DefaultMaxPixels is the size limit (width*height) when Options.MaxPixels is 0.
 const DefaultMaxPixels = imageio.DefaultMaxPixels
 
-// Errors returned, wrapped, by Decode, DecodeConfig and Encode; test with errors.Is.
+// Errors returned, wrapped, by the functions of this package; test with errors.Is.
 var (
 	ErrFormat        = container.ErrNotContainer  // not a .bsw file
 	ErrVersion       = container.ErrVersion       // a format version this package does not read
 	ErrCorrupt       = container.ErrCorrupt       // damaged, truncated or inconsistent file
 	ErrTooLarge      = container.ErrTooLarge      // width*height above Options.MaxPixels
-	ErrModelMismatch = container.ErrModelMismatch // made with other model weights than this build's
+	ErrModelMismatch = container.ErrModelMismatch // made with other model weights than the decoder's
 	ErrUnknownCoder  = container.ErrUnknownCoder  // a coder this build does not have
 )
 
-// Options configure Encode and DecodeWith. A nil *Options means the zero value.
+// Options configure encoding and decoding. A nil *Options means the zero value.
 type Options struct {
 	// Coder names the encoder: "bitswap", "bbans", "fallback", or "" for DefaultCoder().
 	// Decoding ignores it: the file names its coder.
 	Coder string
 	// MaxPixels bounds width*height of the images encoded and of the files decoded (checked
 	// from the header, before the payload is read): 0 means DefaultMaxPixels, negative no
-	// limit.
+	// limit (an image that could never be allocated is still refused).
 	MaxPixels int64
 	// Progress, if set, is called with the units of work done so far and their total (for
 	// the model coders: 32x32 patches), from the coding goroutine.
 	Progress func(done, total int)
+	// Workers is the number of goroutines a coder may use; 0 means runtime.GOMAXPROCS. The
+	// bytes written do not depend on it.
+	Workers int
+	// Model, if set, replaces the embedded model of the model coders, for encoding and for
+	// decoding (a file records its model's id, and only that model decodes it).
+	Model *Model
 }
 
 // codecOptions translates o for package codec (which reads nil as its defaults).
@@ -79,7 +88,7 @@ func (o *Options) codecOptions() *codec.Options {
 	if o == nil {
 		return nil
 	}
-	return &codec.Options{MaxPixels: o.MaxPixels, Progress: o.Progress}
+	return &codec.Options{MaxPixels: o.MaxPixels, Progress: o.Progress, Workers: o.Workers, Coders: o.Model.Coders()}
 }
 
 // maxPixels is the size limit of o, negative for none.
@@ -88,6 +97,27 @@ func (o *Options) maxPixels() int64 {
 		return DefaultMaxPixels
 	}
 	return o.MaxPixels
+}
+
+// coder is the name of the encoder of o.
+func (o *Options) coder() string {
+	if o == nil || o.Coder == "" {
+		return DefaultCoder()
+	}
+	return o.Coder
+}
+
+// checkEncode refuses an unknown coder or a w x h image above the size limit, before
+// anything is converted or coded. (Package codec checks both too, but its size error is
+// imageio's, not ErrTooLarge.)
+func (o *Options) checkEncode(w, h int) error {
+	if err := CheckCoder(o.coder()); err != nil {
+		return err
+	}
+	if limit := o.maxPixels(); limit > 0 && int64(w)*int64(h) > limit {
+		return fmt.Errorf("bsw: %w: %dx%d is more than %d pixels", ErrTooLarge, w, h, limit)
+	}
+	return nil
 }
 
 func init() { image.RegisterFormat("bsw", container.Magic, Decode, DecodeConfig) }
@@ -102,18 +132,48 @@ func DefaultCoder() string {
 	return "fallback"
 }
 
+// Coders returns the names of the coders of this build (the values of Options.Coder),
+// sorted.
+func Coders() []string { return codec.Names() }
+
+// CheckCoder returns an error wrapping ErrUnknownCoder if the encoders cannot use the coder
+// name ("" is DefaultCoder), so that a program can refuse a bad choice before it reads an
+// image.
+func CheckCoder(name string) error {
+	if name == "" {
+		return nil
+	}
+	if _, err := codec.Lookup(name); err != nil {
+		return fmt.Errorf("bsw: %w", err)
+	}
+	return nil
+}
+
 // Decode reads a .bsw file from r, which must end with it (trailing bytes are an error),
 // with the default size limit. It returns exactly the encoded pixels, checked against the
 // file's CRC, or an error; never a partial image.
 func Decode(r io.Reader) (image.Image, error) { return DecodeWith(r, nil) }
 
-// DecodeWith is Decode with o's size limit and progress callback.
+// DecodeWith is Decode with the options o: DecodeImage, as the Go type of the package
+// comment's table.
 func DecodeWith(r io.Reader, o *Options) (image.Image, error) {
+	img, err := DecodeImage(r, o)
+	if err != nil {
+		return nil, err
+	}
+	return toImage(img), nil
+}
+
+// DecodeImage reads a .bsw file from r, which must end with it, and returns its samples in
+// the file's color type and depth, checked against the file's CRC; or an error, never a
+// partial image. The header, the coder and the model id are checked before the payload is
+// read, and memory grows only as the payload's bytes arrive.
+func DecodeImage(r io.Reader, o *Options) (*imageio.Image, error) {
 	img, _, err := codec.DecodeFrom(r, o.codecOptions())
 	if err != nil {
 		return nil, fmt.Errorf("bsw: %w", err)
 	}
-	return toImage(img), nil
+	return img, nil
 }
 
 // DecodeConfig reads only the header of a .bsw file from r and returns the image's size and
@@ -146,28 +206,25 @@ func colorModel(c imageio.ColorType, depth int) color.Model {
 }
 
 // Encode writes m to w as a .bsw file, losslessly (see the package comment for how the
-// pixels are stored). Nothing is written if m cannot be encoded.
+// pixels are stored): EncodeImage of m's pixels. Nothing is written if m cannot be encoded.
 func Encode(w io.Writer, m image.Image, o *Options) error {
-	var name string
-	if o != nil {
-		name = o.Coder
-	}
-	if name == "" {
-		name = DefaultCoder()
-	}
-	// Reject an unknown coder or a too large image before converting anything.
-	if _, err := codec.Lookup(name); err != nil {
-		return fmt.Errorf("bsw: %w", err)
-	}
-	b := m.Bounds()
-	if limit := o.maxPixels(); limit > 0 && int64(b.Dx())*int64(b.Dy()) > limit {
-		return fmt.Errorf("bsw: %w: %dx%d is more than %d pixels", ErrTooLarge, b.Dx(), b.Dy(), limit)
+	if err := o.checkEncode(m.Bounds().Dx(), m.Bounds().Dy()); err != nil {
+		return err
 	}
 	img, err := fromImage(m)
 	if err != nil {
 		return fmt.Errorf("bsw: %w", err)
 	}
-	if err := codec.EncodeTo(w, img, name, o.codecOptions()); err != nil {
+	return EncodeImage(w, img, o)
+}
+
+// EncodeImage writes img to w as a .bsw file of img's color type and depth, losslessly. img
+// must be valid (imageio.Image.Validate). Nothing is written if img cannot be encoded.
+func EncodeImage(w io.Writer, img *imageio.Image, o *Options) error {
+	if err := o.checkEncode(img.Width, img.Height); err != nil {
+		return err
+	}
+	if err := codec.EncodeTo(w, img, o.coder(), o.codecOptions()); err != nil {
 		return fmt.Errorf("bsw: %w", err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/bitswap-codec/bitswap/bsw"
+	"github.com/bitswap-codec/bitswap/imageio"
 )
 
 // Encode an image with the default coder and decode it back: the same pixels, in the same
@@ -67,4 +68,68 @@ func ExampleDecodeConfig() {
 	}
 	fmt.Println(format, cfg.Width, cfg.Height, cfg.ColorModel == color.Gray16Model)
 	// Output: bsw 40 30 true
+}
+
+// EncodeImage and DecodeImage keep an image's color type and depth as they are: here an RGB
+// image of gray pixels, which Encode would store as gray. This is how the bitswap command
+// codes its inputs, read with imageio.Decode.
+func ExampleEncodeImage() {
+	img := imageio.New(40, 30, imageio.RGB, 8)
+	for i := range img.Pixels() {
+		for _, p := range img.Planes {
+			p[i] = uint16(i % 251)
+		}
+	}
+	var buf bytes.Buffer
+	if err := bsw.EncodeImage(&buf, img, &bsw.Options{Coder: "fallback"}); err != nil {
+		log.Fatal(err)
+	}
+	back, err := bsw.DecodeImage(&buf, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(back.Color, back.Depth, imageio.Equal(back, img))
+	// Output: RGB 8 true
+}
+
+// Inspect describes a file without decoding its pixels: here a decoded JPEG image, which
+// the bitswap coder coded through the Y'CbCr planes behind it.
+func ExampleInspect() {
+	f, err := os.Open("../testdata/golden/rgb-jpeg-bitswap.bsw")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	in, err := bsw.Inspect(f, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	h := in.Header
+	fmt.Printf("%v %dx%d %v/%d, %d patches, Y'CbCr: %v\n", h.Coder, h.Width, h.Height, h.Color, h.Depth, in.Patches, in.Mode == bsw.ModeYCC)
+	// Output: bitswap 64x48 RGB/8, 4 patches, Y'CbCr: true
+}
+
+// What `bitswap encode --model model.bsm photo.png` does: it codes with a model trained
+// by `bitswap train` and exported with --export instead of the embedded one. The file
+// records the model's id, and decoding it needs the same Options.Model.
+func ExampleLoadModel() {
+	weights, err := os.ReadFile("model.bsm")
+	if err != nil {
+		log.Fatal(err)
+	}
+	m, err := bsw.LoadModel(weights)
+	if err != nil {
+		log.Fatal(err)
+	}
+	img, _, err := imageio.DecodeFile("photo.png", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var file bytes.Buffer
+	if err := bsw.EncodeImage(&file, img, &bsw.Options{Model: m}); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile("photo.bsw", file.Bytes(), 0o644); err != nil {
+		log.Fatal(err)
+	}
 }

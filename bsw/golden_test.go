@@ -14,6 +14,7 @@ import (
 
 	"github.com/bitswap-codec/bitswap/bbans"
 	"github.com/bitswap-codec/bitswap/bitswap"
+	"github.com/bitswap-codec/bitswap/bsw"
 	"github.com/bitswap-codec/bitswap/codec"
 	"github.com/bitswap-codec/bitswap/container"
 	"github.com/bitswap-codec/bitswap/imageio"
@@ -35,8 +36,8 @@ type golden struct {
 	src func(t *testing.T) *imageio.Image
 	// bits is the latent bits k of the model-coded ones (0: the default).
 	bits uint
-	// plain codes the fixture as `bitswap encode` does (codec.Encode with its coder), not
-	// with the model forced onto every patch.
+	// plain codes the fixture as `bitswap encode` does (bsw.EncodeImage with its coder),
+	// not with the model forced onto every patch.
 	plain bool
 }
 
@@ -81,7 +82,7 @@ func checkGolden(t *testing.T, g golden, data []byte) {
 	if h.Coder != g.coder {
 		t.Fatalf("fixture has coder %v, want %v", h.Coder, g.coder)
 	}
-	got, _, err := codec.Decode(data, nil)
+	got, err := bsw.DecodeImage(bytes.NewReader(data), nil)
 	if errors.Is(err, container.ErrModelMismatch) && h.Coder != container.Fallback {
 		t.Skipf("made with model %x, the embedded model is %x: regenerate with -update (%v)",
 			h.ModelID, coderModelID(t, h.Coder), err)
@@ -159,7 +160,9 @@ func writeGolden(t *testing.T, g golden) {
 	var file []byte
 	var err error
 	if g.coder == container.Fallback || g.plain {
-		file, err = codec.Encode(img, g.coder.String(), nil)
+		var buf bytes.Buffer
+		err = bsw.EncodeImage(&buf, img, &bsw.Options{Coder: g.coder.String()})
+		file = buf.Bytes()
 	} else {
 		file, err = allVAEFile(img, g.coder, g.bits)
 	}

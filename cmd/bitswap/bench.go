@@ -76,7 +76,7 @@ func runBench(c *cli.Context) error {
 	if c.Int("j") < 1 {
 		return cli.Exit("bench: -j must be at least 1", 2)
 	}
-	coders, err := modelCoders(c)
+	model, err := loadModel(c)
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func runBench(c *cli.Context) error {
 	if c.Int("coder-workers") < 1 {
 		return cli.Exit("bench: --coder-workers must be at least 1", 2)
 	}
-	all := bench.AllCodecs(bench.Settings{Slow: c.Bool("slow"), CoderWorkers: c.Int("coder-workers"), NoNegELBO: c.Bool("no-elbo"), Coders: coders})
+	all := bench.AllCodecs(bench.Settings{Slow: c.Bool("slow"), CoderWorkers: c.Int("coder-workers"), NoNegELBO: c.Bool("no-elbo"), Coders: model.Coders()})
 	var keys []string
 	if s := c.String("codecs"); s != "" {
 		keys = []string{s}

@@ -10,7 +10,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/bitswap-codec/bitswap/codec"
+	"github.com/bitswap-codec/bitswap/bsw"
 	"github.com/bitswap-codec/bitswap/container"
 	"github.com/bitswap-codec/bitswap/imageio"
 )
@@ -121,10 +121,11 @@ func TestDecodeFromStdinMemory(t *testing.T) {
 			p[i] = uint16(rng.IntN(256))
 		}
 	}
-	data, err := codec.Encode(img, "fallback", nil)
-	if err != nil {
+	var file bytes.Buffer
+	if err := bsw.EncodeImage(&file, img, &bsw.Options{Coder: "fallback"}); err != nil {
 		t.Fatal(err)
 	}
+	data := file.Bytes()
 	// The PNG goes to io.Discard, not to a buffer that would count here.
 	var code int
 	var stderr bytes.Buffer

@@ -6,7 +6,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/bitswap-codec/bitswap/codec"
+	"github.com/bitswap-codec/bitswap/bsw"
 	"github.com/bitswap-codec/bitswap/imageio"
 )
 
@@ -39,7 +39,7 @@ func runDecode(c *cli.Context) error {
 	if out == "" {
 		out = defaultOutput(in, ".png")
 	}
-	coders, err := modelCoders(c)
+	opts, err := codingOptions(c)
 	if err != nil {
 		return err
 	}
@@ -49,11 +49,13 @@ func runDecode(c *cli.Context) error {
 	}
 	defer r.Close()
 	bar := newCodingBar(c.Context, c.App.ErrWriter, "decode")
-	img, _, err := codec.DecodeFrom(r, &codec.Options{MaxPixels: maxPixels(c), Progress: bar.callback(), Coders: coders})
+	opts.Progress = bar.callback()
+	img, err := bsw.DecodeImage(r, opts)
 	bar.close(err == nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
+	// In the file's color type and depth, which image/png would not always keep.
 	var buf bytes.Buffer
 	if err := imageio.EncodePNG(&buf, img); err != nil {
 		return err

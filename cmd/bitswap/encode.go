@@ -1,37 +1,25 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/bitswap-codec/bitswap/bbans"
-	"github.com/bitswap-codec/bitswap/bitswap"
-	"github.com/bitswap-codec/bitswap/codec"
+	"github.com/bitswap-codec/bitswap/bsw"
 	"github.com/bitswap-codec/bitswap/imageio"
-	"github.com/bitswap-codec/bitswap/internal/bbcore"
 )
-
-// defaultCoder is the best registered coder: bitswap, then bbans, then fallback.
-func defaultCoder() string {
-	for _, name := range []string{"bitswap", "bbans"} {
-		if _, err := codec.Lookup(name); err == nil {
-			return name
-		}
-	}
-	return "fallback"
-}
 
 // modelFlag selects a weights file instead of the embedded model.
 func modelFlag() cli.Flag {
 	return &cli.StringFlag{Name: "model", Usage: "use the weights `FILE` (from bitswap train --export) instead of the embedded model; decoding needs the same one"}
 }
 
-// modelCoders returns the model-based coders on the --model weights, to use instead of the
-// registered ones (codec.Options.Coders), or nil without the flag.
-func modelCoders(c *cli.Context) ([]codec.Coder, error) {
+// loadModel returns the model of the --model weights file, or nil (the embedded model)
+// without the flag.
+func loadModel(c *cli.Context) (*bsw.Model, error) {
 	path := c.String("model")
 	if path == "" {
 		return nil, nil
@@ -40,19 +28,15 @@ func modelCoders(c *cli.Context) ([]codec.Coder, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []codec.Coder
-	for _, mk := range []func([]byte) (*bbcore.CodecCoder, error){bitswap.WithWeights, bbans.WithWeights} {
-		cd, err := mk(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		out = append(out, cd)
+	m, err := bsw.LoadModel(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return out, nil
+	return m, nil
 }
 
 func maxPixelsFlag() cli.Flag {
-	return &cli.Int64Flag{Name: "max-pixels", Value: imageio.DefaultMaxPixels,
+	return &cli.Int64Flag{Name: "max-pixels", Value: bsw.DefaultMaxPixels,
 		Usage: "refuse images of more than `N` pixels (width*height), checked before decoding them; " +
 			"0 or less: no limit (images this machine cannot hold are still refused)"}
 }
@@ -64,6 +48,16 @@ func maxPixels(c *cli.Context) int64 {
 		return n
 	}
 	return -1
+}
+
+// codingOptions returns the options that the flags of encode or decode give (decode has no
+// --coder). The caller sets Progress when the coding starts, which starts the bar's clock.
+func codingOptions(c *cli.Context) (*bsw.Options, error) {
+	m, err := loadModel(c)
+	if err != nil {
+		return nil, err
+	}
+	return &bsw.Options{Coder: c.String("coder"), MaxPixels: maxPixels(c), Model: m}, nil
 }
 
 func encodeCommand() *cli.Command {
@@ -78,8 +72,8 @@ terminal, a progress bar shows the patches coded for large or slow images.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `OUT` (\"-\" for stdout)"},
 			&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "overwrite OUT if it exists"},
-			&cli.StringFlag{Name: "coder", Value: defaultCoder(),
-				Usage: "coder `NAME`: bitswap, bbans or fallback (registered: " + strings.Join(codec.Names(), ", ") + ")"},
+			&cli.StringFlag{Name: "coder", Value: bsw.DefaultCoder(),
+				Usage: "coder `NAME`: bitswap, bbans or fallback (registered: " + strings.Join(bsw.Coders(), ", ") + ")"},
 			maxPixelsFlag(),
 			modelFlag(),
 		},
@@ -96,11 +90,10 @@ func runEncode(c *cli.Context) error {
 	if out == "" {
 		out = defaultOutput(in, ".bsw")
 	}
-	name := c.String("coder")
-	if _, err := codec.Lookup(name); err != nil {
+	if err := bsw.CheckCoder(c.String("coder")); err != nil {
 		return err
 	}
-	coders, err := modelCoders(c)
+	opts, err := codingOptions(c)
 	if err != nil {
 		return err
 	}
@@ -109,15 +102,18 @@ func runEncode(c *cli.Context) error {
 		return err
 	}
 	defer r.Close()
+	// imageio keeps the input's color type and depth, which EncodeImage stores as they are.
 	img, _, err := imageio.Decode(r, &imageio.DecodeOptions{MaxPixels: maxPixels(c)})
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
 	bar := newCodingBar(c.Context, c.App.ErrWriter, "encode")
-	data, err := codec.Encode(img, name, &codec.Options{MaxPixels: maxPixels(c), Progress: bar.callback(), Coders: coders})
+	opts.Progress = bar.callback()
+	var buf bytes.Buffer
+	err = bsw.EncodeImage(&buf, img, opts)
 	bar.close(err == nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", in, err)
 	}
-	return writeOutput(c, out, data, c.Bool("force"))
+	return writeOutput(c, out, buf.Bytes(), c.Bool("force"))
 }

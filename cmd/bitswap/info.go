@@ -1,17 +1,14 @@
 package main
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/bitswap-codec/bitswap/codec"
+	"github.com/bitswap-codec/bitswap/bsw"
 	"github.com/bitswap-codec/bitswap/container"
-	"github.com/bitswap-codec/bitswap/imageio"
-	"github.com/bitswap-codec/bitswap/internal/bbcore"
 )
 
 func infoCommand() *cli.Command {
@@ -49,30 +46,22 @@ func info(c *cli.Context, name string) error {
 		return err
 	}
 	defer r.Close()
-	h, err := container.Read(r, container.Limits{MaxPixels: maxPixels(c)})
-	if err != nil {
+	in, err := bsw.Inspect(r, &bsw.Options{MaxPixels: maxPixels(c)})
+	if in == nil {
 		return err
 	}
-	// Keep what a model coder's payload header needs (the per-patch bitmap), count the rest.
-	var head []byte
-	if h.Coder == container.BitSwap || h.Coder == container.BBANS {
-		grid := imageio.NewGrid(h.Width, h.Height)
-		if head, err = io.ReadAll(io.LimitReader(r, int64(min(h.PayloadLen, uint64(64+grid.Len()/8+64*binary.MaxVarintLen64))))); err != nil {
-			return err
-		}
-	}
-	n, err := io.Copy(io.Discard, r)
-	if err != nil {
-		return err
-	}
-	rest := int64(len(head)) + n
-	w := c.App.Writer
-	channels := h.Color.Channels()
-	size := container.HeaderSize + rest
+	// A payload of another length than the header's (err) is shown before it is reported.
+	printInfo(c.App.Writer, name, in)
+	return err
+}
+
+// printInfo prints in, the description of the file name.
+func printInfo(w io.Writer, name string, in *bsw.Info) {
+	h := &in.Header
 	fmt.Fprintf(w, "file:       %s\n", name)
 	fmt.Fprintf(w, "format:     .bsw version %d\n", h.Version)
 	avail := ""
-	if _, err := codec.LookupID(h.Coder); err != nil {
+	if bsw.CheckCoder(h.Coder.String()) != nil {
 		avail = " (not available in this build)"
 	}
 	fmt.Fprintf(w, "coder:      %v%s\n", h.Coder, avail)
@@ -83,38 +72,34 @@ func info(c *cli.Context, name string) error {
 	}
 	fmt.Fprintf(w, "image:      %dx%d %v, %d bits per sample\n", h.Width, h.Height, h.Color, h.Depth)
 	fmt.Fprintf(w, "pixel crc:  %08x (CRC-32C)\n", h.PixelCRC)
+	rest := uint64(in.Size - container.HeaderSize)
 	status := "complete"
 	switch {
-	case uint64(rest) < h.PayloadLen:
+	case rest < h.PayloadLen:
 		status = fmt.Sprintf("TRUNCATED: %d bytes present", rest)
-	case uint64(rest) > h.PayloadLen:
-		status = fmt.Sprintf("%d bytes of TRAILING DATA", uint64(rest)-h.PayloadLen)
+	case rest > h.PayloadLen:
+		status = fmt.Sprintf("%d bytes of TRAILING DATA", rest-h.PayloadLen)
 	}
 	fmt.Fprintf(w, "payload:    %d bytes, %s\n", h.PayloadLen, status)
-	if head != nil {
-		fmt.Fprintf(w, "%s\n", modelCoded(head, h))
+	if h.Coder != container.Fallback {
+		fmt.Fprintf(w, "%s\n", modelCoded(in))
 	}
-	dims := float64(h.Width) * float64(h.Height) * float64(channels)
+	dims := float64(h.Width) * float64(h.Height) * float64(h.Color.Channels())
 	raw := dims * float64(h.Depth) / 8
-	fmt.Fprintf(w, "size:       %d bytes, %.4f bits/subpixel, ratio %.3f to raw\n", size, float64(size)*8/dims, raw/float64(size))
-	if status != "complete" {
-		return fmt.Errorf("%w: payload length does not match the header", container.ErrCorrupt)
-	}
-	return nil
+	fmt.Fprintf(w, "size:       %d bytes, %.4f bits/subpixel, ratio %.3f to raw\n", in.Size, float64(in.Size)*8/dims, raw/float64(in.Size))
 }
 
 // modelCoded describes how many patches of a model coder's payload the model coded.
-func modelCoded(head []byte, h *container.Header) string {
-	P := imageio.NewGrid(h.Width, h.Height).Len()
-	in, err := bbcore.Inspect(head, P)
+func modelCoded(in *bsw.Info) string {
+	P := in.Patches
 	switch {
-	case err != nil:
-		return fmt.Sprintf("model-coded patches: unknown (%v)", err)
-	case in.YCC:
+	case in.ModeErr != nil:
+		return fmt.Sprintf("model-coded patches: unknown (%v)", in.ModeErr)
+	case in.Mode == bsw.ModeYCC:
 		return fmt.Sprintf("model-coded patches: 0 of %d (0%%): the fallback coder coded the Y'CbCr planes behind the pixels (a decoded JPEG or WebP)", P)
-	case !in.VAE:
+	case in.Mode == bsw.ModeFallback:
 		return fmt.Sprintf("model-coded patches: 0 of %d (0%%): the fallback coder coded the whole image", P)
 	}
-	n := P - in.Clean
+	n := in.ModelPatches
 	return fmt.Sprintf("model-coded patches: %d of %d (%.0f%%)", n, P, 100*float64(n)/float64(P))
 }

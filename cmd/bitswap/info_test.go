@@ -1,54 +1,61 @@
 package main
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
+	"strings"
 	"testing"
 
-	"github.com/bitswap-codec/bitswap/bitswap"
-	"github.com/bitswap-codec/bitswap/container"
+	"github.com/bitswap-codec/bitswap/bsw"
 	"github.com/bitswap-codec/bitswap/imageio"
-	"github.com/bitswap-codec/bitswap/internal/bbcore"
-	"github.com/bitswap-codec/bitswap/weights"
 )
 
-// TestInfoModelCoded: info counts the patches the model coded, from the payload's bitmap.
+// TestInfoModelCoded: info says how many patches the model coded, as bsw.Inspect counts
+// them, or why it coded none.
 func TestInfoModelCoded(t *testing.T) {
-	img, _, err := imageio.DecodeFile(filepath.Join("..", "..", "testdata", "picos-512x384.png"), nil)
+	golden := filepath.Join("..", "..", "testdata", "golden")
+	for _, c := range []struct{ file, want string }{
+		{"rgb-jpeg-bitswap.bsw", "model-coded patches: 0 of 4 (0%): the fallback coder coded the Y'CbCr planes behind the pixels (a decoded JPEG or WebP)"},
+		{"rgb-fallback.bsw", ""},
+	} {
+		out := mustOK(t, runCLI(t, nil, "info", filepath.Join(golden, c.file))).stdout
+		if got := modelCodedLine(out); got != c.want {
+			t.Errorf("%s: %q, want %q", c.file, got, c.want)
+		}
+	}
+	// The count comes from Inspect (whose tests check it against the payload).
+	path := filepath.Join(golden, "rgb-bitswap.bsw")
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := weights.Default()
-	if err != nil {
+	defer f.Close()
+	in, err := bsw.Inspect(f, nil)
+	if err != nil || in.Mode != bsw.ModeModel || in.ModelPatches == 0 {
+		t.Fatalf("Inspect: %+v, %v", in, err)
+	}
+	out := mustOK(t, runCLI(t, nil, "info", path)).stdout
+	if got, want := modelCodedLine(out), modelCoded(in); got != want || !strings.Contains(want, " of 9 (") {
+		t.Errorf("info says %q, want %q", got, want)
+	}
+	// A flat image: the model codes no patch.
+	var flat bytes.Buffer
+	if err := bsw.EncodeImage(&flat, imageio.New(64, 64, imageio.RGB, 8), &bsw.Options{Coder: "bitswap"}); err != nil {
 		t.Fatal(err)
 	}
-	h := &container.Header{Coder: container.BitSwap, Width: img.Width, Height: img.Height}
-	P := imageio.NewGrid(img.Width, img.Height).Len()
-	cd := &bbcore.Coder{Model: m, Scheme: bitswap.Scheme{}, AllVAE: true}
-	payload, err := cd.Encode(img, nil)
-	if err != nil {
-		t.Fatal(err)
+	out = mustOK(t, runCLI(t, flat.Bytes(), "info", "-")).stdout
+	if got := modelCodedLine(out); got != "model-coded patches: 0 of 4 (0%): the fallback coder coded the whole image" {
+		t.Errorf("a flat image: %q", got)
 	}
-	info, err := bbcore.Inspect(payload, P)
-	if err != nil || !info.VAE {
-		t.Fatalf("Inspect: %+v, %v", info, err)
+}
+
+// modelCodedLine returns the "model-coded patches" line of info's output, or "".
+func modelCodedLine(out string) string {
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "model-coded patches:") {
+			return line
+		}
 	}
-	got := modelCoded(payload, h)
-	match := regexp.MustCompile(`^model-coded patches: (\d+) of (\d+) \(\d+%\)$`).FindStringSubmatch(got)
-	if match == nil {
-		t.Fatalf("modelCoded says %q", got)
-	}
-	n, _ := strconv.Atoi(match[1])
-	total, _ := strconv.Atoi(match[2])
-	if total != P || n != P-info.Clean || n == 0 {
-		t.Fatalf("modelCoded says %q; the payload has %d of %d patches on the fallback side", got, info.Clean, P)
-	}
-	whole, err := (&bbcore.Coder{Model: m, Scheme: bitswap.Scheme{}}).Encode(imageio.New(64, 64, imageio.RGB, 8), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := modelCoded(whole, &container.Header{Width: 64, Height: 64}); got != "model-coded patches: 0 of 4 (0%): the fallback coder coded the whole image" {
-		t.Fatalf("a flat image: %q", got)
-	}
+	return ""
 }

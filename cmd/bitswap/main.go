@@ -4,8 +4,10 @@
 //	bitswap decode IN [-o OUT] [-f] [--max-pixels N] [--model FILE]
 //	bitswap info FILE...
 //
-// Each command lives in its own file as a function returning a *cli.Command; this file
-// only assembles the app.
+// encode, decode and info are users of package bsw, the codec's Go API (which also links
+// in the model coders); the files they read and write besides .bsw files go through
+// package imageio. Each command lives in its own file as a function returning a
+// *cli.Command; this file only assembles the app.
 package main
 
 import (
@@ -16,9 +18,6 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
-
-	_ "github.com/bitswap-codec/bitswap/bbans"   // registers the bbans coder
-	_ "github.com/bitswap-codec/bitswap/bitswap" // registers the bitswap coder
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

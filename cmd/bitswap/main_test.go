@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bitswap-codec/bitswap/codec"
+	"github.com/bitswap-codec/bitswap/bsw"
 	"github.com/bitswap-codec/bitswap/imageio"
 	"github.com/bitswap-codec/bitswap/vae"
 )
@@ -88,17 +88,17 @@ func TestEncodeDecodeDefaultNames(t *testing.T) {
 			dir, in := copyTestdata(t, name)
 			orig := decodeImage(t, in)
 			mustOK(t, runCLI(t, nil, "encode", in))
-			bsw := strings.TrimSuffix(in, filepath.Ext(in)) + ".bsw"
-			if _, err := os.Stat(bsw); err != nil {
+			bswFile := strings.TrimSuffix(in, filepath.Ext(in)) + ".bsw"
+			if _, err := os.Stat(bswFile); err != nil {
 				t.Fatalf("default output: %v", err)
 			}
 			png := strings.TrimSuffix(in, filepath.Ext(in)) + ".png"
 			if filepath.Ext(in) == ".png" {
 				// x.bsw decodes to x.png, which exists: refused without -f.
-				mustFail(t, runCLI(t, nil, "decode", bsw), 1, "exists")
-				mustOK(t, runCLI(t, nil, "decode", "-f", bsw))
+				mustFail(t, runCLI(t, nil, "decode", bswFile), 1, "exists")
+				mustOK(t, runCLI(t, nil, "decode", "-f", bswFile))
 			} else {
-				mustOK(t, runCLI(t, nil, "decode", bsw))
+				mustOK(t, runCLI(t, nil, "decode", bswFile))
 			}
 			if got := decodeImage(t, png); !imageio.Equal(got, orig) {
 				t.Fatal("decoded PNG differs from the input")
@@ -147,7 +147,7 @@ func TestStdinStdout(t *testing.T) {
 		t.Fatal("stdin/stdout round trip differs")
 	}
 	info := mustOK(t, runCLI(t, []byte(enc.stdout), "info", "-"))
-	for _, want := range []string{"coder:      " + defaultCoder(), "64x48 RGB, 8 bits", "complete", "bits/subpixel"} {
+	for _, want := range []string{"coder:      " + bsw.DefaultCoder(), "64x48 RGB, 8 bits", "complete", "bits/subpixel"} {
 		if !strings.Contains(info.stdout, want) {
 			t.Errorf("info output lacks %q:\n%s", want, info.stdout)
 		}
@@ -156,16 +156,16 @@ func TestStdinStdout(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	dir, in := copyTestdata(t, "cups-64x48.png")
-	bsw := filepath.Join(dir, "c.bsw")
-	mustOK(t, runCLI(t, nil, "encode", in, "-o", bsw))
-	data, _ := os.ReadFile(bsw)
+	bswFile := filepath.Join(dir, "c.bsw")
+	mustOK(t, runCLI(t, nil, "encode", in, "-o", bswFile))
+	data, _ := os.ReadFile(bswFile)
 
 	mustFail(t, runCLI(t, nil, "encode"), 2, "missing input image")
 	mustFail(t, runCLI(t, nil, "encode", in, in), 2, "expected one")
 	mustFail(t, runCLI(t, nil, "encode", filepath.Join(dir, "nope.png")), 1, "nope.png")
 	mustFail(t, runCLI(t, nil, "encode", "--bogus", in), 2, "bogus")
 	mustFail(t, runCLI(t, nil, "encode", "--max-pixels", "100", in, "-o", filepath.Join(dir, "x.bsw")), 1, "too large")
-	if _, err := codec.Lookup("bitswap"); err != nil {
+	if bsw.CheckCoder("bitswap") != nil {
 		mustFail(t, runCLI(t, nil, "encode", "--coder", "bitswap", in, "-o", filepath.Join(dir, "y.bsw")), 1, "not available")
 	}
 	mustFail(t, runCLI(t, nil, "encode", "--coder", "zip", in, "-o", filepath.Join(dir, "y.bsw")), 1, "unknown coder")
@@ -244,16 +244,16 @@ func TestModelFlag(t *testing.T) {
 	if err := os.WriteFile(wpath, m.MarshalWeights(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	bsw := filepath.Join(dir, "p.bsw")
-	mustOK(t, runCLI(t, nil, "encode", "--model", wpath, in, "-o", bsw))
-	info := mustOK(t, runCLI(t, nil, "info", bsw)).stdout
+	bswFile := filepath.Join(dir, "p.bsw")
+	mustOK(t, runCLI(t, nil, "encode", "--model", wpath, in, "-o", bswFile))
+	info := mustOK(t, runCLI(t, nil, "info", bswFile)).stdout
 	id := vae.ModelID(m.MarshalWeights())
 	if !strings.Contains(info, hex.EncodeToString(id[:])) {
 		t.Fatalf("info does not show model %x:\n%s", id, info)
 	}
-	mustFail(t, runCLI(t, nil, "decode", bsw, "-o", filepath.Join(dir, "x.png")), 1, "model mismatch")
+	mustFail(t, runCLI(t, nil, "decode", bswFile, "-o", filepath.Join(dir, "x.png")), 1, "model mismatch")
 	out := filepath.Join(dir, "p.png")
-	mustOK(t, runCLI(t, nil, "decode", "--model", wpath, bsw, "-o", out))
+	mustOK(t, runCLI(t, nil, "decode", "--model", wpath, bswFile, "-o", out))
 	want, got := decodeImage(t, in), decodeImage(t, out)
 	for c := range want.Planes {
 		for i := range want.Planes[c] {

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bitswap-codec/bitswap/codec"
+	"github.com/bitswap-codec/bitswap/bsw"
 	"github.com/bitswap-codec/bitswap/imageio"
 )
 
@@ -155,7 +155,7 @@ func picosCrop(t *testing.T, w, h int) string {
 // An image of more than barMinPatches patches would get a bar on a terminal; on a file or a
 // pipe the commands write nothing to stderr, and stdout carries only the data.
 func TestEncodeDecodeQuietOffTerminal(t *testing.T) {
-	if _, err := codec.Lookup(defaultCoder()); err != nil || defaultCoder() == "fallback" {
+	if bsw.DefaultCoder() == "fallback" {
 		t.Skip("no patch coder built in")
 	}
 	in := picosCrop(t, 9*imageio.PatchSize, 8*imageio.PatchSize) // 72 patches
@@ -170,11 +170,11 @@ func TestEncodeDecodeQuietOffTerminal(t *testing.T) {
 		return code, out.Bytes()
 	}
 	var errBuf bytes.Buffer
-	code, bsw := runTo(nil, &errBuf, "encode", in, "-o", "-")
-	if code != 0 || !bytes.HasPrefix(bsw, []byte("\x89BSW")) {
+	code, bswFile := runTo(nil, &errBuf, "encode", in, "-o", "-")
+	if code != 0 || !bytes.HasPrefix(bswFile, []byte("\x89BSW")) {
 		t.Fatalf("encode: exit %d, stderr %q", code, errBuf.String())
 	}
-	code, pngData := runTo(bsw, errFile, "decode", "-", "-o", "-")
+	code, pngData := runTo(bswFile, errFile, "decode", "-", "-o", "-")
 	if code != 0 {
 		t.Fatalf("decode: exit %d", code)
 	}
