@@ -6,15 +6,18 @@ import (
 	"github.com/bitswap-codec/bitswap/vae/nn"
 )
 
-// Calib is a per-image calibration of the pixel distributions, per pixel stage s: Scale[s]
-// (in units of 1/ScaleUnit) is added to every base log-scale of the stage (both logistics of
-// a mixture), and Anchor[s] (in units of 1/AnchorUnit) to every anchor logit (how readily a
-// pixel copies a known neighbour). The encoder chooses it for the image (Model.Calibrate) and
+// Calib is a per-image calibration of the pixel distributions, per pixel stage s: Scale[s] +
+// Colour[s][c] (in units of 1/ScaleUnit) is added to every base log-scale of colour c in the
+// stage (both logistics of a mixture), and Anchor[s] (in units of 1/AnchorUnit) to every
+// anchor logit (how readily a pixel copies a known neighbour). The encoder chooses it for the image (Model.Calibrate) and
 // sends it as side information, so it may depend on anything; it is the kind of adaptation
 // that is the fallback coder's strength (how noisy is this image, at which scale, how often
 // do neighbours repeat exactly). The zero Calib, or missing stages, change nothing.
 type Calib struct {
 	Scale, Anchor []int8
+	// Colour refines Scale per colour (R, G, B): images differ in which colour is noisy
+	// (the model sees G through R's residue, B through both). Nil: zeros.
+	Colour [][3]int8
 }
 
 // Units of Calib: 1/16 in log-scale (a 6% step in scale) and 1/4 in logit.
@@ -34,7 +37,11 @@ func (c Calib) at(v []int8, s int, unit float32) float32 {
 
 // Valid tells whether every value is within ±MaxCalib.
 func (c Calib) Valid() bool {
-	for _, v := range append(append([]int8(nil), c.Scale...), c.Anchor...) {
+	vs := append(append([]int8(nil), c.Scale...), c.Anchor...)
+	for _, col := range c.Colour {
+		vs = append(vs, col[:]...)
+	}
+	for _, v := range vs {
 		if v < -MaxCalib || v > MaxCalib {
 			return false
 		}
@@ -42,15 +49,27 @@ func (c Calib) Valid() bool {
 	return true
 }
 
-// apply calibrates stage s's parameters P (in place).
-func (c Calib) apply(P *nn.Tensor, s int) {
-	shiftParams(P, c.at(c.Scale, s, ScaleUnit), c.at(c.Anchor, s, AnchorUnit))
+// scales returns stage s's log-scale offset per colour.
+func (c Calib) scales(s int) [3]float32 {
+	k := c.at(c.Scale, s, ScaleUnit)
+	ds := [3]float32{k, k, k}
+	if s < len(c.Colour) {
+		for i, v := range c.Colour[s] {
+			ds[i] += float32(v) / ScaleUnit
+		}
+	}
+	return ds
 }
 
-// shiftParams adds ds to the base log-scale channels and da to the anchor logits of a
-// stage's parameters P (in place). Float32 additions of exact binary fractions: the same bits
-// on every machine.
-func shiftParams(P *nn.Tensor, ds, da float32) {
+// apply calibrates stage s's parameters P (in place).
+func (c Calib) apply(P *nn.Tensor, s int) {
+	shiftParams(P, c.scales(s), c.at(c.Anchor, s, AnchorUnit))
+}
+
+// shiftParams adds ds[c] to the base log-scale channels of colour c and da to the anchor
+// logits of a stage's parameters P (in place). Float32 additions of exact binary fractions:
+// the same bits on every machine.
+func shiftParams(P *nn.Tensor, ds [3]float32, da float32) {
 	gp := paramsPerGroup(P)
 	n := P.B * P.H * P.W
 	add := func(c int, d float32) {
@@ -60,10 +79,12 @@ func shiftParams(P *nn.Tensor, ds, da float32) {
 		}
 	}
 	for g := 0; g+gp <= P.C; g += gp {
-		for c := 0; c < 3 && ds != 0; c++ {
-			add(g+3+c, ds)
-			if gp > GroupParams {
-				add(g+GroupParams+c, ds)
+		for c := 0; c < 3; c++ {
+			if ds[c] != 0 {
+				add(g+3+c, ds[c])
+				if gp > GroupParams {
+					add(g+GroupParams+c, ds[c])
+				}
 			}
 		}
 		if gp == GroupParams+MixParams+AnchorParams && da != 0 {
@@ -88,12 +109,13 @@ type CalibResult struct {
 // [3][n][32][32], context c or nil) the most it can find, in one pass of the networks over
 // one batch (n up to a few dozen: the search evaluates each stage's loss about ten times).
 // The stages' losses are independent given the real pixels, so each stage is searched on
-// its own: its scale, then its anchor logits, each by a parabola through three points.
+// its own: its scale, then its anchor logits, then each colour's scale, each by a parabola
+// through three points.
 func (m *Model) Calibrate(x []uint8, c *Context, n int) CalibResult {
 	S := m.Cfg.PixelStages
 	cs := m.shareNets()
 	t := cs.newTrainer()
-	t.search = &calibSearch{cal: Calib{Scale: make([]int8, S), Anchor: make([]int8, S)}, gain: make([]float64, S)}
+	t.search = &calibSearch{cal: Calib{Scale: make([]int8, S), Anchor: make([]int8, S), Colour: make([][3]int8, S)}, gain: make([]float64, S)}
 	res := CalibResult{PatchBits: make([]float64, n)}
 	t.perPatch = res.PatchBits
 	bt := NewBatch(n)
@@ -123,27 +145,38 @@ type calibSearch struct {
 	gain []float64
 }
 
-// stage searches stage s's calibration; loss(ds, da) is its -log p in nats with the
-// parameters shifted by ds and da.
-func (cs *calibSearch) stage(s int, anchors bool, loss func(ds, da float32) float64) {
-	cache := map[[2]int8]float64{}
-	eval := func(k, a int8) float64 {
-		key := [2]int8{k, a}
-		if v, ok := cache[key]; ok {
+// stage searches stage s's calibration; loss(c) is its -log p in nats with the parameters
+// shifted by c's stage s.
+func (cs *calibSearch) stage(s int, anchors bool, loss func(c Calib) float64) {
+	type key struct {
+		k, a int8
+		col  [3]int8
+	}
+	cache := map[key]float64{}
+	eval := func(k, a int8, col [3]int8) float64 {
+		if v, ok := cache[key{k, a, col}]; ok {
 			return v
 		}
-		v := loss(float32(k)/ScaleUnit, float32(a)/AnchorUnit)
-		cache[key] = v
+		v := loss(Calib{Scale: []int8{k}, Anchor: []int8{a}, Colour: [][3]int8{col}})
+		cache[key{k, a, col}] = v
 		return v
 	}
-	zero := eval(0, 0)
-	k := parabolaMin(func(v int8) float64 { return eval(v, 0) }, 0, 6)
+	var col [3]int8
+	zero := eval(0, 0, col)
+	k := parabolaMin(func(v int8) float64 { return eval(v, 0, col) }, 0, 6)
 	a := int8(0)
 	if anchors {
-		a = parabolaMin(func(v int8) float64 { return eval(k, v) }, 0, 4)
+		a = parabolaMin(func(v int8) float64 { return eval(k, v, col) }, 0, 4)
 	}
-	if best := eval(k, a); best < zero {
-		cs.cal.Scale[s], cs.cal.Anchor[s], cs.gain[s] = k, a, zero-best
+	for c := range col {
+		col[c] = parabolaMin(func(v int8) float64 {
+			try := col
+			try[c] = v
+			return eval(k, a, try)
+		}, 0, 3)
+	}
+	if best := eval(k, a, col); best < zero {
+		cs.cal.Scale[s], cs.cal.Anchor[s], cs.cal.Colour[s], cs.gain[s] = k, a, col, zero-best
 	}
 }
 
@@ -173,10 +206,10 @@ func parabolaMin(f func(int8) float64, v, h int8) int8 {
 // parameters in t.sp[s]).
 func (t *trainer) calibrate(s int, anc []float32, groups []int, parity, B int) {
 	P := &t.sp[s]
-	t.search.stage(s, anc != nil, func(ds, da float32) float64 {
+	t.search.stage(s, anc != nil, func(c Calib) float64 {
 		t.calibP.Resize(P.C, P.B, P.H, P.W)
 		copy(t.calibP.Data, P.Data)
-		shiftParams(&t.calibP, ds, da)
+		c.apply(&t.calibP, 0)
 		return t.parallelSum(B, func(lo, hi int) float64 {
 			acc := 0.0
 			for b := lo; b < hi; b++ {

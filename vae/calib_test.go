@@ -43,7 +43,7 @@ func TestCalibrate(t *testing.T) {
 }
 
 // TestInferenceCalib: the coders' stage parameters move by exactly the calibration in the
-// base log-scale channels and the anchor logits, and nowhere else.
+// base log-scale channels (per colour) and the anchor logits, and nowhere else.
 func TestInferenceCalib(t *testing.T) {
 	cfg := tinyConfig(DeepStages)
 	cfg.PosChannels, cfg.Context, cfg.Mixture, cfg.Anchors = true, true, true, true
@@ -54,9 +54,10 @@ func TestInferenceCalib(t *testing.T) {
 	for i := range valid {
 		valid[i] = [2]int{PatchSize, PatchSize}
 	}
-	cal := Calib{Scale: make([]int8, cfg.PixelStages), Anchor: make([]int8, cfg.PixelStages)}
+	cal := Calib{Scale: make([]int8, cfg.PixelStages), Anchor: make([]int8, cfg.PixelStages), Colour: make([][3]int8, cfg.PixelStages)}
 	for s := range cal.Scale {
 		cal.Scale[s], cal.Anchor[s] = int8(3*s-10), int8(7-2*s)
+		cal.Colour[s] = [3]int8{int8(s % 4), int8(-s), 5}
 	}
 	run := func(c Calib) [][]float32 {
 		r := m.NewInference()
@@ -77,8 +78,10 @@ func TestInferenceCalib(t *testing.T) {
 		for i := range base[s] {
 			ch := (i / n) % gp
 			want := base[s][i]
-			if (ch >= 3 && ch < 6) || (ch >= GroupParams && ch < GroupParams+3) {
-				want += float32(cal.Scale[s]) / ScaleUnit
+			for c := 0; c < 3; c++ {
+				if ch == 3+c || ch == GroupParams+c {
+					want += float32(int(cal.Scale[s])+int(cal.Colour[s][c])) / ScaleUnit
+				}
 			}
 			if s > 0 && ch >= anchorLogits && ch < anchorLogits+AnchorTaps {
 				want += float32(cal.Anchor[s]) / AnchorUnit

@@ -14,14 +14,14 @@ import (
 
 // The payload of a bits-back coded image:
 //
-//	u8 version (3; 2 is read too: it had no calibration) | u8 mode
+//	u8 version (4; 3 and 2 are read too: without colour scales, without calibration) | u8 mode
 //	mode 0 (the whole image through the fallback coder: gray, 16-bit, too small, or simply
 //	smaller that way):
 //	    fallback stream of all planes
 //	mode 1 (RGB patches through the VAE):
 //	    u8 latent bits k | u8 lanes per chain |
-//	    u8 S | S x int8 | S x int8: the calibration of the S pixel stages (vae.Calib: scale and
-//	        anchor; version 3) |
+//	    u8 S | S x int8 | S x int8 | S x 3 x int8: the calibration of the S pixel stages
+//	        (vae.Calib: scale, anchor since version 3; colour scales since version 4) |
 //	    ceil(P/8) bytes: one bit per patch of the grid, 1 = coded by the fallback coder
 //	        (bit p%8 of byte p/8) |
 //	    uvarint chains C | C x uvarint start step of each chain |
@@ -564,9 +564,10 @@ func cleanBits(msg *rans.Message, n int) ([]byte, error) {
 
 // padCalib returns c with values for all S stages.
 func padCalib(c vae.Calib, S int) vae.Calib {
-	out := vae.Calib{Scale: make([]int8, S), Anchor: make([]int8, S)}
+	out := vae.Calib{Scale: make([]int8, S), Anchor: make([]int8, S), Colour: make([][3]int8, S)}
 	copy(out.Scale, c.Scale)
 	copy(out.Anchor, c.Anchor)
+	copy(out.Colour, c.Colour)
 	return out
 }
 

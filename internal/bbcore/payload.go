@@ -11,8 +11,8 @@ import (
 
 // The payload's version and modes (see the layout in codec.go).
 const (
-	payloadVersion    = 3
-	minPayloadVersion = 2 // version 2 had no calibration (vae.Calib)
+	payloadVersion    = 4
+	minPayloadVersion = 2 // version 2 had no calibration (vae.Calib), 3 no colour scales
 	modeFallback      = 0
 	modeVAE           = 1
 	modeYCC           = 2 // see ycc.go
@@ -39,14 +39,15 @@ type Info struct {
 // has one value per stage of in.Calib.Scale).
 func (in *Info) Append(dst []byte) []byte {
 	dst = append(dst, payloadVersion, modeVAE, byte(in.LatentBits), byte(in.Lanes))
-	S := len(in.Calib.Scale)
-	dst = append(dst, byte(S))
-	for _, v := range [][]int8{in.Calib.Scale, in.Calib.Anchor} {
-		for s := 0; s < S; s++ {
-			k := int8(0)
-			if s < len(v) {
-				k = v[s]
-			}
+	c := padCalib(in.Calib, len(in.Calib.Scale))
+	dst = append(dst, byte(len(c.Scale)))
+	for _, v := range [][]int8{c.Scale, c.Anchor} {
+		for _, k := range v {
+			dst = append(dst, byte(k))
+		}
+	}
+	for _, col := range c.Colour {
+		for _, k := range col {
 			dst = append(dst, byte(k))
 		}
 	}
@@ -142,16 +143,26 @@ func (r *reader) uvarint() int {
 	return int(v)
 }
 
-// calib reads the calibration (version 3: u8 S | S x int8 scale | S x int8 anchor).
+// calib reads the calibration (version 3: u8 S | S x int8 scale | S x int8 anchor;
+// version 4 adds S x 3 x int8 colour scales).
 func (r *reader) calib(version byte) vae.Calib {
 	if version < 3 {
 		return vae.Calib{}
 	}
 	S := int(r.bytes(1)[0])
-	b := r.bytes(2 * S)
-	c := vae.Calib{Scale: make([]int8, S), Anchor: make([]int8, S)}
+	n := 2
+	if version >= 4 {
+		n = 5
+	}
+	b := r.bytes(n * S)
+	c := padCalib(vae.Calib{}, S)
 	for s := 0; s < S; s++ {
 		c.Scale[s], c.Anchor[s] = int8(b[s]), int8(b[S+s])
+		if version >= 4 {
+			for i := range c.Colour[s] {
+				c.Colour[s][i] = int8(b[2*S+3*s+i])
+			}
+		}
 	}
 	return c
 }
