@@ -41,18 +41,12 @@ func benchTrainStep(b *testing.B, cfg Config) {
 		b.Fatal(err)
 	}
 	bt := randomBatch(32, 1)
-	tr := m.newTrainer()
+	p := m.NewPass()
 	rng := rand.New(rand.NewPCG(1, 1))
-	m.Loss(tr, bt, rng, true)
+	p.Gradients(bt, rng)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		for _, c := range m.Convs() {
-			c.ZeroGrad()
-		}
-		m.Loss(tr, bt, rng, true)
-		for _, c := range m.Convs() {
-			c.FinishGrad()
-		}
+		p.Gradients(bt, rng)
 	}
 	b.ReportMetric(float64(32*b.N)/b.Elapsed().Seconds(), "patches/s")
 }

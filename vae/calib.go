@@ -219,13 +219,3 @@ func (t *trainer) calibrate(s int, anc []float32, groups []int, parity, B int) {
 		})
 	})
 }
-
-// BatchOf returns the aligned patches refs of im as a batch, each with its context (for
-// measurements).
-func BatchOf(im *RGB, refs []PatchRef) *Batch {
-	bt := NewBatch(len(refs))
-	for j, r := range refs {
-		bt.put(j, im, r.X0, r.Y0, false, CtxUp|CtxLeft)
-	}
-	return bt
-}

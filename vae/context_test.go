@@ -2,57 +2,15 @@ package vae
 
 import (
 	"math"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/bitswap-codec/bitswap/vae/nn"
 )
 
 func contextConfig() Config {
-	cfg := upgradeConfig(DeepStages, true)
-	cfg.PosChannels = true
-	cfg.Context = true
-	return cfg
-}
-
-// randomContext is the context of n patches with random pixels and the given flags.
-func randomContext(n int, has uint8) *Context {
-	rng := rand.New(rand.NewPCG(8, 9))
-	c := NewContext(n)
-	for i := range c.Pix {
-		c.Pix[i] = uint8(rng.IntN(256))
-	}
-	for i := range c.Has {
-		c.Has[i] = has
-	}
-	return c
-}
-
-// TestUpgradeContext: adding the context keeps the cost of a patch without context exactly
-// (the weights on the new channels start at zero and the hints only change where context is
-// there); with context the cost changes; the context cannot be removed again.
-func TestUpgradeContext(t *testing.T) {
-	old, ck := upgradeFixture(t, func() Config { c := contextConfig(); c.Context = false; return c }())
-	up, nm := upgraded(t, ck, contextConfig())
-	x := randomPatches(4, false)
-	if a, b := old.NegELBO(x, nil, 4).BPD, nm.NegELBO(x, nil, 4).BPD; a != b {
-		t.Fatalf("without context: %v bits/dim before, %v after", a, b)
-	}
-	if a, b := old.NegELBO(x, nil, 4).BPD, nm.NegELBO(x, NewContext(4), 4).BPD; a != b {
-		t.Fatalf("context not there: %v bits/dim before, %v after", a, b)
-	}
-	c := nm.NegELBO(x, randomContext(4, CtxUp|CtxLeft), 4).BPD
-	if c == old.NegELBO(x, nil, 4).BPD || math.IsNaN(c) || math.IsInf(c, 0) {
-		t.Fatalf("with context: %v bits/dim", c)
-	}
-	if _, err := UpgradeCheckpoint(up, func() Config { c := contextConfig(); c.Context = false; return c }()); err == nil {
-		t.Fatal("removing the context accepted")
-	}
-	// Weights round trip with the context flag.
-	m2, err := UnmarshalWeights(nm.MarshalWeights())
-	if err != nil || !m2.Cfg.Context {
-		t.Fatalf("weights: %v, context %v", err, m2 != nil && m2.Cfg.Context)
-	}
+	return Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 1}, InKernel: 3,
+		PixelStages: DeepStages, StageBlocks: 1, StageSkip: true, StageHints: true, EdgeHints: true,
+		PosChannels: true, Context: true}
 }
 
 // TestContextHints: on a flat patch whose row above is brighter, the hints of a stage with a
@@ -123,101 +81,37 @@ func TestContextHints(t *testing.T) {
 // TestPutContext: the context holds the two rows above and the two columns to the left of
 // the patch, only where the image has them and they are wanted.
 func TestPutContext(t *testing.T) {
-	im := &RGB{W: 70, H: 50, Pix: make([]uint8, 3*70*50)}
-	for i := range im.Pix {
-		im.Pix[i] = uint8(i * 7)
+	const w, h = 70, 50
+	pix := make([]uint8, 3*w*h)
+	for i := range pix {
+		pix[i] = uint8(i * 7)
 	}
-	n := im.W * im.H
+	const n = w * h
+	planes := [][]uint8{pix[:n], pix[n : 2*n], pix[2*n:]}
 	dst := make([]uint8, CtxLen)
-	if h := PutContext(dst, im.Planes(), im.W, im.H, 1, 0, CtxUp|CtxLeft); h != 0 {
-		t.Fatalf("at (1, 0): flags %d", h)
+	if has := PutContext(dst, planes, w, h, 1, 0, CtxUp|CtxLeft); has != 0 {
+		t.Fatalf("at (1, 0): flags %d", has)
 	}
-	if h := PutContext(dst, im.Planes(), im.W, im.H, 20, 10, CtxLeft); h != CtxLeft {
-		t.Fatalf("left only: flags %d", h)
+	if has := PutContext(dst, planes, w, h, 20, 10, CtxLeft); has != CtxLeft {
+		t.Fatalf("left only: flags %d", has)
 	}
-	if h := PutContext(dst, im.Planes(), im.W, im.H, 20, 10, CtxUp|CtxLeft); h != CtxUp|CtxLeft {
-		t.Fatalf("flags %d", h)
+	if has := PutContext(dst, planes, w, h, 20, 10, CtxUp|CtxLeft); has != CtxUp|CtxLeft {
+		t.Fatalf("flags %d", has)
 	}
 	for c := 0; c < 3; c++ {
 		for r := 0; r < 2; r++ {
 			for x := 0; x < PatchSize; x++ {
-				if got, want := dst[c*CtxPlane+r*PatchSize+x], im.Pix[c*n+(8+r)*im.W+20+x]; got != want {
+				if got, want := dst[c*CtxPlane+r*PatchSize+x], pix[c*n+(8+r)*w+20+x]; got != want {
 					t.Fatalf("up c%d r%d x%d: %d, want %d", c, r, x, got, want)
 				}
 			}
 		}
 		for y := 0; y < PatchSize; y++ {
 			for j := 0; j < 2; j++ {
-				if got, want := dst[c*CtxPlane+2*PatchSize+2*y+j], im.Pix[c*n+(10+y)*im.W+18+j]; got != want {
+				if got, want := dst[c*CtxPlane+2*PatchSize+2*y+j], pix[c*n+(10+y)*w+18+j]; got != want {
 					t.Fatalf("left c%d y%d j%d: %d, want %d", c, y, j, got, want)
 				}
 			}
 		}
-	}
-	// The sampler fills the context of aligned crops, leaving each side out now and then.
-	s := NewSampler([]*RGB{im})
-	s.Align = PosAlign
-	bt := NewBatch(400)
-	s.Fill(bt, rand.New(rand.NewPCG(1, 1)))
-	var count [4]int
-	for _, h := range bt.Ctx.Has {
-		count[h]++
-	}
-	if count[CtxUp|CtxLeft] == 0 || count[CtxUp|CtxLeft] == 400 || count[0] == 400 {
-		t.Fatalf("context flags of 400 crops: %v", count)
-	}
-}
-
-// TestUpgradeMixture: adding the pixel mixture costs at most log2(1/(1-w)) more bits per
-// subpixel, w = sigmoid(initMixLogit) the second component's starting weight (p_mix >=
-// (1-w) p), and changes the cost; the mixture cannot be removed again, and the weights file
-// keeps it.
-func TestUpgradeMixture(t *testing.T) {
-	old, ck := upgradeFixture(t, contextConfig())
-	cfg := contextConfig()
-	cfg.Mixture = true
-	up, nm := upgraded(t, ck, cfg)
-	x := randomPatches(4, false)
-	cx := randomContext(4, CtxUp)
-	a, b := old.NegELBO(x, cx, 4).BPD, nm.NegELBO(x, cx, 4).BPD
-	if w := 1 / (1 + math.Exp(-initMixLogit)); a == b || b > a-math.Log2(1-w) {
-		t.Fatalf("%v bits/dim before, %v after", a, b)
-	}
-	if _, err := UpgradeCheckpoint(up, contextConfig()); err == nil {
-		t.Fatal("removing the mixture accepted")
-	}
-	m2, err := UnmarshalWeights(nm.MarshalWeights())
-	if err != nil || !m2.Cfg.Mixture || m2.NegELBO(x, cx, 4).BPD != b {
-		t.Fatalf("weights: %v", err)
-	}
-}
-
-// TestUpgradeAnchors: adding the anchor components costs at most a trace on noise (where no
-// pair of neighbours agrees, so the base component keeps nearly all the weight; the
-// fixture's base is so poor there that a copy can even help), lowers the cost a lot on
-// content that repeats down the columns, and cannot be undone; the weights keep the flag.
-func TestUpgradeAnchors(t *testing.T) {
-	cfg := contextConfig()
-	cfg.Mixture = true
-	old, ck := upgradeFixture(t, cfg)
-	cfg.Anchors = true
-	up, nm := upgraded(t, ck, cfg)
-	x := randomPatches(4, false)
-	cx := randomContext(4, CtxUp|CtxLeft)
-	if a, b := old.NegELBO(x, cx, 4).BPD, nm.NegELBO(x, cx, 4).BPD; b > a+1e-3 {
-		t.Fatalf("noise: %v bits/dim before, %v after", a, b)
-	}
-	runs := runsBatch()
-	a, b := old.NegELBO(runs.X, runs.Ctx, runs.B), nm.NegELBO(runs.X, runs.Ctx, runs.B)
-	t.Logf("runs: %.3f bits/dim before, %.3f after", a.BPD, b.BPD)
-	if b.BPD > a.BPD-0.5 || b.RecStages[0] != a.RecStages[0] {
-		t.Fatalf("runs: before %v, after %v", a, b)
-	}
-	if _, err := UpgradeCheckpoint(up, contextConfig()); err == nil {
-		t.Fatal("removing the anchors accepted")
-	}
-	m2, err := UnmarshalWeights(nm.MarshalWeights())
-	if err != nil || !m2.Cfg.Anchors || m2.NegELBO(runs.X, runs.Ctx, runs.B).BPD != b.BPD {
-		t.Fatalf("weights: %v", err)
 	}
 }

@@ -391,8 +391,8 @@ func (m *Model) NegELBOCalibrated(x []uint8, c *Context, n int, cal Calib) Stats
 	cs := m.shareNets()
 	t := cs.newTrainer()
 	t.cal = cal
-	cs.evalWith(t, x, c, n, 7, func(st Stats, k int) { total.add(st, float64(k)) })
-	total.scale(1 / float64(n))
+	cs.evalWith(t, x, c, n, 7, func(st Stats, k int) { total.Add(st, float64(k)) })
+	total.Scale(1 / float64(n))
 	return total
 }
 

@@ -1,8 +1,10 @@
 package vae
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/bitswap-codec/bitswap/vae/nn"
 )
@@ -32,6 +34,52 @@ type Stats struct {
 	// they add up to Rec).
 	RecStages []float64
 	KL        []float64 // log q(z_i|.) - log p(z_i|.) per layer (single-sample estimate)
+}
+
+// Add accumulates w*o into s, and Scale multiplies every term of s by f: averages of Stats
+// over batches (here and in the trainer's logs and validations).
+func (s *Stats) Add(o Stats, w float64) {
+	s.BPD += o.BPD * w
+	s.Rec += o.Rec * w
+	if len(s.KL) < len(o.KL) {
+		s.KL = append(s.KL, make([]float64, len(o.KL)-len(s.KL))...)
+	}
+	if len(s.RecStages) < len(o.RecStages) {
+		s.RecStages = append(s.RecStages, make([]float64, len(o.RecStages)-len(s.RecStages))...)
+	}
+	for i, v := range o.KL {
+		s.KL[i] += v * w
+	}
+	for i, v := range o.RecStages {
+		s.RecStages[i] += v * w
+	}
+}
+
+// Scale multiplies every term of s by f (see Add).
+func (s *Stats) Scale(f float64) {
+	s.BPD *= f
+	s.Rec *= f
+	for i := range s.KL {
+		s.KL[i] *= f
+	}
+	for i := range s.RecStages {
+		s.RecStages[i] *= f
+	}
+}
+
+// String formats the terms in bits per subpixel, as the trainer logs them.
+func (s Stats) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%.4f bpd (rec %.4f =", s.BPD, s.Rec)
+	for _, r := range s.RecStages {
+		fmt.Fprintf(&b, " %.3f", r)
+	}
+	b.WriteString(", kl")
+	for _, k := range s.KL {
+		fmt.Fprintf(&b, " %.4f", k)
+	}
+	b.WriteString(")")
+	return b.String()
 }
 
 // trainer holds the buffers of a training or evaluation pass.
@@ -115,7 +163,7 @@ func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
 // Loss computes -ELBO for the batch with one sample of every latent, and, when grad is true,
 // accumulates the gradients of the mean -ELBO in bits/dim into the model's parameter
-// gradients. rng draws the latent noise.
+// gradients. rng draws the latent noise. Outside this package, Pass runs it.
 func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 	L, ZC := m.Cfg.Layers, m.Cfg.ZC
 	B := bt.B

@@ -54,8 +54,7 @@ func randomBatch(b int, seed uint64) *Batch {
 }
 
 func (m *Model) lossAt(bt *Batch, seed uint64) float64 {
-	tr := m.newTrainer()
-	return m.Loss(tr, bt, rand.New(rand.NewPCG(seed, 2)), false).BPD
+	return m.NewPass().Loss(bt, rand.New(rand.NewPCG(seed, 2))).BPD
 }
 
 // TestGradientFiniteDifference checks the analytic gradient of -ELBO against central
@@ -122,14 +121,7 @@ func contextBatch() *Batch {
 }
 
 func testGradient(t *testing.T, m *Model, bt *Batch) {
-	tr := m.newTrainer()
-	for _, c := range m.Convs() {
-		c.ZeroGrad()
-	}
-	m.Loss(tr, bt, rand.New(rand.NewPCG(11, 2)), true)
-	for _, c := range m.Convs() {
-		c.FinishGrad()
-	}
+	m.NewPass().Gradients(bt, rand.New(rand.NewPCG(11, 2)))
 	rng := rand.New(rand.NewPCG(5, 5))
 	checked, bad := 0, 0
 	for ci, c := range m.Convs() {
@@ -444,32 +436,6 @@ func TestPosChannels(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-// TestSamplerAlign: aligned crops start at multiples of Align and are not flipped.
-func TestSamplerAlign(t *testing.T) {
-	im := &RGB{Name: "ramp", W: 203, H: 77, Pix: make([]uint8, 3*203*77)}
-	for y := 0; y < im.H; y++ {
-		for x := 0; x < im.W; x++ {
-			im.Pix[y*im.W+x] = uint8(x)           // R: column
-			im.Pix[im.W*im.H+y*im.W+x] = uint8(y) // G: row
-		}
-	}
-	s := NewSampler([]*RGB{im})
-	s.Align = 8
-	bt := NewBatch(64)
-	s.Fill(bt, rand.New(rand.NewPCG(1, 1)))
-	seen := map[[2]uint8]bool{}
-	for b := 0; b < bt.B; b++ {
-		r, g := bt.Plane(0, b), bt.Plane(1, b)
-		if r[0]%8 != 0 || g[0]%8 != 0 || r[1] != r[0]+1 || int(r[0])+PatchSize > im.W || int(g[0])+PatchSize > im.H {
-			t.Fatalf("crop %d starts at (%d,%d), next column %d", b, r[0], g[0], r[1])
-		}
-		seen[[2]uint8{r[0], g[0]}] = true
-	}
-	if len(seen) < 20 {
-		t.Fatalf("only %d distinct crop positions in 64 draws", len(seen))
 	}
 }
 

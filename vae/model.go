@@ -13,6 +13,10 @@
 // from z_1 and the rest coarse to fine, each later stage predicted by a small network plus a
 // linear skip from the pixels already known and hand-computed hints (interpolations and
 // local activity, Config.StageHints).
+//
+// Training is package vae/train and its images and crops package vae/data; params.go holds
+// the little this package exports for them (the parameters and their gradients, a model built
+// from parameters, loss passes with gradients).
 package vae
 
 import (
@@ -74,7 +78,7 @@ type Config struct {
 	// column (y%4 and x%4 in squeezed space). Patches start at multiples of 32 in the image,
 	// so the channels tell where the 8x8 blocks of a JPEG source (or the 4x4 transforms of a
 	// lossy WebP) have their edges; training then samples crops aligned to 8 pixels
-	// (Sampler.Align) so that they mean the same in every crop.
+	// (data.Sampler.Align in vae/data) so that they mean the same in every crop.
 	PosChannels bool
 	// Context lets the pixel stages after stage 0 condition on the pixels just outside the
 	// patch that a raster-order decoder already has: the two rows above and the two columns
@@ -379,6 +383,18 @@ const (
 	posChannels = 8
 )
 
+// EdgeHint returns, for input channel ci of a stage network or skip of a model without
+// EdgeHints, the edge-directed hint channel that corresponds to it in a model with them, and
+// whether ci is a plain hint channel (interpolation or activity) at all. Exported for
+// checkpoint upgrades that add EdgeHints (vae/train): they move the skips' weights from the
+// plain hints to the edge-directed ones, which is where a new model's skips start.
+func EdgeHint(ci int) (int, bool) {
+	if ci >= hintMean && ci < hintMean+plainHints {
+		return ci - hintMean + hintEdge, true // mean -> edge mean, act -> edge act
+	}
+	return ci, false
+}
+
 // PosAlign is the crop alignment (pixels) that training with PosChannels needs.
 const PosAlign = 8
 
@@ -392,7 +408,8 @@ type Model struct {
 	Skip  []*nn.Conv // Skip[s-1]: the linear path from the known pixels (StageSkip)
 
 	// Bins are the latent discretization of the coders: per layer and channel, the reference
-	// logistic under which the 2^k bins have equal mass (set after training, see FitBins).
+	// logistic under which the 2^k bins have equal mass (set after training, see FitBins in
+	// vae/train).
 	Bins []BinRef
 
 	// engine configures the passes of evaluations and inferences made from this Model value
@@ -476,13 +493,13 @@ func newUnpacked(cfg Config, rng *rand.Rand) (*Model, error) {
 func (m *Model) Convs() []*nn.Conv {
 	var cs []*nn.Conv
 	for _, n := range m.Inf {
-		cs = append(cs, n.convs()...)
+		cs = append(cs, n.Convs()...)
 	}
 	for _, n := range m.Gen {
-		cs = append(cs, n.convs()...)
+		cs = append(cs, n.Convs()...)
 	}
 	for _, n := range m.Stage {
-		cs = append(cs, n.convs()...)
+		cs = append(cs, n.Convs()...)
 	}
 	return append(cs, m.Skip...)
 }

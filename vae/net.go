@@ -40,8 +40,10 @@ func newNet(cin, width, cout, kin, blocks int, rng *rand.Rand) *Net {
 	return n
 }
 
-// convs lists the net's convolutions in a fixed order (serialization, optimizer).
-func (n *Net) convs() []*nn.Conv {
+// Convs lists the net's convolutions in a fixed order (serialization, optimizer). Exported
+// for checkpoint upgrades (vae/train), which link each network of a new architecture to the
+// one it continues conv by conv.
+func (n *Net) Convs() []*nn.Conv {
 	cs := []*nn.Conv{n.In}
 	for _, b := range n.Blocks {
 		cs = append(cs, b.c1, b.c2)

@@ -2,9 +2,9 @@ package vae
 
 import "github.com/bitswap-codec/bitswap/imageio"
 
-// Patches and their context are cut by the functions here for the trainer (from RGB) and
-// the coders (from imageio.Image planes) alike, so that the model is trained on exactly the
-// bytes it later codes.
+// Patches and their context are cut by the functions here for the trainer (vae/data, from
+// its RGB images) and the coders (from imageio.Image planes) alike, so that the model is
+// trained on exactly the bytes it later codes.
 
 // PutPatch writes the crop at (x0, y0) of planes (the R, G and B planes of a w x h image,
 // holding 8-bit values) as patch b of the planar batch x ([3][B][32][32]), cut by
@@ -49,18 +49,4 @@ func PutContext[S uint8 | uint16](dst []uint8, planes [][]S, w, h, x0, y0 int, w
 		}
 	}
 	return has
-}
-
-// Planes returns r's R, G and B planes (views of Pix).
-func (r *RGB) Planes() [][]uint8 {
-	n := r.W * r.H
-	return [][]uint8{r.Pix[:n], r.Pix[n : 2*n], r.Pix[2*n : 3*n]}
-}
-
-// put sets patch b of bt to im's crop at (x0, y0) (PutPatch) with the context flags want
-// allows (PutContext).
-func (bt *Batch) put(b int, im *RGB, x0, y0 int, flip bool, want uint8) {
-	pl := im.Planes()
-	PutPatch(bt.X, bt.B, b, pl, im.W, im.H, x0, y0, flip)
-	bt.Ctx.Has[b] = PutContext(bt.Ctx.Patch(b), pl, im.W, im.H, x0, y0, want)
 }

@@ -11,11 +11,13 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/bitswap-codec/bitswap/vae"
+	"github.com/bitswap-codec/bitswap/vae/data"
+	"github.com/bitswap-codec/bitswap/vae/train"
 	"github.com/bitswap-codec/bitswap/weights"
 )
 
 func trainCommand() *cli.Command {
-	d := vae.DefaultTrainOptions()
+	d := train.DefaultOptions()
 	return &cli.Command{
 		Name:      "train",
 		Usage:     "train the VAE on a directory of images (train/ and val/), or export a checkpoint",
@@ -59,7 +61,7 @@ func runTrain(c *cli.Context) error {
 	if c.String("eval") != "" {
 		return runEval(c)
 	}
-	o := vae.DefaultTrainOptions()
+	o := train.DefaultOptions()
 	o.DataDir = c.String("data")
 	o.Out = c.String("out")
 	o.Resume = c.String("resume")
@@ -92,7 +94,7 @@ func runTrain(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	_, err := vae.Train(ctx, o)
+	_, err := train.Run(ctx, o)
 	return err
 }
 
@@ -100,56 +102,56 @@ func runExport(c *cli.Context) error {
 	if c.String("resume") == "" {
 		return usagef("train --export needs --resume CHECKPOINT")
 	}
-	ck, err := vae.LoadCheckpoint(c.String("resume"))
+	ck, err := train.LoadCheckpoint(c.String("resume"))
 	if err != nil {
 		return err
 	}
 	if c.Bool("upgrade") {
 		cfg := vae.DefaultConfig()
 		cfg.PixelStages = c.Int("pixel-stages")
-		if ck, err = vae.UpgradeCheckpoint(ck, cfg); err != nil {
+		if ck, err = train.Upgrade(ck, cfg); err != nil {
 			return err
 		}
 	}
-	imgs, err := vae.LoadDir(filepath.Join(c.String("data"), "train"), 2)
+	imgs, err := data.LoadDir(filepath.Join(c.String("data"), "train"), 2)
 	if err != nil {
 		return err
 	}
-	s := vae.NewSampler(imgs)
+	s := data.NewSampler(imgs)
 	if ck.Config.PosChannels {
 		s.Align = vae.PosAlign
 	}
-	m, err := vae.ExportModel(ck, s, 8192, c.Bool("raw"))
+	m, err := train.Export(ck, s, 8192, c.Bool("raw"))
 	if err != nil {
 		return err
 	}
-	data := m.MarshalWeights()
-	if err := os.WriteFile(c.String("export"), data, 0o644); err != nil {
+	w := m.MarshalWeights()
+	if err := os.WriteFile(c.String("export"), w, 0o644); err != nil {
 		return err
 	}
-	id := vae.ModelID(data)
+	id := vae.ModelID(w)
 	fmt.Fprintf(c.App.ErrWriter, "wrote %s: %d bytes, model id %x, step %d, best val %.4f bpd\n",
-		c.String("export"), len(data), id, ck.Step, ck.BestVal)
+		c.String("export"), len(w), id, ck.Step, ck.BestVal)
 	return nil
 }
 
 func runEval(c *cli.Context) error {
-	data, err := os.ReadFile(c.String("eval"))
+	mw, err := os.ReadFile(c.String("eval"))
 	if err != nil {
 		return err
 	}
-	m, err := vae.UnmarshalWeights(data)
+	m, err := vae.UnmarshalWeights(mw)
 	if err != nil {
 		return err
 	}
-	imgs, err := vae.LoadDir(filepath.Join(c.String("data"), "val"), 2)
+	imgs, err := data.LoadDir(filepath.Join(c.String("data"), "val"), 2)
 	if err != nil {
 		return err
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "model %x: -ELBO in bits/subpixel on %s/val (cropped to multiples of 32)\n", vae.ModelID(data), c.String("data"))
+	fmt.Fprintf(w, "model %x: -ELBO in bits/subpixel on %s/val (cropped to multiples of 32)\n", vae.ModelID(mw), c.String("data"))
 	fmt.Fprintf(w, "%-72s %7s %7s %7s %7s  %s\n", "image", "patches", "-ELBO", "calib.", "rec", "rec by pixel stage; calibration")
-	stats := vae.EvaluateImages(m, imgs, max(1, c.Int("eval-stride")), nil)
+	stats := train.EvaluateImages(m, imgs, max(1, c.Int("eval-stride")), nil)
 	var mean, cmean, wsum, cwsum float64
 	wn := 0
 	for _, s := range stats {
@@ -168,12 +170,12 @@ func runEval(c *cli.Context) error {
 
 // loadInit reads the weights a new run starts from: a weights file, or the embedded model.
 func loadInit(name string) (*vae.Model, error) {
-	data := weights.Bytes()
+	w := weights.Bytes()
 	if name != "embedded" {
 		var err error
-		if data, err = os.ReadFile(name); err != nil {
+		if w, err = os.ReadFile(name); err != nil {
 			return nil, err
 		}
 	}
-	return vae.UnmarshalWeights(data)
+	return vae.UnmarshalWeights(w)
 }

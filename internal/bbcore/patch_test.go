@@ -7,17 +7,18 @@ import (
 
 	"github.com/bitswap-codec/bitswap/imageio"
 	"github.com/bitswap-codec/bitswap/vae"
+	"github.com/bitswap-codec/bitswap/vae/data"
 )
 
 // TestTrainerPatchesAreCoderPatches: on an image whose sides are multiples of 32 with every
-// patch VAE coded, the trainer's batch of the aligned patches (vae.BatchOf: pixels, context
+// patch VAE coded, the trainer's batch of the aligned patches (data.BatchOf: pixels, context
 // and its flags) is byte for byte the coders' (patchBatch), so the model is trained on what
 // it codes. The image has alpha, which neither may take for a colour.
 func TestTrainerPatchesAreCoderPatches(t *testing.T) {
 	const w, h = 4 * vae.PatchSize, 3 * vae.PatchSize
 	rng := rand.New(rand.NewPCG(5, 6))
 	img := imageio.New(w, h, imageio.RGBA, 8)
-	rgb := &vae.RGB{W: w, H: h, Pix: make([]uint8, 3*w*h)}
+	rgb := &data.RGB{W: w, H: h, Pix: make([]uint8, 3*w*h)}
 	for c, pl := range img.Planes {
 		for i := range pl {
 			pl[i] = uint16(rng.IntN(256))
@@ -29,7 +30,8 @@ func TestTrainerPatchesAreCoderPatches(t *testing.T) {
 	grid := imageio.NewGrid(w, h)
 	ps := spread(grid.Len(), grid.Len())
 	x, cx := patchBatch(img, grid, make([]bool, grid.Len()), ps)
-	bt := vae.BatchOf(rgb, vae.GridPatches([]*vae.RGB{rgb}, 1, 0))
+	imgs := []*data.RGB{rgb}
+	bt := data.BatchOf(imgs, data.GridPatches(imgs, 1, 0))
 	if bt.B != len(ps) {
 		t.Fatalf("trainer has %d patches, coder %d", bt.B, len(ps))
 	}

@@ -1,4 +1,9 @@
-package vae
+// Package data is the training data of the VAE (package vae): images decoded to planar 8-bit
+// RGB, with their decoded pixels cached beside them, random crops for the training steps and
+// the aligned patches of the images' grids for validation and measurements, cut into
+// vae.Batch values by the functions that cut the coders' patches (vae.PutPatch,
+// vae.PutContext).
+package data
 
 import (
 	"encoding/binary"
@@ -8,7 +13,6 @@ import (
 	_ "image/gif"  // register decoders for training images
 	_ "image/jpeg" //
 	_ "image/png"  //
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -16,6 +20,9 @@ import (
 	"sync"
 
 	_ "golang.org/x/image/webp"
+
+	"github.com/bitswap-codec/bitswap/internal/atomicfile"
+	"github.com/bitswap-codec/bitswap/vae"
 )
 
 // RGB is an 8-bit RGB image, planar: Pix[c*W*H + y*W + x].
@@ -49,6 +56,12 @@ func FromImage(name string, im image.Image) *RGB {
 		}
 	}
 	return r
+}
+
+// Planes returns r's R, G and B planes (views of Pix).
+func (r *RGB) Planes() [][]uint8 {
+	n := r.W * r.H
+	return [][]uint8{r.Pix[:n], r.Pix[n : 2*n], r.Pix[2*n : 3*n]}
 }
 
 func (r *RGB) set(x, y int, cr, cg, cb uint8) {
@@ -109,105 +122,14 @@ func LoadDir(dir string, workers int) ([]*RGB, error) {
 		if errs[i] != nil {
 			return nil, errs[i]
 		}
-		if im.W >= PatchSize && im.H >= PatchSize {
+		if im.W >= vae.PatchSize && im.H >= vae.PatchSize {
 			imgs = append(imgs, im)
 		}
 	}
 	if len(imgs) == 0 {
-		return nil, fmt.Errorf("no usable images (at least %dx%d) in %s", PatchSize, PatchSize, dir)
+		return nil, fmt.Errorf("no usable images (at least %dx%d) in %s", vae.PatchSize, vae.PatchSize, dir)
 	}
 	return imgs, nil
-}
-
-// Sampler draws random 32x32 crops, uniformly over all crop positions of all images, with
-// random horizontal flips; or, with Align > 1, only at positions that are multiples of
-// Align and without flips, so that every crop sits on the image's pixel grid the way the
-// coders' patches do (which start at multiples of 32): the 8x8 blocks and 2x2 chroma
-// samples of a JPEG source, for instance, fall on the same positions in every crop.
-type Sampler struct {
-	imgs  []*RGB
-	cum   []float64
-	Align int
-}
-
-// NewSampler makes a sampler over imgs.
-func NewSampler(imgs []*RGB) *Sampler {
-	s := &Sampler{imgs: imgs}
-	t := 0.0
-	for _, im := range imgs {
-		t += float64(im.W-PatchSize+1) * float64(im.H-PatchSize+1)
-		s.cum = append(s.cum, t)
-	}
-	return s
-}
-
-// Fill fills bt with random crops.
-func (s *Sampler) Fill(bt *Batch, rng *rand.Rand) {
-	total := s.cum[len(s.cum)-1]
-	for b := 0; b < bt.B; b++ {
-		u := rng.Float64() * total
-		i := sort.SearchFloat64s(s.cum, u)
-		if i >= len(s.imgs) {
-			i = len(s.imgs) - 1
-		}
-		im := s.imgs[i]
-		if s.Align > 1 {
-			x0 := s.Align * rng.IntN((im.W-PatchSize)/s.Align+1)
-			y0 := s.Align * rng.IntN((im.H-PatchSize)/s.Align+1)
-			// Each side of the context is left out now and then, as it is at the image's
-			// top and left edges and wherever the coder's decoder has no neighbour yet.
-			want := uint8(0)
-			if rng.Float64() >= CtxDrop {
-				want |= CtxUp
-			}
-			if rng.Float64() >= CtxDrop {
-				want |= CtxLeft
-			}
-			bt.put(b, im, x0, y0, false, want)
-			continue
-		}
-		x0 := rng.IntN(im.W - PatchSize + 1)
-		y0 := rng.IntN(im.H - PatchSize + 1)
-		flip := rng.IntN(2) == 1
-		bt.put(b, im, x0, y0, flip, 0) // no context for unaligned crops
-	}
-}
-
-// CtxDrop is the probability with which an aligned training crop goes without either side
-// of its context.
-const CtxDrop = 0.15
-
-// PatchRef names an aligned patch of an image.
-type PatchRef struct {
-	Img    int
-	X0, Y0 int
-}
-
-// GridPatches lists the full aligned patches (inside the image) of every image in raster
-// order, taking every stride-th one (counted across images), at most limit (0: no limit).
-func GridPatches(imgs []*RGB, stride, limit int) []PatchRef {
-	var refs []PatchRef
-	k := 0
-	for i, im := range imgs {
-		for y := 0; y+PatchSize <= im.H; y += PatchSize {
-			for x := 0; x+PatchSize <= im.W; x += PatchSize {
-				if k%stride == 0 && (limit == 0 || len(refs) < limit) {
-					refs = append(refs, PatchRef{i, x, y})
-				}
-				k++
-			}
-		}
-	}
-	return refs
-}
-
-// CountGridPatches is the number of full aligned patches of imgs.
-func CountGridPatches(imgs []*RGB) int {
-	n := 0
-	for _, im := range imgs {
-		n += (im.W / PatchSize) * (im.H / PatchSize)
-	}
-	return n
 }
 
 // loadCached decodes path, keeping the decoded pixels in DIR/.cache/NAME.rgb (keyed by the
@@ -235,7 +157,7 @@ func loadCached(path string) (*RGB, error) {
 		buf := make([]byte, 8, 8+len(im.Pix))
 		binary.LittleEndian.PutUint32(buf, uint32(im.W))
 		binary.LittleEndian.PutUint32(buf[4:], uint32(im.H))
-		_ = writeFileAtomic(cpath, append(buf, im.Pix...)) // best effort
+		_ = atomicfile.WriteFile(cpath, append(buf, im.Pix...)) // best effort
 	}
 	return im, nil
 }

@@ -1,23 +1,24 @@
-package vae
+package train
 
 import (
 	"math"
 	"testing"
+
+	"github.com/bitswap-codec/bitswap/vae"
 )
 
-// TestInitFromWeights: a training run started from a weights file (TrainOptions.Init) starts
+// TestInitFromWeights: a training run started from a weights file (Options.Init) starts
 // from the same function, not from the random weight-norm parameters the file lacks.
 func TestInitFromWeights(t *testing.T) {
-	cfg := tinyConfig(DeepStages)
-	cfg.PosChannels, cfg.Context, cfg.Mixture, cfg.Anchors = true, true, true, true
-	m := tinyModelOf(t, cfg)
-	loaded, err := UnmarshalWeights(m.MarshalWeights())
+	cfg := contextConfig()
+	cfg.Mixture, cfg.Anchors = true, true
+	m, _ := upgradeFixture(t, cfg)
+	loaded, err := vae.UnmarshalWeights(m.MarshalWeights())
 	if err != nil {
 		t.Fatal(err)
 	}
-	loaded.paramsFromEffective()
-	ps, _ := loaded.paramSlices()
-	m2, err := ModelFromParams(loaded.Cfg, ps, loaded.Bins)
+	ck := fromWeights(loaded)
+	m2, err := vae.ModelFromParams(ck.Config, ck.Params, ck.Bins)
 	if err != nil {
 		t.Fatal(err)
 	}

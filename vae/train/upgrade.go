@@ -1,14 +1,15 @@
-package vae
+package train
 
 import (
 	"fmt"
 	"math"
 	"reflect"
 
+	"github.com/bitswap-codec/bitswap/vae"
 	"github.com/bitswap-codec/bitswap/vae/nn"
 )
 
-// UpgradeCheckpoint converts a training checkpoint to a newer architecture cfg that differs
+// Upgrade converts a training checkpoint to a newer architecture cfg that differs
 // from the checkpoint's only in ways that can start from what it learned:
 //
 //   - EdgeHints added: the stage networks' weights on the new hint channels start at zero,
@@ -35,7 +36,7 @@ import (
 //
 // Adam's moments of new weights start at zero; the best validation score is reset (the best
 // weights are the converted averaged ones until the next validation).
-func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
+func Upgrade(ck *Checkpoint, cfg vae.Config) (*Checkpoint, error) {
 	old := ck.Config
 	want := old
 	want.EdgeHints = cfg.EdgeHints
@@ -50,20 +51,20 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 	from := stageMap(old.PixelStages, cfg.PixelStages)
 	if !sameConfig(want, cfg) || old.EdgeHints && !cfg.EdgeHints || old.PosChannels && !cfg.PosChannels || old.Context && !cfg.Context || old.Mixture && !cfg.Mixture ||
 		old.Anchors && !cfg.Anchors || !old.StageHints || from == nil || sameConfig(old, cfg) {
-		return nil, fmt.Errorf("vae: cannot upgrade a checkpoint of %+v to %+v", old, cfg)
+		return nil, fmt.Errorf("train: cannot upgrade a checkpoint of %+v to %+v", old, cfg)
 	}
-	om, err := New(old, 0)
+	om, err := vae.New(old, 0)
 	if err != nil {
 		return nil, err
 	}
-	nm, err := New(cfg, 0)
+	nm, err := vae.New(cfg, 0)
 	if err != nil {
 		return nil, err
 	}
 	// origin maps every conv of the new model to the old one it continues (nil: new).
 	origin := map[*nn.Conv]*nn.Conv{}
-	link := func(a, b *Net) {
-		ac, bc := a.convs(), b.convs()
+	link := func(a, b *vae.Net) {
+		ac, bc := a.Convs(), b.Convs()
 		for i := range ac {
 			origin[ac[i]] = bc[i]
 		}
@@ -74,14 +75,15 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 	}
 	// blind[c] lists input channels of conv c whose weights start at zero: the second half
 	// of a split stage starts as a copy of the first, blind to the pixels of its own
-	// sub-position that only it sees.
+	// sub-position that only it sees (a stage network's inputs are the pixel network's Width
+	// features, then the squeezed pixels, colour c's sub-position k at channel 4c+k).
 	blind := map[*nn.Conv][]int{}
 	for s := 1; s < cfg.PixelStages; s++ {
 		if o := from[s]; o > 0 {
 			link(nm.Stage[s-1], om.Stage[o-1])
 			origin[nm.Skip[s-1]] = om.Skip[o-1]
 			if s > 1 && from[s-1] == o {
-				k := StageGroups(cfg.PixelStages, s)[0]
+				k := vae.StageGroups(cfg.PixelStages, s)[0]
 				for col := 0; col < 3; col++ {
 					blind[nm.Stage[s-1].In] = append(blind[nm.Stage[s-1].In], cfg.Width+4*col+k)
 				}
@@ -100,7 +102,7 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 	// fresh returns the values of new convs.
 	convert := func(src [][]float32, fresh func(c *nn.Conv) [][]float32, weights bool) ([][]float32, error) {
 		if len(src) != 3*len(om.Convs()) {
-			return nil, fmt.Errorf("vae: upgrade: checkpoint has %d parameter arrays, want %d", len(src), 3*len(om.Convs()))
+			return nil, fmt.Errorf("train: upgrade: checkpoint has %d parameter arrays, want %d", len(src), 3*len(om.Convs()))
 		}
 		var out [][]float32
 		for _, c := range nm.Convs() {
@@ -112,11 +114,11 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 			k := 3 * oldIndex[oc]
 			v, g, b := src[k], src[k+1], src[k+2]
 			os, ns := oc.Shape, c.Shape
-			grow := addMix && os.Cout == GroupParams && ns.Cout == GroupParams+MixParams ||
-				addAnc && os.Cout == GroupParams+MixParams && ns.Cout == GroupParams+MixParams+AnchorParams
+			grow := addMix && os.Cout == vae.GroupParams && ns.Cout == vae.GroupParams+vae.MixParams ||
+				addAnc && os.Cout == vae.GroupParams+vae.MixParams && ns.Cout == vae.GroupParams+vae.MixParams+vae.AnchorParams
 			if len(v) != os.WeightLen() || len(g) != os.Cout || len(b) != os.Cout ||
 				os.Cout != ns.Cout && !grow || os.KH != ns.KH || os.KW != ns.KW || os.Cin > ns.Cin {
-				return nil, fmt.Errorf("vae: upgrade: conv %+v -> %+v", os, ns)
+				return nil, fmt.Errorf("train: upgrade: conv %+v -> %+v", os, ns)
 			}
 			taps := os.KH * os.KW
 			// New output rows (the mixture's, the anchors') keep the fresh values, with gain 0
@@ -127,8 +129,8 @@ func UpgradeCheckpoint(ck *Checkpoint, cfg Config) (*Checkpoint, error) {
 			for o := 0; o < os.Cout; o++ {
 				for ci := 0; ci < os.Cin; ci++ {
 					dst := ci
-					if addEdge && isSkip[c] && ci >= hintMean && ci < hintMean+plainHints {
-						dst = ci - hintMean + hintEdge // mean -> edge mean, act -> edge act
+					if addEdge && isSkip[c] {
+						dst, _ = vae.EdgeHint(ci)
 					}
 					copy(nv[(o*ns.Cin+dst)*taps:(o*ns.Cin+dst+1)*taps], v[(o*os.Cin+ci)*taps:(o*os.Cin+ci+1)*taps])
 				}
@@ -197,23 +199,15 @@ func stageMap(oldS, newS int) []int {
 	switch {
 	case oldS == newS:
 		return id
-	case oldS == CoarseStages && newS == PyramidStages:
+	case oldS == vae.CoarseStages && newS == vae.PyramidStages:
 		return []int{0, -1, -1, 1, 2, 3, 4, 5, 6}
-	case oldS == PyramidStages && newS == SplitStages:
+	case oldS == vae.PyramidStages && newS == vae.SplitStages:
 		return []int{0, 1, 2, 3, 4, 5, 6, 6, 7, 8}
-	case oldS == SplitStages && newS == DeepStages:
+	case oldS == vae.SplitStages && newS == vae.DeepStages:
 		return []int{0, -1, -1, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 	}
 	return nil
 }
 
 // sameConfig reports whether two configurations are equal.
-func sameConfig(a, b Config) bool { return reflect.DeepEqual(a, b) }
-
-func sumSquares(v []float32) float64 {
-	ss := 0.0
-	for _, x := range v {
-		ss += float64(x) * float64(x)
-	}
-	return ss
-}
+func sameConfig(a, b vae.Config) bool { return reflect.DeepEqual(a, b) }

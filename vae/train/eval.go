@@ -1,0 +1,101 @@
+package train
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/bitswap-codec/bitswap/vae"
+	"github.com/bitswap-codec/bitswap/vae/data"
+)
+
+// validation evaluates averaged weights on the fixed validation patches, with a model of its
+// own.
+type validation struct {
+	m      *vae.Model
+	params [][]float32 // m.Params
+	imgs   []*data.RGB
+	refs   []data.PatchRef
+}
+
+// newValidation returns the validation of models like m on the patches refs of imgs.
+func newValidation(m *vae.Model, imgs []*data.RGB, refs []data.PatchRef) (*validation, error) {
+	p, _ := m.Params()
+	vm, err := vae.ModelFromParams(m.Cfg, p, m.Bins)
+	if err != nil {
+		return nil, err
+	}
+	v := &validation{m: vm, imgs: imgs, refs: refs}
+	v.params, _ = vm.Params()
+	return v, nil
+}
+
+// run returns the -ELBO of the model with the parameters params.
+func (v *validation) run(params [][]float32) vae.Stats {
+	for i := range v.params {
+		copy(v.params[i], params[i])
+	}
+	v.m.Refresh()
+	return Evaluate(v.m, v.imgs, v.refs, 64, 12345)
+}
+
+// Evaluate returns the mean -ELBO statistics of model m over the given patches, in batches,
+// with latent noise from a fixed seed.
+func Evaluate(m *vae.Model, imgs []*data.RGB, refs []data.PatchRef, batch int, seed uint64) vae.Stats {
+	p := m.NewPass()
+	rng := rand.New(rand.NewPCG(seed, 77))
+	total := vae.Stats{KL: make([]float64, m.Cfg.Layers)}
+	for done := 0; done < len(refs); {
+		n := min(batch, len(refs)-done)
+		total.Add(p.Loss(data.BatchOf(imgs, refs[done:done+n]), rng), float64(n))
+		done += n
+	}
+	total.Scale(1 / float64(len(refs)))
+	return total
+}
+
+// ImageStats is the -ELBO of one image over its aligned 32x32 patches (the image cropped to
+// multiples of 32, the bench's protocol).
+type ImageStats struct {
+	Name    string
+	Patches int
+	vae.Stats
+	// Calibrated is the -ELBO in bits per subpixel with the image's Calib chosen on
+	// CalibPatches spread patches (as the encoder does).
+	Calibrated float64
+	Calib      vae.Calib
+}
+
+// EvaluateImages returns the -ELBO of m on every image (cropped to multiples of 32). With
+// stride > 1 only every stride-th patch of each image is used.
+func EvaluateImages(m *vae.Model, imgs []*data.RGB, stride int, progress func(done, total int)) []ImageStats {
+	var out []ImageStats
+	for i, im := range imgs {
+		one := []*data.RGB{im}
+		refs := data.GridPatches(one, stride, 0)
+		if len(refs) == 0 {
+			continue
+		}
+		n := len(refs)
+		bt := data.BatchOf(one, refs)
+		all := data.GridPatches(one, 1, 0)
+		sample := data.BatchOf(one, data.GridPatches(one, max(1, len(all)/vae.CalibPatches), vae.CalibPatches))
+		cal := m.Calibrate(sample.X, sample.Ctx, sample.B)
+		st := ImageStats{Name: im.Name, Patches: n, Stats: m.NegELBO(bt.X, bt.Ctx, n), Calib: cal.Calib}
+		st.Calibrated = m.NegELBOCalibrated(bt.X, bt.Ctx, n, cal.Calib).BPD
+		out = append(out, st)
+		if progress != nil {
+			progress(i+1, len(imgs))
+		}
+	}
+	return out
+}
+
+// valFingerprint identifies a validation set by its images' names and sizes.
+func valFingerprint(imgs []*data.RGB) string {
+	h := sha256.New()
+	for _, im := range imgs {
+		fmt.Fprintf(h, "%s %d %d\n", im.Name, im.W, im.H)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)[:8])
+}

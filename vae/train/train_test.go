@@ -1,0 +1,129 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/bitswap-codec/bitswap/vae"
+	"github.com/bitswap-codec/bitswap/vae/data"
+)
+
+// TestCheckpointFromOtherType: gob matches a checkpoint's fields by name, whatever the type
+// (and package) that wrote it, so the checkpoints written by vae.Checkpoint before the
+// trainer moved here still load.
+func TestCheckpointFromOtherType(t *testing.T) {
+	type oldCheckpoint struct { // vae.Checkpoint as it was
+		Config                    vae.Config
+		Params, EMA, AdamM, AdamV [][]float32
+		Step                      int
+		Seconds                   float64
+		RNG                       []byte
+		BestVal                   float64
+		BestEMA                   [][]float32
+		ValSet                    string
+		Bins                      []vae.BinRef
+		Notes                     []string
+	}
+	old := oldCheckpoint{Config: contextConfig(), Params: [][]float32{{1, 2}}, EMA: [][]float32{{3}}, AdamM: [][]float32{{4}},
+		AdamV: [][]float32{{5}}, Step: 6, Seconds: 7, RNG: []byte{8}, BestVal: 9, BestEMA: [][]float32{{10}}, ValSet: "v",
+		Bins: []vae.BinRef{{M: 11, S: 12}}, Notes: []string{"n"}}
+	path := filepath.Join(t.TempDir(), "old.gob")
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(old); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ck, err := LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := oldCheckpoint(*ck); !reflect.DeepEqual(got, old) {
+		t.Fatalf("loaded %+v, wrote %+v", got, old)
+	}
+}
+
+// TestRunResumeExport: a short run writes a checkpoint and its loss curve, a resumed run
+// continues it to the step limit, and the export of its checkpoint is a weights file with
+// fitted bins.
+func TestRunResumeExport(t *testing.T) {
+	dir := t.TempDir()
+	writeImages(t, filepath.Join(dir, "train"), 3)
+	writeImages(t, filepath.Join(dir, "val"), 1)
+	o := DefaultOptions()
+	o.Config = contextConfig()
+	o.Config.Mixture, o.Config.Anchors = true, true
+	o.DataDir, o.Out = dir, filepath.Join(dir, "ck.gob")
+	o.Batch, o.Steps, o.ValEvery, o.ValPatches = 4, 3, 2, 4
+	ck, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck.Step != 3 || math.IsInf(ck.BestVal, 1) || ck.BestEMA == nil || ck.ValSet == "" {
+		t.Fatalf("step %d, best val %v, best weights %v, val set %q", ck.Step, ck.BestVal, ck.BestEMA != nil, ck.ValSet)
+	}
+	o.Resume, o.Steps = o.Out, 5
+	if ck, err = Run(context.Background(), o); err != nil || ck.Step != 5 {
+		t.Fatalf("resumed to step %d: %v", ck.Step, err)
+	}
+	saved, err := LoadCheckpoint(o.Out)
+	if err != nil || saved.Step != 5 || !reflect.DeepEqual(saved.Params, ck.Params) {
+		t.Fatalf("saved checkpoint: %v", err)
+	}
+	if curve, err := os.ReadFile(o.Out + ".csv"); err != nil || strings.Count(string(curve), "step,") != 1 || !strings.Contains(string(curve), "\n4,") {
+		t.Fatalf("loss curve %q: %v", curve, err)
+	}
+	imgs, err := data.LoadDir(filepath.Join(dir, "train"), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := data.NewSampler(imgs)
+	s.Align = vae.PosAlign
+	m, err := Export(saved, s, 64, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Bins[0] == (vae.BinRef{M: 0, S: 1}) {
+		t.Fatal("bins not fitted")
+	}
+	if _, err := vae.UnmarshalWeights(m.MarshalWeights()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeImages writes n noisy gradient PNGs of 96x64 pixels into dir.
+func writeImages(t *testing.T, dir string, n int) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(uint64(n), 1))
+	for i := 0; i < n; i++ {
+		im := image.NewNRGBA(image.Rect(0, 0, 96, 64))
+		for y := 0; y < 64; y++ {
+			for x := 0; x < 96; x++ {
+				v := uint8(2*x + y + rng.IntN(8))
+				im.SetNRGBA(x, y, color.NRGBA{v, v / 2, 255 - v, 255})
+			}
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, im); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, string(rune('a'+i))+".png"), buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
