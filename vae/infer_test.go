@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"hash/crc32"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -244,6 +245,20 @@ func TestWeightsRoundTrip(t *testing.T) {
 	bad[len(bad)/2] ^= 4
 	if _, err := UnmarshalWeights(bad); !errors.Is(err, ErrBadWeights) {
 		t.Fatalf("flipped bit: err %v", err)
+	}
+	// Past the checksum (resealed): a missing or an extra weight, a non-finite one.
+	body := data[:len(data)-4]
+	seal := func(b []byte) []byte { return binary.LittleEndian.AppendUint32(b, crc32.ChecksumIEEE(b)) }
+	nan := append([]byte(nil), body...)
+	binary.LittleEndian.PutUint32(nan[len(nan)-4:], math.Float32bits(float32(math.NaN())))
+	for name, b := range map[string][]byte{
+		"short":      seal(append([]byte(nil), body[:len(body)-4]...)),
+		"trailing":   seal(append(append([]byte(nil), body...), 0, 0, 0, 0)),
+		"not finite": seal(nan),
+	} {
+		if _, err := UnmarshalWeights(b); !errors.Is(err, ErrBadWeights) {
+			t.Fatalf("%s: err %v", name, err)
+		}
 	}
 }
 

@@ -147,38 +147,35 @@ func UnmarshalWeights(data []byte) (*Model, error) {
 			return nil, fmt.Errorf("%w: bad bin reference %v", ErrBadWeights, m.Bins[i])
 		}
 	}
+	rest := body[len(body)-r.Len():] // the weights, read in place
 	for _, cv := range m.Convs() {
-		w, err := readFloats(r, cv.Shape.WeightLen())
-		if err != nil {
+		var w, bias []float32
+		if w, rest, err = readFloats(rest, cv.Shape.WeightLen()); err != nil {
 			return nil, err
 		}
-		bias, err := readFloats(r, cv.Shape.Cout)
-		if err != nil {
+		if bias, rest, err = readFloats(rest, cv.Shape.Cout); err != nil {
 			return nil, err
 		}
 		cv.SetEffective(w, bias)
 	}
-	if r.Len() != 0 {
-		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBadWeights, r.Len())
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBadWeights, len(rest))
 	}
 	return m, nil
 }
 
-// readFloats reads n finite little-endian float32s from r.
-func readFloats(r *bytes.Reader, n int) ([]float32, error) {
-	var b []byte
-	if r.Len() >= 4*n {
-		b = make([]byte, 4*n)
-	}
-	if _, err := io.ReadFull(r, b); b == nil || err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadWeights, io.ErrUnexpectedEOF)
+// readFloats decodes n finite little-endian float32s from the front of b and returns the
+// rest of b.
+func readFloats(b []byte, n int) ([]float32, []byte, error) {
+	if len(b) < 4*n {
+		return nil, nil, fmt.Errorf("%w: %v", ErrBadWeights, io.ErrUnexpectedEOF)
 	}
 	f := make([]float32, n)
 	for i := range f {
 		f[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 		if math.IsNaN(float64(f[i])) || math.IsInf(float64(f[i]), 0) {
-			return nil, fmt.Errorf("%w: non-finite weight", ErrBadWeights)
+			return nil, nil, fmt.Errorf("%w: non-finite weight", ErrBadWeights)
 		}
 	}
-	return f, nil
+	return f, b[4*n:], nil
 }

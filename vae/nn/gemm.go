@@ -107,6 +107,14 @@ func (p *PackedA) Pack(a []float32, m, k int) {
 	p.repack()
 }
 
+// Adopt packs the row-major matrix a (M x K) into p, keeping a itself as the source of
+// the other tile heights' packings: for weights that never change (a model loaded for
+// inference), where Pack's copy would cost a tenth of the load.
+func (p *PackedA) Adopt(a []float32, m, k int) {
+	p.src, p.M, p.K = a[:m*k], m, k
+	p.repack()
+}
+
 // packFn packs the matrix whose element (i, k) is at(i, k).
 func (p *PackedA) packFn(m, k int, at func(i, k int) float32) {
 	if cap(p.src) < m*k {

@@ -99,8 +99,8 @@ func (c *Conv) SetEffective(w, bias []float32) {
 	}
 	c.W, c.Bias = w, bias
 	// Such a conv only runs forward: the backward-data packing would cost a model load
-	// about a third of its time.
-	PackForward(c.Shape, c.W, &c.fwd)
+	// about a third of its time. Its W never changes, so the packing may keep it.
+	c.fwd.Adopt(c.W, c.Shape.Cout, c.Shape.K())
 }
 
 // Pack packs the effective weights for the forward and backward-data passes.
