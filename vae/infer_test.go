@@ -259,6 +259,16 @@ func TestWeightsRoundTrip(t *testing.T) {
 		if _, err := UnmarshalWeights(b); !errors.Is(err, ErrBadWeights) {
 			t.Fatalf("%s: err %v", name, err)
 		}
+		// CheckWeights reads no weight, so it finds all but the non-finite one.
+		if err := CheckWeights(b); (err == nil) != (name == "not finite") || err != nil && !errors.Is(err, ErrBadWeights) {
+			t.Fatalf("CheckWeights, %s: err %v", name, err)
+		}
+	}
+	if err := CheckWeights(data); err != nil {
+		t.Fatalf("CheckWeights of good weights: %v", err)
+	}
+	if err := CheckWeights(bad); !errors.Is(err, ErrBadWeights) {
+		t.Fatalf("CheckWeights, flipped bit: err %v", err)
 	}
 }
 

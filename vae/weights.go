@@ -94,12 +94,44 @@ func ModelID(weights []byte) [8]byte {
 // UnmarshalWeights decodes a weights file into an inference-ready model (effective weights
 // only; it cannot be trained further).
 func UnmarshalWeights(data []byte) (*Model, error) {
+	cfg, rest, err := readHeader(data)
+	if err != nil {
+		return nil, err
+	}
+	return readBody(cfg, rest)
+}
+
+// CheckWeights tells whether data is a weights file with a valid checksum and header and
+// of the size its header implies, without decoding the weights (a few milliseconds, where
+// UnmarshalWeights takes tens): for refusing a bad file before it is needed.
+func CheckWeights(data []byte) error {
+	cfg, rest, err := readHeader(data)
+	if err != nil {
+		return err
+	}
+	m, err := newUnpacked(cfg, nil)
+	if err != nil {
+		return err
+	}
+	size := len(m.Bins) * 16
+	for _, cv := range m.Convs() {
+		size += 4 * (cv.Shape.WeightLen() + cv.Shape.Cout)
+	}
+	if len(rest) != size {
+		return fmt.Errorf("%w: %d bytes of weights, the header implies %d", ErrBadWeights, len(rest), size)
+	}
+	return nil
+}
+
+// readHeader checks data's magic and checksum and reads its header: the model's Config and
+// the bytes after the header (bin references, then weights).
+func readHeader(data []byte) (Config, []byte, error) {
 	if len(data) < 4+1+5+4 || string(data[:4]) != weightsMagic {
-		return nil, fmt.Errorf("%w: no magic", ErrBadWeights)
+		return Config{}, nil, fmt.Errorf("%w: no magic", ErrBadWeights)
 	}
 	body := data[:len(data)-4]
 	if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(data[len(data)-4:]) {
-		return nil, fmt.Errorf("%w: checksum mismatch", ErrBadWeights)
+		return Config{}, nil, fmt.Errorf("%w: checksum mismatch", ErrBadWeights)
 	}
 	r := bytes.NewReader(body[4:])
 	var hdr struct {
@@ -109,16 +141,16 @@ func UnmarshalWeights(data []byte) (*Model, error) {
 		Stages, StageBlocks uint8
 	}
 	if err := binary.Read(r, binary.LittleEndian, &hdr); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
+		return Config{}, nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
 	}
 	if hdr.Version != 2 && hdr.Version != weightsVersion {
-		return nil, fmt.Errorf("%w: version %d", ErrBadWeights, hdr.Version)
+		return Config{}, nil, fmt.Errorf("%w: version %d", ErrBadWeights, hdr.Version)
 	}
 	var flags byte
 	if hdr.Version >= 3 {
 		v, err := r.ReadByte()
 		if err != nil || v > 127 {
-			return nil, fmt.Errorf("%w: bad stage flags", ErrBadWeights)
+			return Config{}, nil, fmt.Errorf("%w: bad stage flags", ErrBadWeights)
 		}
 		flags = v
 	}
@@ -126,28 +158,35 @@ func UnmarshalWeights(data []byte) (*Model, error) {
 		PixelStages: int(hdr.Stages), StageBlocks: int(hdr.StageBlocks), StageSkip: flags&1 != 0, StageHints: flags&2 != 0, EdgeHints: flags&4 != 0, PosChannels: flags&8 != 0, Context: flags&16 != 0, Mixture: flags&32 != 0, Anchors: flags&64 != 0}
 	blocks := make([]byte, 2*cfg.Layers)
 	if _, err := io.ReadFull(r, blocks); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
+		return Config{}, nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
 	}
 	for i := 0; i < cfg.Layers; i++ {
 		cfg.BlocksInf = append(cfg.BlocksInf, int(blocks[i]))
 		cfg.BlocksGen = append(cfg.BlocksGen, int(blocks[cfg.Layers+i]))
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
+		return Config{}, nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
 	}
+	return cfg, body[len(body)-r.Len():], nil
+}
+
+// readBody reads the bin references and weights of a model of configuration cfg from b.
+func readBody(cfg Config, b []byte) (*Model, error) {
 	m, err := newUnpacked(cfg, nil)
 	if err != nil {
 		return nil, err
 	}
+	if len(b) < 16*len(m.Bins) {
+		return nil, fmt.Errorf("%w: %v", ErrBadWeights, io.ErrUnexpectedEOF)
+	}
 	for i := range m.Bins {
-		if err := binary.Read(r, binary.LittleEndian, &m.Bins[i]); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
-		}
+		m.Bins[i].M = math.Float64frombits(binary.LittleEndian.Uint64(b[16*i:]))
+		m.Bins[i].S = math.Float64frombits(binary.LittleEndian.Uint64(b[16*i+8:]))
 		if !(m.Bins[i].S > 0) || math.IsInf(m.Bins[i].S, 0) || math.IsNaN(m.Bins[i].M) || math.IsInf(m.Bins[i].M, 0) {
 			return nil, fmt.Errorf("%w: bad bin reference %v", ErrBadWeights, m.Bins[i])
 		}
 	}
-	rest := body[len(body)-r.Len():] // the weights, read in place
+	rest := b[16*len(m.Bins):] // the weights, read in place
 	for _, cv := range m.Convs() {
 		var w, bias []float32
 		if w, rest, err = readFloats(rest, cv.Shape.WeightLen()); err != nil {

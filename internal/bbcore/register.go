@@ -36,13 +36,13 @@ func NewCodecCoder(id container.CoderID, name string, scheme Scheme, weights fun
 }
 
 // NewCodecCoderWeights makes a codec coder on the model of the weights file data (as
-// written by `bitswap train --export`), for codec.Options.Coders.
+// written by `bitswap train --export`), for codec.Options.Coders. It checks the file now
+// and decodes the model when an image first needs it, as for the embedded model.
 func NewCodecCoderWeights(id container.CoderID, name string, scheme Scheme, data []byte) (*CodecCoder, error) {
-	m, err := vae.UnmarshalWeights(data)
-	if err != nil {
+	if err := vae.CheckWeights(data); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return NewCodecCoder(id, name, scheme, func() []byte { return data }, func() (*vae.Model, error) { return m, nil }), nil
+	return NewCodecCoder(id, name, scheme, func() []byte { return data }, func() (*vae.Model, error) { return vae.UnmarshalWeights(data) }), nil
 }
 
 // loadModel returns the model, loading it on first use.
