@@ -13,6 +13,8 @@
 #                      stays >= 256 pixels. gcompris' photographs are heavily compressed lossy
 #                      WebP: train/ has only their downscales, val/ the originals.
 #   OUTDIR/photos-d2   val/: the validation photographs downscaled 2x (not decoded JPEGs).
+#   OUTDIR/photos-nj   links: photos/train without its JPEG originals, photos-d2/val (the
+#                      data of the shipped model since run p3).
 #   OUTDIR/wallpapers  the secondary set: every raster image of the wallpaper packages.
 #
 # Splits are by *group* (all sizes, light/dark variants and downscales of one picture), listed
@@ -161,9 +163,21 @@ for f in "$out/photos/val/"*; do
   rm -f "$work/d2.d4.png"
 done
 
+# The training set of the model since run p3: photos/train without the JPEG originals (the
+# model never codes a decoded JPEG: those go through their Y'CbCr planes), validated on
+# photos-d2/val. Links, not copies.
+rm -rf "$out/photos-nj"
+mkdir -p "$out/photos-nj/train" "$out/photos-nj/val"
+for f in "$out/photos/train/"*; do
+  [[ $f == *.jpg ]] || ln -s "../../photos/train/$(basename "$f")" "$out/photos-nj/train/"
+done
+for f in "$out/photos-d2/val/"*; do
+  ln -s "../../photos-d2/val/$(basename "$f")" "$out/photos-nj/val/"
+done
+
 sort -u "$work/versions" > "$work/versions.sorted"
 cp "$work/versions.sorted" "$out/wallpapers/packages.txt"
 cp "$work/versions.sorted" "$out/photos/packages.txt"
-for s in wallpapers photos photos-d2; do
+for s in wallpapers photos photos-d2 photos-nj; do
   echo "$s: $(ls "$out/$s/train" | wc -l) train, $(ls "$out/$s/val" | wc -l) val images in $out/$s" >&2
 done
