@@ -2,6 +2,7 @@ package bbcore
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/bitswap-codec/bitswap/container"
 	"github.com/bitswap-codec/bitswap/fallback"
@@ -55,7 +56,7 @@ func decodeYCC(h *container.Header, rest []byte) (*imageio.Image, error) {
 		return nil, fmt.Errorf("%w: Y'CbCr payload for a %v %d-bit image", ErrCorrupt, h.Color, h.Depth)
 	}
 	r := ycc.Ratio{DX: int(rest[0]), DY: int(rest[1])}
-	if !knownRatio(r) {
+	if !slices.Contains(ycc.Ratios, r) {
 		return nil, fmt.Errorf("%w: chroma subsampling %dx%d", ErrCorrupt, r.DX, r.DY)
 	}
 	p := ycc.New(h.Width, h.Height, r)
@@ -81,15 +82,6 @@ func decodeYCC(h *container.Header, rest []byte) (*imageio.Image, error) {
 		return nil, err
 	}
 	return img, nil
-}
-
-func knownRatio(r ycc.Ratio) bool {
-	for _, k := range ycc.Ratios {
-		if k == r {
-			return true
-		}
-	}
-	return false
 }
 
 func widen(b []uint8) []uint16 {

@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -39,7 +40,7 @@ func TestSplitMerge(t *testing.T) {
 			}
 			got := q.Merge()
 			for c := range rgb {
-				if !equal(got[c], rgb[c]) {
+				if !slices.Equal(got[c], rgb[c]) {
 					t.Fatalf("%v %dx%d: plane %d differs after split and merge", r, sz[0], sz[1], c)
 				}
 			}
@@ -65,7 +66,7 @@ func TestSplitSaturated(t *testing.T) {
 	}
 	got := q.Merge()
 	for c := range rgb {
-		if !equal(got[c], rgb[c]) {
+		if !slices.Equal(got[c], rgb[c]) {
 			t.Fatalf("plane %d differs", c)
 		}
 	}
@@ -126,20 +127,8 @@ func TestSplitJPEG(t *testing.T) {
 	}
 	got := q.Merge()
 	for c := range dec {
-		if !equal(got[c], dec[c]) {
+		if !slices.Equal(got[c], dec[c]) {
 			t.Fatalf("plane %d differs", c)
 		}
 	}
-}
-
-func equal(a, b []uint16) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
