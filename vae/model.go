@@ -105,6 +105,13 @@ type Config struct {
 	// neighbours above and below agree nearly always equals them), flat synthetic content,
 	// one side of a hard edge.
 	Anchors bool
+	// PatchStats (needs Context) gives every stage network and skip after stage 0
+	// statChannels more input channels, constant over the patch: what the known pixels say
+	// about the patch's noise (see stats.go).
+	PatchStats bool
+	// ErrorMaps (needs PatchStats) gives them errChannels more: per known pixel the error
+	// its stage's interpolation made (see stats.go).
+	ErrorMaps bool
 }
 
 // DefaultConfig is the architecture of the shipped model.
@@ -170,6 +177,12 @@ func (c Config) Validate() error {
 	}
 	if c.Anchors && (!c.Mixture || !c.EdgeHints) {
 		return fmt.Errorf("vae: anchor components need the pixel mixture and edge hints")
+	}
+	if c.PatchStats && !c.Context {
+		return fmt.Errorf("vae: patch statistics need context")
+	}
+	if c.ErrorMaps && !c.PatchStats {
+		return fmt.Errorf("vae: error maps need patch statistics")
 	}
 	if c.StageBlocks < 0 || c.StageBlocks > 32 {
 		return fmt.Errorf("vae: stage block count %d out of range", c.StageBlocks)

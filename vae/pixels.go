@@ -37,6 +37,12 @@ func squeezeU8(x []uint8, B int, dst []uint8) {
 // knownChannels is the number of pixel channels stage s sees.
 func (m *Model) knownChannels(s int) int {
 	if isCoarse(m.Cfg.PixelStages) {
+		if m.Cfg.ErrorMaps {
+			return coarseKnown + edgeHints + posChannels + ctxChannels + statChannels + errChannels
+		}
+		if m.Cfg.PatchStats {
+			return coarseKnown + edgeHints + posChannels + ctxChannels + statChannels
+		}
 		if m.Cfg.Context {
 			return coarseKnown + edgeHints + posChannels + ctxChannels
 		}
@@ -114,7 +120,15 @@ func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor, cx *sqCtx) {
 			}
 		}
 		if m.Cfg.Context {
-			cx.channels(dst.Data[(W+m.knownChannels(s)-ctxChannels)*n:], B)
+			end := W + coarseKnown + edgeHints + posChannels + ctxChannels
+			cx.channels(dst.Data[(end-ctxChannels)*n:], B)
+			if m.Cfg.PatchStats {
+				var emap []float32
+				if m.Cfg.ErrorMaps {
+					emap = dst.Data[(end+statChannels)*n : (end+statChannels+errChannels)*n]
+				}
+				m.patchStats(s, dst.Data[W*n:(W+12)*n], dst.Data[(W+hintAct)*n:(W+hintAct+1)*n], dst.Data[end*n:], emap, B, cx)
+			}
 		}
 		return
 	}

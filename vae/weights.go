@@ -13,8 +13,10 @@ import (
 
 // The weights file: what the coders need and nothing else. Little-endian:
 //
-//	"BSWM" | u8 version (3) | u8 layers | u8 zc | u16 width | u8 in-kernel |
-//	u8 pixel stages | u8 blocks per stage net | u8 stage flags (1 skips, 2 hints, 4 edge hints, 8 position channels, 16 context, 32 pixel mixture, 64 anchors) |
+//	"BSWM" | u8 version (3 or 4) | u8 layers | u8 zc | u16 width | u8 in-kernel |
+//	u8 pixel stages | u8 blocks per stage net | stage flags: u8 in version 3, u16 in
+//	version 4 (1 skips, 2 hints, 4 edge hints, 8 position channels, 16 context, 32 pixel
+//	mixture, 64 anchors, 128 patch statistics, 256 error maps) |
 //	u8 blocks per inference net (layers) | u8 blocks per generative net (layers) |
 //	float64 m0, s0 per latent channel (layers*zc pairs, layer-major): the bin references |
 //	for every conv in Model.Convs() order: float32 effective weights [Cout][Cin][KH][KW],
@@ -24,7 +26,10 @@ import (
 // The model id written into .bsw files is the first 8 bytes of the SHA-256 of the file.
 const (
 	weightsMagic   = "BSWM"
-	weightsVersion = 3
+	weightsVersion = 4
+	// A model without flags above 255 is written as version 3 (one flags byte), so that
+	// the same weights keep the same file, and model id, as before version 4.
+	weightsVersion3 = 3
 )
 
 // ErrBadWeights is returned for a weights file that cannot be read.
@@ -34,37 +39,23 @@ var ErrBadWeights = errors.New("vae: bad weights file")
 func (m *Model) MarshalWeights() []byte {
 	var b bytes.Buffer
 	c := m.Cfg
+	flags := c.stageFlags()
 	b.WriteString(weightsMagic)
-	b.WriteByte(weightsVersion)
+	if flags > 255 {
+		b.WriteByte(weightsVersion)
+	} else {
+		b.WriteByte(weightsVersion3)
+	}
 	b.WriteByte(byte(c.Layers))
 	b.WriteByte(byte(c.ZC))
 	binary.Write(&b, binary.LittleEndian, uint16(c.Width))
 	b.WriteByte(byte(c.InKernel))
 	b.WriteByte(byte(c.PixelStages))
 	b.WriteByte(byte(c.StageBlocks))
-	var flags byte
-	if c.StageSkip {
-		flags |= 1
+	b.WriteByte(byte(flags))
+	if flags > 255 {
+		b.WriteByte(byte(flags >> 8))
 	}
-	if c.StageHints {
-		flags |= 2
-	}
-	if c.EdgeHints {
-		flags |= 4
-	}
-	if c.PosChannels {
-		flags |= 8
-	}
-	if c.Context {
-		flags |= 16
-	}
-	if c.Mixture {
-		flags |= 32
-	}
-	if c.Anchors {
-		flags |= 64
-	}
-	b.WriteByte(flags)
 	for _, v := range c.BlocksInf {
 		b.WriteByte(byte(v))
 	}
@@ -143,19 +134,26 @@ func readHeader(data []byte) (Config, []byte, error) {
 	if err := binary.Read(r, binary.LittleEndian, &hdr); err != nil {
 		return Config{}, nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
 	}
-	if hdr.Version != 2 && hdr.Version != weightsVersion {
+	if hdr.Version < 2 || hdr.Version > weightsVersion {
 		return Config{}, nil, fmt.Errorf("%w: version %d", ErrBadWeights, hdr.Version)
 	}
-	var flags byte
+	var flags uint16
 	if hdr.Version >= 3 {
 		v, err := r.ReadByte()
-		if err != nil || v > 127 {
+		if err != nil {
 			return Config{}, nil, fmt.Errorf("%w: bad stage flags", ErrBadWeights)
 		}
-		flags = v
+		flags = uint16(v)
+	}
+	if hdr.Version >= 4 {
+		v, err := r.ReadByte()
+		if err != nil || v > 1 {
+			return Config{}, nil, fmt.Errorf("%w: bad stage flags", ErrBadWeights)
+		}
+		flags |= uint16(v) << 8
 	}
 	cfg := Config{Layers: int(hdr.Layers), ZC: int(hdr.ZC), Width: int(hdr.Width), InKernel: int(hdr.InKernel),
-		PixelStages: int(hdr.Stages), StageBlocks: int(hdr.StageBlocks), StageSkip: flags&1 != 0, StageHints: flags&2 != 0, EdgeHints: flags&4 != 0, PosChannels: flags&8 != 0, Context: flags&16 != 0, Mixture: flags&32 != 0, Anchors: flags&64 != 0}
+		PixelStages: int(hdr.Stages), StageBlocks: int(hdr.StageBlocks), StageSkip: flags&1 != 0, StageHints: flags&2 != 0, EdgeHints: flags&4 != 0, PosChannels: flags&8 != 0, Context: flags&16 != 0, Mixture: flags&32 != 0, Anchors: flags&64 != 0, PatchStats: flags&128 != 0, ErrorMaps: flags&256 != 0}
 	blocks := make([]byte, 2*cfg.Layers)
 	if _, err := io.ReadFull(r, blocks); err != nil {
 		return Config{}, nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
@@ -217,4 +215,37 @@ func readFloats(b []byte, n int) ([]float32, []byte, error) {
 		}
 	}
 	return f, b[4*n:], nil
+}
+
+// stageFlags packs the boolean options of c as the weights file stores them.
+func (c Config) stageFlags() uint16 {
+	var flags uint16
+	if c.StageSkip {
+		flags |= 1
+	}
+	if c.StageHints {
+		flags |= 2
+	}
+	if c.EdgeHints {
+		flags |= 4
+	}
+	if c.PosChannels {
+		flags |= 8
+	}
+	if c.Context {
+		flags |= 16
+	}
+	if c.Mixture {
+		flags |= 32
+	}
+	if c.Anchors {
+		flags |= 64
+	}
+	if c.PatchStats {
+		flags |= 128
+	}
+	if c.ErrorMaps {
+		flags |= 256
+	}
+	return flags
 }

@@ -35,6 +35,8 @@ EMA weights, with latent bins fitted on DATA/train) instead of training.`,
 			&cli.StringFlag{Name: "resume", Usage: "checkpoint `FILE` to continue from"},
 			&cli.StringFlag{Name: "init", Usage: "start a new run from the weights `FILE` (\"embedded\": the built-in model) instead of random weights"},
 			&cli.IntFlag{Name: "pixel-stages", Value: d.Config.PixelStages, Usage: "pixel stages of a new (or --upgrade'd) model: 7 or 9"},
+			&cli.BoolFlag{Name: "patch-stats", Usage: "a new (or --upgrade'd) model gets the patch statistics channels (vae.Config.PatchStats)"},
+			&cli.BoolFlag{Name: "error-maps", Usage: "a new (or --upgrade'd) model gets the patch statistics and the error maps (vae.Config.ErrorMaps)"},
 			&cli.BoolFlag{Name: "upgrade", Usage: "convert the --resume checkpoint to the current default architecture, keeping what it learned"},
 			&cli.StringFlag{Name: "export", Usage: "write the weights `FILE` of --resume and stop"},
 			&cli.BoolFlag{Name: "raw", Usage: "with --export: the current weights, not the best averaged ones"},
@@ -67,6 +69,8 @@ func runTrain(c *cli.Context) error {
 	o.Resume = c.String("resume")
 	o.Upgrade = c.Bool("upgrade")
 	o.Config.PixelStages = c.Int("pixel-stages")
+	o.Config.ErrorMaps = o.Config.ErrorMaps || c.Bool("error-maps")
+	o.Config.PatchStats = o.Config.PatchStats || c.Bool("patch-stats") || o.Config.ErrorMaps
 	o.Steps = c.Int("steps")
 	o.Duration = c.Duration("duration")
 	o.Batch = c.Int("batch")
@@ -109,6 +113,8 @@ func runExport(c *cli.Context) error {
 	if c.Bool("upgrade") {
 		cfg := vae.DefaultConfig()
 		cfg.PixelStages = c.Int("pixel-stages")
+		cfg.ErrorMaps = cfg.ErrorMaps || c.Bool("error-maps")
+		cfg.PatchStats = cfg.PatchStats || c.Bool("patch-stats") || cfg.ErrorMaps
 		if ck, err = train.Upgrade(ck, cfg); err != nil {
 			return err
 		}

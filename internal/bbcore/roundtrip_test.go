@@ -196,14 +196,15 @@ func TestMixedPatches(t *testing.T) {
 // on the shipped model).
 func TestContextRoundTrip(t *testing.T) {
 	for _, mix := range []bool{false, true} {
-		t.Run(fmt.Sprintf("mixture=%v", mix), func(t *testing.T) { testContextRoundTrip(t, mix, false) })
+		t.Run(fmt.Sprintf("mixture=%v", mix), func(t *testing.T) { testContextRoundTrip(t, mix, false, false) })
 	}
-	t.Run("anchors", func(t *testing.T) { testContextRoundTrip(t, true, true) })
+	t.Run("anchors", func(t *testing.T) { testContextRoundTrip(t, true, true, false) })
+	t.Run("stats", func(t *testing.T) { testContextRoundTrip(t, true, true, true) })
 }
 
-func testContextRoundTrip(t *testing.T, mix, anchors bool) {
+func testContextRoundTrip(t *testing.T, mix, anchors, stats bool) {
 	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3,
-		PixelStages: vae.DeepStages, StageSkip: true, StageHints: true, EdgeHints: true, PosChannels: true, Context: true, Mixture: mix, Anchors: anchors}
+		PixelStages: vae.DeepStages, StageSkip: true, StageHints: true, EdgeHints: true, PosChannels: true, Context: true, Mixture: mix, Anchors: anchors, PatchStats: stats, ErrorMaps: stats}
 	m, err := vae.New(cfg, 3)
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,8 @@ import (
 //     pair activities, see initAnchorBias), so the model starts copying a neighbour where
 //     the neighbours agree exactly and otherwise costs what it did (the base component
 //     keeps a weight near 1 where they do not).
+//   - PatchStats or ErrorMaps added: the weights on the new channels start at zero, so
+//     the model starts where it was.
 //
 // Adam's moments of new weights start at zero; the best validation score is reset (the best
 // weights are the converted averaged ones until the next validation).
@@ -45,12 +47,14 @@ func Upgrade(ck *Checkpoint, cfg vae.Config) (*Checkpoint, error) {
 	want.Context = cfg.Context
 	want.Mixture = cfg.Mixture
 	want.Anchors = cfg.Anchors
+	want.PatchStats = cfg.PatchStats
+	want.ErrorMaps = cfg.ErrorMaps
 	addMix := !old.Mixture && cfg.Mixture
 	addAnc := !old.Anchors && cfg.Anchors
 	addEdge := !old.EdgeHints && cfg.EdgeHints
 	from := stageMap(old.PixelStages, cfg.PixelStages)
 	if !sameConfig(want, cfg) || old.EdgeHints && !cfg.EdgeHints || old.PosChannels && !cfg.PosChannels || old.Context && !cfg.Context || old.Mixture && !cfg.Mixture ||
-		old.Anchors && !cfg.Anchors || !old.StageHints || from == nil || sameConfig(old, cfg) {
+		old.Anchors && !cfg.Anchors || old.PatchStats && !cfg.PatchStats || old.ErrorMaps && !cfg.ErrorMaps || !old.StageHints || from == nil || sameConfig(old, cfg) {
 		return nil, fmt.Errorf("train: cannot upgrade a checkpoint of %+v to %+v", old, cfg)
 	}
 	om, err := vae.New(old, 0)

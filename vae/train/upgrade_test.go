@@ -333,3 +333,51 @@ func TestUpgradeAnchors(t *testing.T) {
 		t.Fatalf("weights: %v", err)
 	}
 }
+
+// TestUpgradePatchStats: adding the patch statistics keeps every cost exactly (the weights
+// on the new channels start at zero), training can then use them (their gradients are not
+// zero), they cannot be removed again, and the weights file keeps the flag.
+func TestUpgradePatchStats(t *testing.T) {
+	t.Run("stats", func(t *testing.T) { testUpgradeStats(t, false) })
+	t.Run("maps", func(t *testing.T) { testUpgradeStats(t, true) })
+}
+
+func testUpgradeStats(t *testing.T, maps bool) {
+	cfg := contextConfig()
+	cfg.Mixture, cfg.Anchors = true, true
+	if maps {
+		cfg.PatchStats = true
+	}
+	old, ck := upgradeFixture(t, cfg)
+	cfg.PatchStats, cfg.ErrorMaps = true, maps
+	up, nm := upgraded(t, ck, cfg)
+	runs := runsBatch()
+	a, b := old.NegELBO(runs.X, runs.Ctx, runs.B).BPD, nm.NegELBO(runs.X, runs.Ctx, runs.B).BPD
+	if a != b {
+		t.Fatalf("%v bits/dim before, %v after", a, b)
+	}
+	nm.NewPass().Gradients(runs, rand.New(rand.NewPCG(1, 1)))
+	in := nm.Stage[len(nm.Stage)-1].In
+	_, g := in.Params()
+	sh := in.Shape
+	taps, grad := sh.KH*sh.KW, 0.0
+	for o := 0; o < sh.Cout; o++ {
+		for ci := sh.Cin - 8; ci < sh.Cin; ci++ { // the new channels come last
+			for _, v := range g[0][(o*sh.Cin+ci)*taps : (o*sh.Cin+ci+1)*taps] {
+				grad += math.Abs(float64(v))
+			}
+		}
+	}
+	if grad == 0 {
+		t.Fatal("no gradient on the statistics channels' weights")
+	}
+	prev := cfg
+	prev.PatchStats, prev.ErrorMaps = maps, false
+	if _, err := Upgrade(up, prev); err == nil {
+		t.Fatal("removing the new channels accepted")
+	}
+	m2, err := vae.UnmarshalWeights(nm.MarshalWeights())
+	if err != nil || !m2.Cfg.PatchStats || m2.Cfg.ErrorMaps != maps || m2.NegELBO(runs.X, runs.Ctx, runs.B).BPD != b {
+		t.Fatalf("weights: %v", err)
+	}
+}
