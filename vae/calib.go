@@ -113,7 +113,7 @@ type CalibResult struct {
 // through three points.
 func (m *Model) Calibrate(x []uint8, c *Context, n int) CalibResult {
 	S := m.Cfg.PixelStages
-	cs := m.shareNets()
+	cs := m.shareNets(true)
 	t := cs.newTrainer()
 	t.search = &calibSearch{cal: Calib{Scale: make([]int8, S), Anchor: make([]int8, S), Colour: make([][3]int8, S)}, gain: make([]float64, S)}
 	res := CalibResult{PatchBits: make([]float64, n)}

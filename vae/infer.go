@@ -36,15 +36,16 @@ func (r *Inference) SetCalib(c Calib) { r.cal = c }
 
 // NewInference makes an inference runner for m.
 func (m *Model) NewInference() *Inference {
-	c := m.shareNets()
+	c := m.shareNets(false) // the coders hold one net's output while others run
 	r := &Inference{m: m, inf: c.Inf, gen: c.Gen, stage: c.Stage}
 	r.ctx.Configure(m.engine)
 	return r
 }
 
-// shareWeights returns a Net with the same convolutions and its own activation buffers.
-func (n *Net) shareWeights() *Net {
-	c := &Net{In: n.In, Out: n.Out}
+// shareWeights returns a Net with the same convolutions whose Forward puts its activations
+// in a (nil: buffers of its own).
+func (n *Net) shareWeights(a *acts) *Net {
+	c := &Net{In: n.In, Out: n.Out, acts: a}
 	for _, b := range n.Blocks {
 		c.Blocks = append(c.Blocks, &resBlock{c1: b.c1, c2: b.c2})
 	}
@@ -362,17 +363,29 @@ func tanh(a float32) float64 {
 }
 
 // shareNets returns a model with the same weights and its own activation buffers, safe to
-// run concurrently with m.
-func (m *Model) shareNets() *Model {
+// run concurrently with m. With shareActs, all its nets but the pixel network (whose
+// features every stage reads) share one set of activations: right for the evaluations,
+// which run the nets one after another and use each output before the next net runs. A
+// pass over a batch then touches a few megabytes instead of one set per net (fresh memory
+// is slow to fault in, and the encoder's probe and calibration are short).
+func (m *Model) shareNets(shareActs bool) *Model {
 	c := &Model{Cfg: m.Cfg, Bins: m.Bins, engine: m.engine}
-	for _, n := range m.Inf {
-		c.Inf = append(c.Inf, n.shareWeights())
+	var shared *acts
+	if shareActs {
+		shared = new(acts)
 	}
-	for _, n := range m.Gen {
-		c.Gen = append(c.Gen, n.shareWeights())
+	for _, n := range m.Inf {
+		c.Inf = append(c.Inf, n.shareWeights(shared))
+	}
+	for i, n := range m.Gen {
+		if i == 0 {
+			c.Gen = append(c.Gen, n.shareWeights(nil))
+		} else {
+			c.Gen = append(c.Gen, n.shareWeights(shared))
+		}
 	}
 	for _, n := range m.Stage {
-		c.Stage = append(c.Stage, n.shareWeights())
+		c.Stage = append(c.Stage, n.shareWeights(shared))
 	}
 	c.Skip = m.Skip // a Conv keeps no activations
 	return c
@@ -388,7 +401,7 @@ func (m *Model) NegELBO(x []uint8, c *Context, n int) Stats {
 // NegELBOCalibrated is NegELBO with the pixel stages calibrated by cal.
 func (m *Model) NegELBOCalibrated(x []uint8, c *Context, n int, cal Calib) Stats {
 	total := Stats{KL: make([]float64, m.Cfg.Layers)}
-	cs := m.shareNets()
+	cs := m.shareNets(true)
 	t := cs.newTrainer()
 	t.cal = cal
 	cs.evalWith(t, x, c, n, 7, func(st Stats, k int) { total.Add(st, float64(k)) })
@@ -428,7 +441,7 @@ func (m *Model) evalWith(tr *trainer, x []uint8, cx *Context, n int, seed uint64
 // to decide which patches the model should code.
 func (m *Model) PatchCosts(x []uint8, c *Context, n int, cal Calib) []float64 {
 	out := make([]float64, n)
-	cs := m.shareNets()
+	cs := m.shareNets(true)
 	t := cs.newTrainer()
 	t.cal, t.perPatchAll = cal, out
 	cs.evalWith(t, x, c, n, 8, func(Stats, int) {})

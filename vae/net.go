@@ -9,9 +9,6 @@ import (
 // resBlock is h + C2(ELU(C1(ELU(h)))).
 type resBlock struct {
 	c1, c2 *nn.Conv
-	// activations saved for the backward pass
-	in             *nn.Tensor // the block's input (the previous layer's output; not copied)
-	e1, a1, e2, a2 nn.Tensor
 }
 
 // Net is one of the model's networks: an input convolution to the hidden width, residual
@@ -21,9 +18,33 @@ type Net struct {
 	Blocks []*resBlock
 	Out    *nn.Conv
 
-	x             *nn.Tensor // the input of the last Forward (not copied)
-	a0, eOut, out nn.Tensor  // saved activations
-	grad          [3]nn.Tensor
+	x    *nn.Tensor // the input of the last Forward (not copied)
+	own  acts       // the activations of a net that keeps its own
+	acts *acts      // where Forward puts them: &own, or a set shared by evaluation nets
+	grad [3]nn.Tensor
+}
+
+// acts are a net's activations, saved by Forward for Backward and Features.
+type acts struct {
+	a0, eOut, out nn.Tensor
+	blocks        []blockActs
+}
+
+// blockActs are a residual block's activations.
+type blockActs struct {
+	in             *nn.Tensor // the block's input (the previous layer's output; not copied)
+	e1, a1, e2, a2 nn.Tensor
+}
+
+// at returns the activations of the last Forward, sized for blocks residual blocks.
+func (n *Net) at() *acts {
+	if n.acts == nil {
+		n.acts = &n.own
+	}
+	for len(n.acts.blocks) < len(n.Blocks) {
+		n.acts.blocks = append(n.acts.blocks, blockActs{})
+	}
+	return n.acts
 }
 
 func newNet(cin, width, cout, kin, blocks int, rng *rand.Rand) *Net {
@@ -57,35 +78,38 @@ func (n *Net) Forward(ctx *nn.Ctx, x *nn.Tensor) *nn.Tensor {
 	width := n.In.Shape.Cout
 	B, H, W := x.B, x.H, x.W
 	n.x = x
-	n.a0.Resize(width, B, H, W)
-	n.In.Forward(ctx, x, &n.a0)
-	h := &n.a0
-	for _, b := range n.Blocks {
-		b.in = h
-		b.e1.Resize(width, B, H, W)
-		nn.ELU(ctx, b.in.Data, b.e1.Data)
-		b.a1.Resize(width, B, H, W)
-		b.c1.Forward(ctx, &b.e1, &b.a1)
-		b.e2.Resize(width, B, H, W)
-		nn.ELU(ctx, b.a1.Data, b.e2.Data)
-		b.a2.Resize(width, B, H, W)
-		b.c2.Forward(ctx, &b.e2, &b.a2)
-		nn.Add(b.in.Data, b.a2.Data, b.a2.Data) // a2 now holds the block output
-		h = &b.a2
+	a := n.at()
+	a.a0.Resize(width, B, H, W)
+	n.In.Forward(ctx, x, &a.a0)
+	h := &a.a0
+	for i, b := range n.Blocks {
+		ba := &a.blocks[i]
+		ba.in = h
+		ba.e1.Resize(width, B, H, W)
+		nn.ELU(ctx, ba.in.Data, ba.e1.Data)
+		ba.a1.Resize(width, B, H, W)
+		b.c1.Forward(ctx, &ba.e1, &ba.a1)
+		ba.e2.Resize(width, B, H, W)
+		nn.ELU(ctx, ba.a1.Data, ba.e2.Data)
+		ba.a2.Resize(width, B, H, W)
+		b.c2.Forward(ctx, &ba.e2, &ba.a2)
+		nn.Add(ba.in.Data, ba.a2.Data, ba.a2.Data) // a2 now holds the block output
+		h = &ba.a2
 	}
-	n.eOut.Resize(width, B, H, W)
-	nn.ELU(ctx, h.Data, n.eOut.Data)
-	n.out.Resize(n.Out.Shape.Cout, B, H, W)
-	n.Out.Forward(ctx, &n.eOut, &n.out)
-	return &n.out
+	a.eOut.Resize(width, B, H, W)
+	nn.ELU(ctx, h.Data, a.eOut.Data)
+	a.out.Resize(n.Out.Shape.Cout, B, H, W)
+	n.Out.Forward(ctx, &a.eOut, &a.out)
+	return &a.out
 }
 
 // hidden returns the tensor fed to the final ELU (the last block's output or a0).
 func (n *Net) hidden() *nn.Tensor {
+	a := n.at()
 	if len(n.Blocks) == 0 {
-		return &n.a0
+		return &a.a0
 	}
-	return &n.Blocks[len(n.Blocks)-1].a2
+	return &a.blocks[len(n.Blocks)-1].a2
 }
 
 // Backward accumulates parameter gradients for the last Forward given the output gradient,
@@ -94,7 +118,7 @@ func (n *Net) Backward(ctx *nn.Ctx, dout, dx *nn.Tensor) { n.BackwardExtra(ctx, 
 
 // Features returns the ELU of the last hidden layer of the last Forward (the input of the
 // output convolution).
-func (n *Net) Features() *nn.Tensor { return &n.eOut }
+func (n *Net) Features() *nn.Tensor { return &n.at().eOut }
 
 // BackwardExtra is Backward with an additional gradient dfeat (may be nil) with respect to
 // Features().
@@ -106,23 +130,24 @@ func (n *Net) BackwardExtra(ctx *nn.Ctx, dout, dfeat, dx *nn.Tensor) {
 		t.Resize(width, B, H, W)
 	}
 	// out = Out(ELU(h))
+	a := n.at()
 	g.Zero()
 	t1.Zero()
-	n.Out.Backward(ctx, &n.eOut, dout, t1)
+	n.Out.Backward(ctx, &a.eOut, dout, t1)
 	if dfeat != nil {
 		nn.AddTo(dfeat.Data, t1.Data)
 	}
-	nn.ELUBackward(ctx, n.hidden().Data, n.eOut.Data, t1.Data, g.Data)
+	nn.ELUBackward(ctx, n.hidden().Data, a.eOut.Data, t1.Data, g.Data)
 	// g = d(block output). A block is out = in + c2(ELU(c1(ELU(in)))).
 	for i := len(n.Blocks) - 1; i >= 0; i-- {
-		b := n.Blocks[i]
+		b, ba := n.Blocks[i], &a.blocks[i]
 		t1.Zero()
-		b.c2.Backward(ctx, &b.e2, g, t1) // t1 = d(e2)
+		b.c2.Backward(ctx, &ba.e2, g, t1) // t1 = d(e2)
 		t2.Zero()
-		nn.ELUBackward(ctx, b.a1.Data, b.e2.Data, t1.Data, t2.Data) // t2 = d(a1)
+		nn.ELUBackward(ctx, ba.a1.Data, ba.e2.Data, t1.Data, t2.Data) // t2 = d(a1)
 		t1.Zero()
-		b.c1.Backward(ctx, &b.e1, t2, t1)                          // t1 = d(e1)
-		nn.ELUBackward(ctx, b.in.Data, b.e1.Data, t1.Data, g.Data) // g = d(in) (identity path kept)
+		b.c1.Backward(ctx, &ba.e1, t2, t1)                           // t1 = d(e1)
+		nn.ELUBackward(ctx, ba.in.Data, ba.e1.Data, t1.Data, g.Data) // g = d(in) (identity path kept)
 	}
 	n.In.Backward(ctx, n.x, g, dx)
 }

@@ -144,7 +144,9 @@ func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor, cx *sqCtx) {
 
 // pixelTerm runs the pixel networks and returns -log p(x|z_1) in nats summed over the batch;
 // with grad it also back-propagates (gradients scaled by norm) into the networks and t.dz[0].
-// The per-stage terms (nats) are written into stages.
+// The per-stage terms (nats) are written into stages. Training keeps every stage's input
+// for the backward pass; an evaluation scores each stage as soon as its parameters are
+// there, in one input buffer, and adds the terms up in the same order as training.
 func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages []float64) float64 {
 	S := m.Cfg.PixelStages
 	B := bt.B
@@ -159,77 +161,118 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 	if m.Cfg.Context {
 		t.cx.squeeze(bt.Ctx, B, nil)
 	}
+	var parts []float64 // evaluation: [S][B] per-patch terms, added up at the end
+	if !grad && t.perPatch != nil {
+		parts = make([]float64, S*B)
+	}
 	out := m.Gen[0].Forward(&t.ctx, &t.z[0])
 	t.sp[0].Resize(out.C, out.B, out.H, out.W)
 	copy(t.sp[0].Data, out.Data)
+	t.cal.apply(&t.sp[0], 0)
 	feat := m.Gen[0].Features()
+	if !grad {
+		stages[0] = m.stageTerm(t, 0, nil, feat.C, false, 0, parts)
+	}
 	for s := 1; s < S; s++ {
-		m.stageInput(s, feat, &t.xs, &t.sin[s], &t.cx)
-		o := m.Stage[s-1].Forward(&t.ctx, &t.sin[s])
-		t.sp[s].Resize(o.C, o.B, o.H, o.W)
-		copy(t.sp[s].Data, o.Data)
-		if m.Skip != nil {
-			known := knownView(&t.sin[s], feat.C, &t.known)
-			t.skipOut.Resize(o.C, o.B, o.H, o.W)
-			m.Skip[s-1].Forward(&t.ctx, known, &t.skipOut)
-			nn.AddTo(t.skipOut.Data, t.sp[s].Data)
+		in := &t.sin[s]
+		if !grad {
+			in = &t.sin[1]
+		}
+		m.stageParams(t, s, feat, in)
+		if !grad {
+			stages[s] = m.stageTerm(t, s, in, feat.C, false, 0, parts)
 		}
 	}
-	for s := range S {
-		t.cal.apply(&t.sp[s], s)
-	}
-	total := 0.0
-	if grad {
-		t.dfeat.Resize(feat.C, feat.B, feat.H, feat.W)
-		t.dfeat.Zero()
-	}
-	for s := S - 1; s >= 0; s-- {
-		groups := StageGroups(S, s)
-		parity := StageParity(S, s)
-		P := &t.sp[s]
-		if grad {
-			t.dsp.Resize(P.C, P.B, P.H, P.W)
-			if parity >= 0 {
-				t.dsp.Zero()
-			}
-		}
-		var anc []float32
-		if m.Cfg.Anchors && s > 0 {
-			anc = m.stageAnchors(s, &t.sin[s], feat.C, &t.cx, &t.anc)
-		}
-		if t.search != nil {
-			t.calibrate(s, anc, groups, parity, B)
-		}
-		part := t.parallelSum(B, func(lo, hi int) float64 {
-			acc := 0.0
-			for b := lo; b < hi; b++ {
-				v := stageLoss(P, &t.dsp, t.xq, anc, groups, parity, B, b, grad, norm)
-				acc += v
-				if t.perPatch != nil {
-					t.perPatch[b] += v
+	if !grad {
+		total := 0.0
+		for s := S - 1; s >= 0; s-- {
+			total += stages[s]
+			if parts != nil {
+				for b := 0; b < B; b++ {
+					t.perPatch[b] += parts[s*B+b]
 				}
 			}
-			return acc
-		})
+		}
+		return total
+	}
+	total := 0.0
+	t.dfeat.Resize(feat.C, feat.B, feat.H, feat.W)
+	t.dfeat.Zero()
+	for s := S - 1; s >= 0; s-- {
+		var in *nn.Tensor
+		if s > 0 {
+			in = &t.sin[s]
+		}
+		part := m.stageTerm(t, s, in, feat.C, true, norm, nil)
 		total += part
 		stages[s] = part
-		if !grad {
-			continue
-		}
 		if s == 0 {
 			m.Gen[0].BackwardExtra(&t.ctx, &t.dsp, &t.dfeat, &t.dz[0])
 			continue
 		}
-		in := &t.sin[s]
 		t.dsin.Resize(in.C, in.B, in.H, in.W)
 		t.dsin.Zero()
 		m.Stage[s-1].Backward(&t.ctx, &t.dsp, &t.dsin)
 		if m.Skip != nil {
-			m.Skip[s-1].Backward(&t.ctx, knownView(&t.sin[s], t.dfeat.C, &t.known), &t.dsp, nil)
+			m.Skip[s-1].Backward(&t.ctx, knownView(in, t.dfeat.C, &t.known), &t.dsp, nil)
 		}
 		nn.AddTo(t.dsin.Data[:len(t.dfeat.Data)], t.dfeat.Data)
 	}
 	return total
+}
+
+// stageParams computes the parameters of pixel stage s >= 1 into t.sp[s] (calibrated by
+// t.cal), its network input into in.
+func (m *Model) stageParams(t *trainer, s int, feat, in *nn.Tensor) {
+	m.stageInput(s, feat, &t.xs, in, &t.cx)
+	o := m.Stage[s-1].Forward(&t.ctx, in)
+	t.sp[s].Resize(o.C, o.B, o.H, o.W)
+	copy(t.sp[s].Data, o.Data)
+	if m.Skip != nil {
+		known := knownView(in, feat.C, &t.known)
+		t.skipOut.Resize(o.C, o.B, o.H, o.W)
+		m.Skip[s-1].Forward(&t.ctx, known, &t.skipOut)
+		nn.AddTo(t.skipOut.Data, t.sp[s].Data)
+	}
+	t.cal.apply(&t.sp[s], s)
+}
+
+// stageTerm returns -log p (nats) of stage s's pixels of the batch under t.sp[s] (stage
+// input in, nil for stage 0; featC feature channels); with grad it writes their gradients
+// (times norm) into t.dsp, and with parts ([S][B]) each patch's term into parts[s]. With a
+// calibration search (t.search) it searches stage s first.
+func (m *Model) stageTerm(t *trainer, s int, in *nn.Tensor, featC int, grad bool, norm float64, parts []float64) float64 {
+	S := m.Cfg.PixelStages
+	groups := StageGroups(S, s)
+	parity := StageParity(S, s)
+	P := &t.sp[s]
+	B := P.B
+	if grad {
+		t.dsp.Resize(P.C, P.B, P.H, P.W)
+		if parity >= 0 {
+			t.dsp.Zero()
+		}
+	}
+	var anc []float32
+	if m.Cfg.Anchors && s > 0 {
+		anc = m.stageAnchors(s, in, featC, &t.cx, &t.anc)
+	}
+	if t.search != nil {
+		t.calibrate(s, anc, groups, parity, B)
+	}
+	return t.parallelSum(B, func(lo, hi int) float64 {
+		acc := 0.0
+		for b := lo; b < hi; b++ {
+			v := stageLoss(P, &t.dsp, t.xq, anc, groups, parity, B, b, grad, norm)
+			acc += v
+			if parts != nil {
+				parts[s*B+b] = v
+			} else if t.perPatch != nil {
+				t.perPatch[b] += v
+			}
+		}
+		return acc
+	})
 }
 
 // stageLoss returns -log p of the pixels of patch b in the given groups (in the blocks of
