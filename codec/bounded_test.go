@@ -155,7 +155,10 @@ func TestPayloadBoundMargin(t *testing.T) {
 	}
 }
 
-// Decoding from a stream takes a small multiple of the image's own memory (its planes).
+// Decoding from a stream takes a small multiple of the image's own memory (its planes). The
+// collection first empties the fallback coder's pool of buffers (as any collection may), so
+// that the decode pays for them: measured with them left from the encode, the test failed
+// only when a collection happened to run in between.
 func TestDecodeFromMemory(t *testing.T) {
 	img := noiseImage(256, 256, imageio.RGBA, 8, 1)
 	data, err := Encode(img, "fallback", nil)
@@ -163,13 +166,14 @@ func TestDecodeFromMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got *imageio.Image
+	runtime.GC()
 	n := allocated(func() { got, _, err = DecodeFrom(bytes.NewReader(data), nil) })
 	if err != nil || !imageio.Equal(got, img) {
 		t.Fatalf("round trip: %v", err)
 	}
 	size := imageio.ImageBytes(256, 256, imageio.RGBA)
 	t.Logf("decoding a %d-byte file into %d bytes of planes allocated %d bytes", len(data), size, n)
-	if n > 3*size {
+	if n > 7*size/2 {
 		t.Errorf("decoding allocated %d bytes for %d bytes of planes", n, size)
 	}
 }
