@@ -92,6 +92,25 @@ type Coder struct {
 	tmp []byte
 }
 
+// EncodeCosts is Encode that also returns what each block x block block of the image's
+// first three planes (R, G, B; all of a one- or two-plane image) cost in the encoding, in bits (blocks in raster order, ceil(w/block) per row): the price of a
+// region inside the whole image, with the context and the adaptation the rest gives it,
+// for callers that weigh coding a region otherwise.
+func EncodeCosts(dst []byte, planes [][]uint16, w, h, depth, block int) ([]byte, []float64, error) {
+	if block < 1 {
+		return dst, nil, fmt.Errorf("%w: block size %d", ErrInvalid, block)
+	}
+	var c Coder
+	cols := (w + block - 1) / block
+	c.st.costs, c.st.block, c.st.blockCols = make([]int64, cols*((h+block-1)/block)), block, cols
+	out, err := c.Encode(dst, planes, w, h, depth)
+	costs := make([]float64, len(c.st.costs))
+	for i, v := range c.st.costs {
+		costs[i] = float64(v) / 256
+	}
+	return out, costs, err
+}
+
 // Encode is like the package-level Encode, reusing c's buffers.
 func (c *Coder) Encode(dst []byte, planes [][]uint16, w, h, depth int) ([]byte, error) {
 	if err := checkArgs(len(planes), w, h, depth); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -219,4 +220,48 @@ func TestCorruptInput(t *testing.T) {
 		}
 	}
 	t.Logf("%d of 300 bit flips detected by the fallback decoder itself", detected)
+}
+
+// TestEncodeCosts: the per-block costs come with the same bytes as Encode, add up to the
+// encoding's size, and put the bits where the content is hard.
+func TestEncodeCosts(t *testing.T) {
+	const w, h, blk = 100, 70, 32
+	rng := rand.New(rand.NewPCG(5, 5))
+	planes := make([][]uint16, 3)
+	for c := range planes {
+		planes[c] = make([]uint16, w*h)
+		for i := range planes[c] {
+			x, y := i%w, i/w
+			planes[c][i] = uint16(80 + x/4 + y/8)
+			if x >= 64 && y < 32 { // block (2, 0) is noise
+				planes[c][i] = uint16(rng.IntN(256))
+			}
+		}
+	}
+	want, err := Encode(nil, planes, w, h, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, costs, err := EncodeCosts(nil, planes, w, h, 8, blk)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("EncodeCosts: %v, same bytes %v", err, bytes.Equal(got, want))
+	}
+	if len(costs) != 4*3 {
+		t.Fatalf("%d blocks, want 12", len(costs))
+	}
+	sum := 0.0
+	for _, c := range costs {
+		sum += c
+	}
+	if bits := float64(8 * len(want)); math.Abs(sum-bits) > 64+0.01*bits {
+		t.Fatalf("costs add up to %.0f bits, the encoding has %.0f", sum, bits)
+	}
+	for i, c := range costs {
+		if i != 2 && c > costs[2]/4 {
+			t.Fatalf("block %d cost %.0f bits, the noise block %.0f", i, c, costs[2])
+		}
+	}
+	if _, _, err := EncodeCosts(nil, planes, w, h, 8, 0); err == nil {
+		t.Fatal("block size 0 accepted")
+	}
 }

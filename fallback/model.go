@@ -68,11 +68,16 @@ func (m *planeModels) reset() {
 }
 
 type state struct {
-	m      planeModels
-	errs   []uint32  // per predictor, two rows of w+3 absolute errors (x8)
-	res    []int32   // two rows of w+3 residuals
-	resPl  [][]int16 // full residual planes of the planes used as references
-	resBuf []int16
+	// costs, when set, receives what each block x block block of the first three planes
+	// cost (in 1/256 bits, blocks in raster order, blockCols per row); see EncodeCosts.
+	costs            []int64
+	block, blockCols int
+	mark             int64 // enc.info() at the start of the current run
+	m                planeModels
+	errs             []uint32  // per predictor, two rows of w+3 absolute errors (x8)
+	res              []int32   // two rows of w+3 residuals
+	resPl            [][]int16 // full residual planes of the planes used as references
+	resBuf           []int16
 }
 
 // plan returns the coding order of n planes and the reference planes of each.
@@ -347,7 +352,14 @@ func (st *state) codePlane(planes [][]uint16, c int, refs []int, w, h, depth int
 			var v int32
 			if enc != nil {
 				v = int32(p[i])
+				// The costs are read at the ends of each row's run through a block.
+				if st.costs != nil && c < 3 && x%st.block == 0 {
+					st.mark = enc.info()
+				}
 				m.encodeResidual(enc, v-pr, a, a2, a3, sc, pr, maxv)
+				if st.costs != nil && c < 3 && (x%st.block == st.block-1 || x == w-1) {
+					st.costs[(y/st.block)*st.blockCols+x/st.block] += enc.info() - st.mark
+				}
 			} else {
 				e, ok := m.decodeResidual(dec, a, a2, a3, sc, pr, maxv)
 				v = pr + e
