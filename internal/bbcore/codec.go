@@ -83,7 +83,11 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 	// The whole image through the fallback coder: the payload when the model codes nothing,
 	// and the yardstick of the choice. It runs on its own core while the model probes (unless
 	// the coder has a set number of workers).
-	wholeFn := cd.wholeFallback(img)
+	whole3 := cd.wholeFallback(img)
+	wholeFn := func() ([]byte, error) {
+		out, _, err := whole3()
+		return out, err
+	}
 	if img.Depth != 8 || (img.Color != imageio.RGB && img.Color != imageio.RGBA) {
 		return wholeFn()
 	}
@@ -101,10 +105,7 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 	if bits == 0 {
 		bits = DefaultLatentBits
 	}
-	fb, cal := cd.choose(img, grid, func() float64 {
-		w, _ := wholeFn() // an error comes back below
-		return float64(8 * len(w))
-	})
+	fb, cal := cd.choose(img, grid, whole3) // an error of whole3 comes back below
 	whole, err := wholeFn()
 	if err != nil {
 		return nil, err
@@ -161,24 +162,38 @@ func moveFirstPatches(grid imageio.Grid, fb []bool, C, n int) {
 // choose decides which patches the fallback coder gets: those it codes in fewer bits than
 // the model's -ELBO (a one-sample estimate of what bits-back coding will cost), and
 // calibrates the model to the image (vae.Calib, chosen on spread patches and sent in the
-// payload). The model's pass over every patch costs many times the fallback coder's whole
-// encode, so it first probes a spread sample and gives the whole image to the fallback coder
-// when the sample predicts too small a gain (hopeless). wholeBits waits for the size of the
-// whole image through the fallback coder.
-func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid, wholeBits func() float64) ([]bool, vae.Calib) {
+// payload). A patch's fallback price is what it cost inside the whole image coded by the
+// fallback coder (whole waits for that encoding and its costs per patch): coded alone, a
+// patch pays for the coder's adaptation to the image, most of its price on smooth content,
+// which made the model look like winning where it did not. The model's pass over every
+// patch costs many times the fallback coder's whole encode, so it first probes a spread
+// sample and gives the whole image to the fallback coder when the sample predicts too small
+// a gain (hopeless); and when the pass over every patch predicts too small a gain, it does
+// not code them either.
+func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid, whole func() ([]byte, []float64, error)) ([]bool, vae.Calib) {
 	P := grid.Len()
 	fb := make([]bool, P)
 	if cd.force != nil {
 		copy(fb, cd.force)
 		return fb, vae.Calib{}
 	}
-	fbBits := newPatchFallbackCost(img, grid)
+	all := func() ([]bool, vae.Calib) {
+		for p := range fb {
+			fb[p] = true
+		}
+		return fb, vae.Calib{}
+	}
+	var fbBits []float64
+	var wholeBits float64
+	prices := func() bool {
+		out, costs, err := whole()
+		fbBits, wholeBits = costs, float64(8*len(out))
+		return err == nil && len(costs) == P
+	}
 	if sample := probeSample(P); sample != nil && !cd.AllVAE {
-		if hopeless(grid, sample, cd.modelBits(img, grid, sample, vae.Calib{}), fbBits, wholeBits) {
-			for p := range fb {
-				fb[p] = true
-			}
-			return fb, vae.Calib{}
+		model := cd.modelBits(img, grid, sample, vae.Calib{})
+		if !prices() || gain(sample, model, fbBits, 1-calibAllowance)*float64(P)/float64(len(sample)) < minGain*wholeBits {
+			return all()
 		}
 	}
 	cal := Calibrate(cd.Model, img)
@@ -186,8 +201,11 @@ func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid, wholeBits func() 
 		return fb, cal
 	}
 	costs := cd.modelBits(img, grid, spread(P, P), cal)
+	if !prices() || gain(spread(P, P), costs, fbBits, 1) < minGain*wholeBits {
+		return all()
+	}
 	for p := 0; p < P; p++ {
-		fb[p] = fbBits(p) < costs[p]
+		fb[p] = fbBits[p] < costs[p]
 	}
 	return fb, cal
 }
@@ -235,24 +253,15 @@ func probeSample(P int) []int {
 	return spread(P, n)
 }
 
-// hopeless tells from a sample whether giving the model its winning patches would save less
-// than minGain of the whole-image fallback size. The per-patch fallback cost (a patch coded
-// alone) overstates what the patch costs inside the whole image; the sample calibrates it
-// with the whole image's size before comparing. model holds the sample's uncalibrated model
-// costs in bits, taken calibAllowance lower for what calibration typically gains.
-func hopeless(grid imageio.Grid, sample []int, model []float64, fbBits func(int) float64, whole func() float64) bool {
-	alone := 0.0
-	for _, p := range sample {
-		alone += fbBits(p)
+// gain returns what giving the model the patches ps where it wins would save, in bits:
+// model[i] is patch ps[i]'s model cost (taken times factor), fbBits[p] patch p's price in
+// the fallback coder's encoding of the whole image.
+func gain(ps []int, model, fbBits []float64, factor float64) float64 {
+	g := 0.0
+	for i, p := range ps {
+		g += max(0, fbBits[p]-factor*model[i])
 	}
-	wholeBits := whole()
-	scale := wholeBits / (alone * float64(grid.Len()) / float64(len(sample)))
-	gain := 0.0
-	for i, p := range sample {
-		gain += max(0, scale*fbBits(p)-(1-calibAllowance)*model[i])
-	}
-	gain *= float64(grid.Len()) / float64(len(sample))
-	return gain < minGain*wholeBits
+	return g
 }
 
 // calibAllowance is what the calibration (vae.Calib) typically saves on photographs.
@@ -269,41 +278,21 @@ func (cd *Coder) modelBits(img *imageio.Image, grid imageio.Grid, ps []int, cal 
 	return costs
 }
 
-// newPatchFallbackCost returns a function giving the size in bits of patch p's RGB coded
-// alone by the fallback coder (memoized).
-func newPatchFallbackCost(img *imageio.Image, grid imageio.Grid) func(p int) float64 {
-	buf := make([]uint16, 3*patchPix)
-	var fc fallback.Coder
-	planes := [][]uint16{make([]uint16, patchPix), make([]uint16, patchPix), make([]uint16, patchPix)}
-	var enc []byte
-	cost := make([]float64, grid.Len()) // 0: not computed yet (a coded patch takes some bytes)
-	return func(p int) float64 {
-		if cost[p] > 0 {
-			return cost[p]
-		}
-		grid.Extract(img.Planes[:3], p, buf)
-		for c := 0; c < 3; c++ {
-			copy(planes[c], buf[c*patchPix:(c+1)*patchPix])
-		}
-		enc, _ = fc.Encode(enc[:0], planes, vae.PatchSize, vae.PatchSize, 8)
-		cost[p] = float64(8 * len(enc))
-		return cost[p]
-	}
-}
-
 // startWholeFallback starts coding img whole with the fallback coder (a mode-0 payload) in
-// its own goroutine and returns a function that waits for the result.
-func startWholeFallback(img *imageio.Image) func() ([]byte, error) {
+// its own goroutine and returns a function that waits for the result and what each patch
+// of the image cost in it (bits, imageio.Grid order; see fallback.EncodeCosts).
+func startWholeFallback(img *imageio.Image) func() ([]byte, []float64, error) {
 	var out []byte
+	var costs []float64
 	var err error
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		out, err = fallback.Encode([]byte{payloadVersion, modeFallback}, img.Planes, img.Width, img.Height, img.Depth)
+		out, costs, err = fallback.EncodeCosts([]byte{payloadVersion, modeFallback}, img.Planes, img.Width, img.Height, img.Depth, imageio.PatchSize)
 	}()
-	return func() ([]byte, error) {
+	return func() ([]byte, []float64, error) {
 		<-done
-		return out, err
+		return out, costs, err
 	}
 }
 

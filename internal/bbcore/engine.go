@@ -52,16 +52,17 @@ func (cd *Coder) needModel() error {
 // wholeFallback returns a function that waits for img coded whole by the fallback coder (see
 // startWholeFallback). The coding runs beside the networks when cd.Workers is 0; a coder with
 // a set number of workers codes the image when it is first asked for.
-func (cd *Coder) wholeFallback(img *imageio.Image) func() ([]byte, error) {
+func (cd *Coder) wholeFallback(img *imageio.Image) func() ([]byte, []float64, error) {
 	if cd.Workers < 1 {
 		return startWholeFallback(img)
 	}
 	var once sync.Once
 	var out []byte
+	var costs []float64
 	var err error
-	return func() ([]byte, error) {
-		once.Do(func() { out, err = startWholeFallback(img)() })
-		return out, err
+	return func() ([]byte, []float64, error) {
+		once.Do(func() { out, costs, err = startWholeFallback(img)() })
+		return out, costs, err
 	}
 }
 
