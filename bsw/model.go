@@ -7,6 +7,7 @@ import (
 	"github.com/bitswap-codec/bitswap/bbans"   // also registers the bbans coder
 	"github.com/bitswap-codec/bitswap/bitswap" // also registers the bitswap coder
 	"github.com/bitswap-codec/bitswap/codec"
+	"github.com/bitswap-codec/bitswap/weights"
 )
 
 // Model is a trained model for the model coders (bitswap, bbans) other than the one embedded
@@ -37,4 +38,18 @@ func (m *Model) Coders() []codec.Coder {
 		return nil
 	}
 	return slices.Clone(m.list)
+}
+
+// Preload starts loading the embedded model in the background when encoding with o may
+// need it (a model coder, no Options.Model), so that the load overlaps reading and decoding
+// the input instead of adding to the encode: a program calls it before it reads the image.
+// Optional; the coders load the model themselves (once) when an image needs it.
+func Preload(o *Options) {
+	if o != nil && o.Model != nil {
+		return
+	}
+	switch o.coder() {
+	case "bitswap", "bbans":
+		go weights.Default()
+	}
 }

@@ -97,6 +97,7 @@ func runEncode(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	bsw.Preload(opts) // the model loads on the other core while the input is decoded
 	r, err := openInput(c, in)
 	if err != nil {
 		return err
