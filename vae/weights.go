@@ -153,7 +153,10 @@ func readHeader(data []byte) (Config, []byte, error) {
 		flags |= uint16(v) << 8
 	}
 	cfg := Config{Layers: int(hdr.Layers), ZC: int(hdr.ZC), Width: int(hdr.Width), InKernel: int(hdr.InKernel),
-		PixelStages: int(hdr.Stages), StageBlocks: int(hdr.StageBlocks), StageSkip: flags&1 != 0, StageHints: flags&2 != 0, EdgeHints: flags&4 != 0, PosChannels: flags&8 != 0, Context: flags&16 != 0, Mixture: flags&32 != 0, Anchors: flags&64 != 0, PatchStats: flags&128 != 0, ErrorMaps: flags&256 != 0}
+		PixelStages: int(hdr.Stages), StageBlocks: int(hdr.StageBlocks)}
+	for _, f := range cfg.flagBits() {
+		*f.on = flags&f.bit != 0
+	}
 	blocks := make([]byte, 2*cfg.Layers)
 	if _, err := io.ReadFull(r, blocks); err != nil {
 		return Config{}, nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
@@ -217,35 +220,25 @@ func readFloats(b []byte, n int) ([]float32, []byte, error) {
 	return f, b[4*n:], nil
 }
 
+// flagBits lists the boolean options of c with their bits in the weights file's stage flags.
+func (c *Config) flagBits() []struct {
+	on  *bool
+	bit uint16
+} {
+	return []struct {
+		on  *bool
+		bit uint16
+	}{{&c.StageSkip, 1}, {&c.StageHints, 2}, {&c.EdgeHints, 4}, {&c.PosChannels, 8}, {&c.Context, 16},
+		{&c.Mixture, 32}, {&c.Anchors, 64}, {&c.PatchStats, 128}, {&c.ErrorMaps, 256}}
+}
+
 // stageFlags packs the boolean options of c as the weights file stores them.
 func (c Config) stageFlags() uint16 {
 	var flags uint16
-	if c.StageSkip {
-		flags |= 1
-	}
-	if c.StageHints {
-		flags |= 2
-	}
-	if c.EdgeHints {
-		flags |= 4
-	}
-	if c.PosChannels {
-		flags |= 8
-	}
-	if c.Context {
-		flags |= 16
-	}
-	if c.Mixture {
-		flags |= 32
-	}
-	if c.Anchors {
-		flags |= 64
-	}
-	if c.PatchStats {
-		flags |= 128
-	}
-	if c.ErrorMaps {
-		flags |= 256
+	for _, f := range c.flagBits() {
+		if *f.on {
+			flags |= f.bit
+		}
 	}
 	return flags
 }
