@@ -53,6 +53,10 @@ type Config struct {
 	// stages 1-3.
 	PixelStages int
 	StageBlocks int // residual blocks of each stage network
+	// FineBlocks (coarse plans) gives the stage networks of the four finest stages (the
+	// other sub-positions of the 2x2 blocks: three quarters of the pixels and about 70% of
+	// the bits) that many more residual blocks than StageBlocks.
+	FineBlocks int
 	// StageSkip adds to each stage network a linear 3x3 convolution of the known pixels
 	// (Model.Skip), initialized to interpolate the pixel's nearest known neighbours, so
 	// that a later stage starts from a good guess on smooth content (4 stages or a coarse
@@ -184,13 +188,24 @@ func (c Config) Validate() error {
 	if c.ErrorMaps && !c.PatchStats {
 		return fmt.Errorf("vae: error maps need patch statistics")
 	}
-	if c.StageBlocks < 0 || c.StageBlocks > 32 {
-		return fmt.Errorf("vae: stage block count %d out of range", c.StageBlocks)
+	if c.StageBlocks < 0 || c.StageBlocks > 32 || c.FineBlocks < 0 || c.FineBlocks > 32 {
+		return fmt.Errorf("vae: stage block counts %d, %d out of range", c.StageBlocks, c.FineBlocks)
+	}
+	if c.FineBlocks > 0 && !isCoarse(c.PixelStages) {
+		return fmt.Errorf("vae: fine-stage blocks need a coarse plan")
 	}
 	if c.InKernel != 1 && c.InKernel != 3 && c.InKernel != 5 && c.InKernel != 7 {
 		return fmt.Errorf("vae: input kernel %d must be 1, 3, 5 or 7", c.InKernel)
 	}
 	return nil
+}
+
+// StageBlocksOf returns the number of residual blocks of stage s's network (s >= 1).
+func (c Config) StageBlocksOf(s int) int {
+	if s >= c.PixelStages-4 {
+		return c.StageBlocks + c.FineBlocks
+	}
+	return c.StageBlocks
 }
 
 // GroupParams is the number of parameters per pixel: 3 means, 3 log-scales and 3
@@ -481,7 +496,7 @@ func newUnpacked(cfg Config, rng *rand.Rand) (*Model, error) {
 	}
 	for s := 1; s < cfg.PixelStages; s++ {
 		known := m.knownChannels(s)
-		m.Stage = append(m.Stage, newNet(cfg.Width+known, cfg.Width, cfg.stageParams()*cfg.groupsPerStage(), 3, cfg.StageBlocks, rng))
+		m.Stage = append(m.Stage, newNet(cfg.Width+known, cfg.Width, cfg.stageParams()*cfg.groupsPerStage(), 3, cfg.StageBlocksOf(s), rng))
 		if cfg.StageSkip {
 			// The skip's interpolation is the starting point: the net's output starts
 			// near zero instead of adding noise of about unit size.

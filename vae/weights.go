@@ -16,7 +16,8 @@ import (
 //	"BSWM" | u8 version (3 or 4) | u8 layers | u8 zc | u16 width | u8 in-kernel |
 //	u8 pixel stages | u8 blocks per stage net | stage flags: u8 in version 3, u16 in
 //	version 4 (1 skips, 2 hints, 4 edge hints, 8 position channels, 16 context, 32 pixel
-//	mixture, 64 anchors, 128 patch statistics, 256 error maps) |
+//	mixture, 64 anchors, 128 patch statistics, 256 error maps) | version 4: u8 more blocks
+//	of the four finest stage nets |
 //	u8 blocks per inference net (layers) | u8 blocks per generative net (layers) |
 //	float64 m0, s0 per latent channel (layers*zc pairs, layer-major): the bin references |
 //	for every conv in Model.Convs() order: float32 effective weights [Cout][Cin][KH][KW],
@@ -27,8 +28,8 @@ import (
 const (
 	weightsMagic   = "BSWM"
 	weightsVersion = 4
-	// A model without flags above 255 is written as version 3 (one flags byte), so that
-	// the same weights keep the same file, and model id, as before version 4.
+	// A model that version 3 can describe (no flags above 255, no FineBlocks) is written
+	// as version 3, so that the same weights keep the same file, and model id.
 	weightsVersion3 = 3
 )
 
@@ -40,8 +41,9 @@ func (m *Model) MarshalWeights() []byte {
 	var b bytes.Buffer
 	c := m.Cfg
 	flags := c.stageFlags()
+	v4 := flags > 255 || c.FineBlocks > 0
 	b.WriteString(weightsMagic)
-	if flags > 255 {
+	if v4 {
 		b.WriteByte(weightsVersion)
 	} else {
 		b.WriteByte(weightsVersion3)
@@ -53,8 +55,9 @@ func (m *Model) MarshalWeights() []byte {
 	b.WriteByte(byte(c.PixelStages))
 	b.WriteByte(byte(c.StageBlocks))
 	b.WriteByte(byte(flags))
-	if flags > 255 {
+	if v4 {
 		b.WriteByte(byte(flags >> 8))
+		b.WriteByte(byte(c.FineBlocks))
 	}
 	for _, v := range c.BlocksInf {
 		b.WriteByte(byte(v))
@@ -145,15 +148,19 @@ func readHeader(data []byte) (Config, []byte, error) {
 		}
 		flags = uint16(v)
 	}
+	fine := byte(0)
 	if hdr.Version >= 4 {
 		v, err := r.ReadByte()
 		if err != nil || v > 1 {
 			return Config{}, nil, fmt.Errorf("%w: bad stage flags", ErrBadWeights)
 		}
 		flags |= uint16(v) << 8
+		if fine, err = r.ReadByte(); err != nil {
+			return Config{}, nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
+		}
 	}
 	cfg := Config{Layers: int(hdr.Layers), ZC: int(hdr.ZC), Width: int(hdr.Width), InKernel: int(hdr.InKernel),
-		PixelStages: int(hdr.Stages), StageBlocks: int(hdr.StageBlocks)}
+		PixelStages: int(hdr.Stages), StageBlocks: int(hdr.StageBlocks), FineBlocks: int(fine)}
 	for _, f := range cfg.flagBits() {
 		*f.on = flags&f.bit != 0
 	}

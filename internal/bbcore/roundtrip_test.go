@@ -203,8 +203,12 @@ func TestContextRoundTrip(t *testing.T) {
 }
 
 func testContextRoundTrip(t *testing.T, mix, anchors, stats bool) {
+	fine := 0
+	if stats {
+		fine = 1 // and more blocks in the finest stage networks
+	}
 	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3,
-		PixelStages: vae.DeepStages, StageSkip: true, StageHints: true, EdgeHints: true, PosChannels: true, Context: true, Mixture: mix, Anchors: anchors, PatchStats: stats, ErrorMaps: stats}
+		PixelStages: vae.DeepStages, StageSkip: true, StageHints: true, EdgeHints: true, PosChannels: true, Context: true, Mixture: mix, Anchors: anchors, PatchStats: stats, ErrorMaps: stats, FineBlocks: fine}
 	m, err := vae.New(cfg, 3)
 	if err != nil {
 		t.Fatal(err)

@@ -35,6 +35,9 @@ import (
 //     keeps a weight near 1 where they do not).
 //   - PatchStats or ErrorMaps added: the weights on the new channels start at zero, so
 //     the model starts where it was.
+//   - FineBlocks raised: the four finest stage networks get new residual blocks after
+//     their old ones, whose second convolutions start with gain 0 (the block adds
+//     nothing), so the model starts where it was.
 //
 // Adam's moments of new weights start at zero; the best validation score is reset (the best
 // weights are the converted averaged ones until the next validation).
@@ -49,12 +52,13 @@ func Upgrade(ck *Checkpoint, cfg vae.Config) (*Checkpoint, error) {
 	want.Anchors = cfg.Anchors
 	want.PatchStats = cfg.PatchStats
 	want.ErrorMaps = cfg.ErrorMaps
+	want.FineBlocks = cfg.FineBlocks
 	addMix := !old.Mixture && cfg.Mixture
 	addAnc := !old.Anchors && cfg.Anchors
 	addEdge := !old.EdgeHints && cfg.EdgeHints
 	from := stageMap(old.PixelStages, cfg.PixelStages)
 	if !sameConfig(want, cfg) || old.EdgeHints && !cfg.EdgeHints || old.PosChannels && !cfg.PosChannels || old.Context && !cfg.Context || old.Mixture && !cfg.Mixture ||
-		old.Anchors && !cfg.Anchors || old.PatchStats && !cfg.PatchStats || old.ErrorMaps && !cfg.ErrorMaps || !old.StageHints || from == nil || sameConfig(old, cfg) {
+		old.Anchors && !cfg.Anchors || old.PatchStats && !cfg.PatchStats || old.ErrorMaps && !cfg.ErrorMaps || old.FineBlocks > cfg.FineBlocks || !old.StageHints || from == nil || sameConfig(old, cfg) {
 		return nil, fmt.Errorf("train: cannot upgrade a checkpoint of %+v to %+v", old, cfg)
 	}
 	om, err := vae.New(old, 0)
@@ -65,12 +69,18 @@ func Upgrade(ck *Checkpoint, cfg vae.Config) (*Checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	// origin maps every conv of the new model to the old one it continues (nil: new).
+	// origin maps every conv of the new model to the old one it continues (nil: new). A
+	// net with more residual blocks continues the old one's input, blocks and output; its
+	// new blocks start adding nothing.
 	origin := map[*nn.Conv]*nn.Conv{}
 	link := func(a, b *vae.Net) {
 		ac, bc := a.Convs(), b.Convs()
-		for i := range ac {
+		for i := range bc[:len(bc)-1] {
 			origin[ac[i]] = bc[i]
+		}
+		origin[ac[len(ac)-1]] = bc[len(bc)-1]
+		for i := len(bc) - 1; i < len(ac)-1; i += 2 {
+			clear(ac[i+1].G) // the new block's second conv
 		}
 	}
 	for i := range nm.Inf {

@@ -381,3 +381,45 @@ func testUpgradeStats(t *testing.T, maps bool) {
 		t.Fatalf("weights: %v", err)
 	}
 }
+
+// TestUpgradeFineBlocks: more residual blocks in the four finest stage networks keep every
+// cost exactly at first, train (their gradients are not zero), cannot be taken away again,
+// and the weights file keeps them.
+func TestUpgradeFineBlocks(t *testing.T) {
+	cfg := contextConfig()
+	cfg.Mixture, cfg.Anchors, cfg.PatchStats, cfg.ErrorMaps = true, true, true, true
+	old, ck := upgradeFixture(t, cfg)
+	cfg.FineBlocks = 1
+	up, nm := upgraded(t, ck, cfg)
+	S := cfg.PixelStages
+	if got, want := len(nm.Stage[S-2].Blocks), cfg.StageBlocks+1; got != want {
+		t.Fatalf("finest stage net has %d blocks, want %d", got, want)
+	}
+	if got := len(nm.Stage[S-6].Blocks); got != cfg.StageBlocks {
+		t.Fatalf("a coarser stage net has %d blocks, want %d", got, cfg.StageBlocks)
+	}
+	runs := runsBatch()
+	a, b := old.NegELBO(runs.X, runs.Ctx, runs.B).BPD, nm.NegELBO(runs.X, runs.Ctx, runs.B).BPD
+	if a != b {
+		t.Fatalf("%v bits/dim before, %v after", a, b)
+	}
+	nm.NewPass().Gradients(runs, rand.New(rand.NewPCG(1, 1)))
+	last := nm.Stage[S-2].Convs()
+	_, g := last[len(last)-2].Params() // the new block's second conv: its gain
+	grad := 0.0
+	for _, v := range g[1] {
+		grad += math.Abs(float64(v))
+	}
+	if grad == 0 {
+		t.Fatal("no gradient on the new block")
+	}
+	prev := cfg
+	prev.FineBlocks = 0
+	if _, err := Upgrade(up, prev); err == nil {
+		t.Fatal("removing the blocks accepted")
+	}
+	m2, err := vae.UnmarshalWeights(nm.MarshalWeights())
+	if err != nil || m2.Cfg.FineBlocks != 1 || m2.NegELBO(runs.X, runs.Ctx, runs.B).BPD != b {
+		t.Fatalf("weights: %v", err)
+	}
+}
