@@ -199,6 +199,8 @@ func TestSkipInterpolates(t *testing.T) {
 		cfg.Context = isCoarse(stages)
 		cfg.Mixture = isCoarse(stages)
 		cfg.Anchors = isCoarse(stages)
+		cfg.PatchStats = isCoarse(stages)
+		cfg.ErrorMaps = isCoarse(stages)
 		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testSkip(t, cfg) })
 	}
 }
@@ -416,9 +418,17 @@ func TestPosChannels(t *testing.T) {
 		var in nn.Tensor
 		m.stageInput(s, feat, xs, &in, nil)
 		pc := in.Data[(feat.C+coarseKnown+edgeHints)*n:]
+		extra := 0 // the channels after the position channels
 		if m.Cfg.Context {
-			pc = pc[:len(pc)-ctxChannels*n]
+			extra += ctxChannels
 		}
+		if m.Cfg.PatchStats {
+			extra += statChannels
+		}
+		if m.Cfg.ErrorMaps {
+			extra += errChannels
+		}
+		pc = pc[:len(pc)-extra*n]
 		if len(pc) != posChannels*n {
 			t.Fatalf("stage %d: %d position values, want %d", s, len(pc), posChannels*n)
 		}

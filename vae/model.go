@@ -139,6 +139,8 @@ func DefaultConfig() Config {
 		Context:     true,
 		Mixture:     true,
 		Anchors:     true,
+		PatchStats:  true,
+		ErrorMaps:   true,
 	}
 }
 

@@ -35,8 +35,6 @@ EMA weights, with latent bins fitted on DATA/train) instead of training.`,
 			&cli.StringFlag{Name: "resume", Usage: "checkpoint `FILE` to continue from"},
 			&cli.StringFlag{Name: "init", Usage: "start a new run from the weights `FILE` (\"embedded\": the built-in model) instead of random weights"},
 			&cli.IntFlag{Name: "pixel-stages", Value: d.Config.PixelStages, Usage: "pixel stages of a new (or --upgrade'd) model: 7 or 9"},
-			&cli.BoolFlag{Name: "patch-stats", Usage: "a new (or --upgrade'd) model gets the patch statistics channels (vae.Config.PatchStats)"},
-			&cli.BoolFlag{Name: "error-maps", Usage: "a new (or --upgrade'd) model gets the patch statistics and the error maps (vae.Config.ErrorMaps)"},
 			&cli.IntFlag{Name: "fine-blocks", Usage: "a new (or --upgrade'd) model's four finest stage networks get `N` more residual blocks (vae.Config.FineBlocks)"},
 			&cli.BoolFlag{Name: "upgrade", Usage: "convert the --resume checkpoint to the current default architecture, keeping what it learned"},
 			&cli.StringFlag{Name: "export", Usage: "write the weights `FILE` of --resume and stop"},
@@ -70,9 +68,7 @@ func runTrain(c *cli.Context) error {
 	o.Resume = c.String("resume")
 	o.Upgrade = c.Bool("upgrade")
 	o.Config.PixelStages = c.Int("pixel-stages")
-	o.Config.ErrorMaps = o.Config.ErrorMaps || c.Bool("error-maps")
 	o.Config.FineBlocks = max(o.Config.FineBlocks, c.Int("fine-blocks"))
-	o.Config.PatchStats = o.Config.PatchStats || c.Bool("patch-stats") || o.Config.ErrorMaps
 	o.Steps = c.Int("steps")
 	o.Duration = c.Duration("duration")
 	o.Batch = c.Int("batch")
@@ -115,9 +111,7 @@ func runExport(c *cli.Context) error {
 	if c.Bool("upgrade") {
 		cfg := vae.DefaultConfig()
 		cfg.PixelStages = c.Int("pixel-stages")
-		cfg.ErrorMaps = cfg.ErrorMaps || c.Bool("error-maps")
 		cfg.FineBlocks = max(cfg.FineBlocks, c.Int("fine-blocks"))
-		cfg.PatchStats = cfg.PatchStats || c.Bool("patch-stats") || cfg.ErrorMaps
 		if ck, err = train.Upgrade(ck, cfg); err != nil {
 			return err
 		}
