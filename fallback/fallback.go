@@ -93,9 +93,10 @@ type Coder struct {
 }
 
 // EncodeCosts is Encode that also returns what each block x block block of the image's
-// first three planes (R, G, B; all of a one- or two-plane image) cost in the encoding, in bits (blocks in raster order, ceil(w/block) per row): the price of a
-// region inside the whole image, with the context and the adaptation the rest gives it,
-// for callers that weigh coding a region otherwise.
+// first three planes (R, G, B; all of a one- or two-plane image) cost in the encoding, in
+// bits (blocks in raster order, ceil(w/block) per row): the price of a region inside the
+// whole image, with the context and the adaptation the rest gives it, for callers that
+// weigh coding a region otherwise.
 func EncodeCosts(dst []byte, planes [][]uint16, w, h, depth, block int) ([]byte, []float64, error) {
 	if block < 1 {
 		return dst, nil, fmt.Errorf("%w: block size %d", ErrInvalid, block)

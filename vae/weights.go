@@ -227,15 +227,15 @@ func readFloats(b []byte, n int) ([]float32, []byte, error) {
 	return f, b[4*n:], nil
 }
 
-// flagBits lists the boolean options of c with their bits in the weights file's stage flags.
-func (c *Config) flagBits() []struct {
+// flagBit is a boolean option of a Config and its bit in the weights file's stage flags.
+type flagBit struct {
 	on  *bool
 	bit uint16
-} {
-	return []struct {
-		on  *bool
-		bit uint16
-	}{{&c.StageSkip, 1}, {&c.StageHints, 2}, {&c.EdgeHints, 4}, {&c.PosChannels, 8}, {&c.Context, 16},
+}
+
+// flagBits lists the boolean options of c with their bits.
+func (c *Config) flagBits() []flagBit {
+	return []flagBit{{&c.StageSkip, 1}, {&c.StageHints, 2}, {&c.EdgeHints, 4}, {&c.PosChannels, 8}, {&c.Context, 16},
 		{&c.Mixture, 32}, {&c.Anchors, 64}, {&c.PatchStats, 128}, {&c.ErrorMaps, 256}}
 }
 
