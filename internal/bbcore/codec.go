@@ -493,6 +493,13 @@ func (cd *Coder) checkInfo(in *Info, grid imageio.Grid, avail int) (*schedule, [
 func (cd *Coder) decodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, sch *schedule, msg *rans.Message, in *Info, progress func(int, int)) error {
 	inf := cd.newInference()
 	inf.SetCalib(in.Calib)
+	var halves [2]*vae.Inference
+	if cd.Workers != 1 { // the pipeline needs a core for the pops beside the networks
+		for i := range halves {
+			halves[i] = cd.newInference()
+			halves[i].SetCalib(in.Calib)
+		}
+	}
 	buf := make([]uint16, 3*patchPix)
 	P := grid.Len()
 	done := in.Clean // the fallback patches come at the end, quickly
@@ -502,6 +509,7 @@ func (cd *Coder) decodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, sch
 			continue // only in a payload with needlessly late starts
 		}
 		st := newStep(inf, msg, in.Lanes, chains, true, uint(in.LatentBits))
+		st.halves = halves
 		B := len(chains)
 		for b, c := range chains {
 			p := sch.patch(c, t)

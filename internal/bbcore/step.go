@@ -44,6 +44,9 @@ type Step struct {
 
 	bins  *rans.Bins
 	model *vae.Model
+	// halves, when set, are two more Inferences of the model for the decoder's pipeline
+	// (popPixelsPipelined).
+	halves [2]*vae.Inference
 }
 
 // B returns the batch size.
@@ -227,44 +230,64 @@ func (s *Step) pushPixels() {
 
 // popPixels pops the real pixels of every active chain's patch into X, stage by stage (R,
 // then G, then B within a stage), running each stage's network on the pixels decoded so
-// far, and finally rebuilds the padding by edge replication.
+// far, and finally rebuilds the padding by edge replication. With the step's two half
+// Inferences (see pipeline.go) the networks of one half of the batch run while the other
+// half's pixels are popped.
 func (s *Step) popPixels() error {
-	S := s.model.Cfg.PixelStages
-	B := s.B()
 	clear(s.X)
-	for st := 0; st < S; st++ {
-		var P *nn.Tensor
-		if st == 0 {
-			P = s.Inf.PixelStage0(s.Z[0])
-		} else {
-			P = s.Inf.PixelStage(st, s.X, s.Valid, s.Ctx)
-		}
-		var comp vae.Components
-		for _, b := range s.order() {
-			gis, poss, xys := s.stagePixels(st, b)
-			i := 3*len(gis) - 1
-			for c := 0; c < 3; c++ {
-				for j := len(gis) - 1; j >= 0; j-- {
-					lg, mx, isMix := s.pixelDist(st, P, gis[j], b, poss[j], xys[j], c, &comp)
-					var v int
-					var err error
-					if isMix {
-						v, err = s.Msg.PopSym(s.lane(b, i), mx)
-					} else {
-						v, err = s.Msg.PopSym(s.lane(b, i), lg)
-					}
-					if err != nil {
-						return err
-					}
-					s.X[(c*B+b)*patchPix+xys[j]] = uint8(v)
-					i--
-				}
-			}
+	var err error
+	if s.halves[0] != nil && s.B() >= 2 {
+		err = s.popPixelsPipelined()
+	} else {
+		for st := 0; st < s.model.Cfg.PixelStages && err == nil; st++ {
+			err = s.popStage(st, s.stageParams(st))
 		}
 	}
+	if err != nil {
+		return err
+	}
+	B := s.B()
 	for b := 0; b < B; b++ {
 		for c := 0; c < 3; c++ {
 			padPatch(s.X[(c*B+b)*patchPix:(c*B+b+1)*patchPix], s.Valid[b][0], s.Valid[b][1])
+		}
+	}
+	return nil
+}
+
+// stageParams runs the network of pixel stage st on the step's Inference: p(x | z_1) for
+// stage 0, the stage network given the pixels in X for the others.
+func (s *Step) stageParams(st int) *nn.Tensor {
+	if st == 0 {
+		return s.Inf.PixelStage0(s.Z[0])
+	}
+	return s.Inf.PixelStage(st, s.X, s.Valid, s.Ctx)
+}
+
+// popStage pops the pixels of stage st of every active chain's patch into X under the
+// stage's parameters P (from the step's Inference).
+func (s *Step) popStage(st int, P *nn.Tensor) error {
+	B := s.B()
+	var comp vae.Components
+	for _, b := range s.order() {
+		gis, poss, xys := s.stagePixels(st, b)
+		i := 3*len(gis) - 1
+		for c := 0; c < 3; c++ {
+			for j := len(gis) - 1; j >= 0; j-- {
+				lg, mx, isMix := s.pixelDist(st, P, gis[j], b, poss[j], xys[j], c, &comp)
+				var v int
+				var err error
+				if isMix {
+					v, err = s.Msg.PopSym(s.lane(b, i), mx)
+				} else {
+					v, err = s.Msg.PopSym(s.lane(b, i), lg)
+				}
+				if err != nil {
+					return err
+				}
+				s.X[(c*B+b)*patchPix+xys[j]] = uint8(v)
+				i--
+			}
 		}
 	}
 	return nil
