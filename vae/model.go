@@ -534,6 +534,19 @@ func (m *Model) Convs() []*nn.Conv {
 	return append(cs, m.Skip...)
 }
 
+// FineBlockConvs returns the convolutions of the residual blocks that Config.FineBlocks
+// adds to the four finest stage networks.
+func (m *Model) FineBlockConvs() []*nn.Conv {
+	var cs []*nn.Conv
+	for s := 1; s < m.Cfg.PixelStages; s++ {
+		n := m.Stage[s-1]
+		for k := m.Cfg.StageBlocks; k < len(n.Blocks) && s >= m.Cfg.PixelStages-4; k++ {
+			cs = append(cs, n.Blocks[k].c1, n.Blocks[k].c2)
+		}
+	}
+	return cs
+}
+
 // Refresh recomputes the effective weights after a parameter change.
 func (m *Model) Refresh() {
 	for _, c := range m.Convs() {

@@ -46,6 +46,7 @@ EMA weights, with latent bins fitted on DATA/train) instead of training.`,
 			&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "patches per step"},
 			&cli.Float64Flag{Name: "lr", Value: d.LR, Usage: "peak learning rate"},
 			&cli.Float64Flag{Name: "skip-lr", Value: d.SkipLR, Usage: "learning-rate factor of the stage skips (linear interpolators)"},
+			&cli.Float64Flag{Name: "fine-lr", Value: d.FineLR, Usage: "learning-rate factor of the residual blocks that --fine-blocks adds"},
 			&cli.IntFlag{Name: "val-every", Value: d.ValEvery, Usage: "validate every `N` steps"},
 			&cli.IntFlag{Name: "val-patches", Value: d.ValPatches, Usage: "size of the fixed validation subset"},
 			&cli.DurationFlag{Name: "ckpt-every", Value: d.CkptEvery, Usage: "checkpoint interval"},
@@ -74,6 +75,7 @@ func runTrain(c *cli.Context) error {
 	o.Batch = c.Int("batch")
 	o.LR = c.Float64("lr")
 	o.SkipLR = c.Float64("skip-lr")
+	o.FineLR = c.Float64("fine-lr")
 	o.ValEvery = c.Int("val-every")
 	o.ValPatches = c.Int("val-patches")
 	o.CkptEvery = c.Duration("ckpt-every")

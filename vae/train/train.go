@@ -35,6 +35,7 @@ type Options struct {
 	Decay      float64       // multiplicative learning-rate decay per step after warm-up
 	EMA        float64       // Polyak averaging decay of the evaluated weights
 	SkipLR     float64       // learning-rate factor of the stage skips (lrScales)
+	FineLR     float64       // learning-rate factor of the fine stages' extra blocks (lrScales)
 	Steps      int           // stop after this many steps in total (0: no limit)
 	Duration   time.Duration // stop after this much wall time in this run (0: no limit)
 	CkptEvery  time.Duration // checkpoint interval
@@ -47,7 +48,7 @@ type Options struct {
 // DefaultOptions are the settings of the shipped model's training.
 func DefaultOptions() Options {
 	return Options{
-		Config: vae.DefaultConfig(), Batch: 32, LR: 4e-4, Warmup: 500, Decay: 0.99993, EMA: 0.999, SkipLR: 0.1,
+		Config: vae.DefaultConfig(), Batch: 32, LR: 4e-4, Warmup: 500, Decay: 0.99993, EMA: 0.999, SkipLR: 0.1, FineLR: 1,
 		CkptEvery: 5 * time.Minute, ValEvery: 1000, ValPatches: 2048, Seed: 1, Log: io.Discard,
 	}
 }
@@ -105,7 +106,7 @@ func (r *run) start() error {
 		return err
 	}
 	r.params, r.grads = r.m.Params()
-	r.lrScale = lrScales(r.m, o.SkipLR)
+	r.lrScale = lrScales(r.m, o.SkipLR, o.FineLR)
 	if r.ck.EMA == nil {
 		r.ck.EMA = cloneSlices(r.params)
 		r.ck.AdamM = zerosLike(r.params)
@@ -170,19 +171,23 @@ func (r *run) begin() (*Checkpoint, *vae.Model, error) {
 }
 
 // lrScales returns, per parameter array of m.Params, the factor on the learning rate: skip
-// for the stage skips (precise linear predictors that Adam's steps of about the learning
-// rate per weight would otherwise randomize), 1 elsewhere.
-func lrScales(m *vae.Model, skip float64) []float64 {
-	isSkip := map[*nn.Conv]bool{}
+// for the stage skips (linear interpolators, which start from good values), fine for the
+// residual blocks that Config.FineBlocks adds (which start adding nothing: a checkpoint
+// upgraded late in its decay needs them to learn faster than the rest), 1 elsewhere.
+func lrScales(m *vae.Model, skip, fine float64) []float64 {
+	factor := map[*nn.Conv]float64{}
 	for _, c := range m.Skip {
-		isSkip[c] = true
+		factor[c] = skip
+	}
+	for _, c := range m.FineBlockConvs() {
+		factor[c] = fine
 	}
 	var out []float64
 	for _, c := range m.Convs() {
 		p, _ := c.Params()
-		f := 1.0
-		if isSkip[c] {
-			f = skip
+		f, ok := factor[c]
+		if !ok {
+			f = 1
 		}
 		for range p {
 			out = append(out, f)

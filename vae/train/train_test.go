@@ -127,3 +127,36 @@ func writeImages(t *testing.T, dir string, n int) {
 		}
 	}
 }
+
+// The learning-rate factors land on the right parameters: skip on the skips' weights and
+// biases, fine on those of the fine stages' extra blocks, 1 on every other.
+func TestLRScales(t *testing.T) {
+	cfg := vae.DefaultConfig()
+	cfg.Width, cfg.FineBlocks = 8, 1
+	m, err := vae.New(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[float64]int{} // parameter arrays per factor
+	for _, c := range m.Skip {
+		p, _ := c.Params()
+		want[0.5] += len(p)
+	}
+	fine := m.FineBlockConvs()
+	if len(fine) != 2*4 {
+		t.Fatalf("%d fine-block convolutions, want 2 in each of 4 stage networks", len(fine))
+	}
+	for _, c := range fine {
+		p, _ := c.Params()
+		want[7] += len(p)
+	}
+	params, _ := m.Params()
+	want[1] = len(params) - want[0.5] - want[7]
+	got := map[float64]int{}
+	for _, f := range lrScales(m, 0.5, 7) {
+		got[f]++
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("factors %v, want %v", got, want)
+	}
+}
