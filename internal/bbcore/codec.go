@@ -323,10 +323,12 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vae
 	sch := makeSchedule(grid, fb, C)
 	inf := cd.newInference()
 	inf.SetCalib(cal)
+	halves := cd.halfInferences(cal)
 	done := grid.Len() - len(vaeList)
 	next := 0 // the next chain to start
 	run := func(t int, chains []int, m *rans.Message) error {
 		st := newStep(inf, m, DefaultLanes, chains, false, bits)
+		st.halves = halves
 		B := len(chains)
 		for b, c := range chains {
 			start := sch.start[c]
@@ -341,7 +343,7 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vae
 				putContext(img, grid, fb, p, st.Ctx, b)
 			}
 		}
-		return st.encode(cd.Scheme)
+		return st.run(cd.Scheme)
 	}
 	for t := 0; ; t++ {
 		// Chains without VAE patches start as early as their gap allows, without a step.
@@ -493,13 +495,7 @@ func (cd *Coder) checkInfo(in *Info, grid imageio.Grid, avail int) (*schedule, [
 func (cd *Coder) decodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, sch *schedule, msg *rans.Message, in *Info, progress func(int, int)) error {
 	inf := cd.newInference()
 	inf.SetCalib(in.Calib)
-	var halves [2]*vae.Inference
-	if cd.Workers != 1 { // the pipeline needs a core for the pops beside the networks
-		for i := range halves {
-			halves[i] = cd.newInference()
-			halves[i].SetCalib(in.Calib)
-		}
-	}
+	halves := cd.halfInferences(in.Calib)
 	buf := make([]uint16, 3*patchPix)
 	P := grid.Len()
 	done := in.Clean // the fallback patches come at the end, quickly
@@ -520,7 +516,7 @@ func (cd *Coder) decodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, sch
 				putContext(img, grid, fb, p, st.Ctx, b)
 			}
 		}
-		if err := st.decode(cd.Scheme); err != nil {
+		if err := st.run(cd.Scheme); err != nil {
 			return fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
 		for b, c := range chains {

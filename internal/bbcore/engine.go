@@ -15,6 +15,21 @@ func (cd *Coder) newInference() *vae.Inference {
 	return cd.Model.NewInferenceWith(nn.Config{Workers: cd.Workers})
 }
 
+// halfInferences returns the two Inferences of the steps' pipeline (see pipeline.go), with
+// calibration cal, or none for a coder on one worker: the pipeline codes on one core while
+// the networks run on another.
+func (cd *Coder) halfInferences(cal vae.Calib) [2]*vae.Inference {
+	var hs [2]*vae.Inference
+	if cd.Workers == 1 {
+		return hs
+	}
+	for i := range hs {
+		hs[i] = cd.newInference()
+		hs[i].SetCalib(cal)
+	}
+	return hs
+}
+
 // withWorkers returns a copy of cd that runs on the number of workers opt asks for (its own
 // when opt is nil or asks for none). The copy shares the model.
 func (cd *Coder) withWorkers(opt *codec.Options) *Coder {

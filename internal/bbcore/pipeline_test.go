@@ -12,75 +12,91 @@ import (
 	"github.com/bitswap-codec/bitswap/weights"
 )
 
-// pipelineStep returns a decoder step of 5 patches (one of them 20x9) on the default model
-// over msg, with random z_1 and context, and with the two half Inferences when piped.
-func pipelineStep(t *testing.T, msg *rans.Message, piped bool) *Step {
+// pipelineStep returns a step of 5 patches (one of them 20x9) of the default model over msg,
+// with random context, and with the two half Inferences when piped.
+func pipelineStep(t *testing.T, msg *rans.Message, decode, piped bool) *Step {
 	m, err := weights.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newStep(m.NewInference(), msg, 2, []int{0, 1, 2, 3, 4}, true, 3)
+	s := newStep(m.NewInference(), msg, 2, []int{0, 1, 2, 3, 4}, decode, 3)
 	if piped {
 		s.halves = [2]*vae.Inference{m.NewInference(), m.NewInference()}
 	}
 	rng := rand.New(rand.NewPCG(5, 5))
-	s.ensureLayer(0)
-	for i := range s.Z[0].Data {
-		s.Z[0].Data[i] = float32(rng.NormFloat64())
-	}
 	for b := range s.Valid {
 		s.Valid[b] = [2]int{32, 32}
 	}
 	s.Valid[3] = [2]int{20, 9}
-	if s.Ctx != nil {
-		for i := range s.Ctx.Pix {
-			s.Ctx.Pix[i] = uint8(rng.IntN(256))
-		}
-		for b := range s.Ctx.Has {
-			s.Ctx.Has[b] = uint8(b % 4)
-		}
+	for i := range s.Ctx.Pix {
+		s.Ctx.Pix[i] = uint8(rng.IntN(256))
+	}
+	for b := range s.Ctx.Has {
+		s.Ctx.Has[b] = uint8(b % 4)
 	}
 	return s
 }
 
-// The pipelined pops pop exactly what the stage-by-stage loop pops, from the same message.
-func TestPipelineSameAsSerial(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	ws := make([]uint32, 40000)
+func randomWords(n int, seed uint64) []uint32 {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	ws := make([]uint32, n)
 	for i := range ws {
 		ws[i] = rng.Uint32()
 	}
+	return ws
+}
+
+// The pipeline codes exactly what the phase-by-phase loop codes: the decoder pops the same
+// patches from random bits and leaves the same message, the encoder pushes those patches
+// back into the same message, and decoding undoes it.
+func TestPipelineSameAsSerial(t *testing.T) {
+	ws := randomWords(40000, 1)
 	var xs [2][]uint8
 	var rest [2][]byte
 	for i, piped := range []bool{false, true} {
-		s := pipelineStep(t, rans.NewMessageFromWords(10, ws), piped)
-		if err := s.popPixels(); err != nil {
+		s := pipelineStep(t, rans.NewMessageFromWords(10, ws), true, piped)
+		if err := s.run(testScheme{}); err != nil {
 			t.Fatal(err)
 		}
 		xs[i], rest[i] = s.X, s.Msg.Bytes()
 	}
 	if !bytes.Equal(xs[0], xs[1]) {
-		t.Fatal("the pipeline decoded other pixels")
+		t.Fatal("the pipelined decoder decoded other pixels")
 	}
 	if !bytes.Equal(rest[0], rest[1]) {
-		t.Fatal("the pipeline left another message")
+		t.Fatal("the pipelined decoder left another message")
+	}
+	start := rans.NewMessageFromWords(10, ws).Bytes()
+	for _, piped := range []bool{false, true} {
+		msg, err := rans.FromBytes(rest[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := pipelineStep(t, msg, false, piped)
+		copy(s.X, xs[0])
+		if err := s.run(testScheme{}); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(s.Msg.Bytes(), start) {
+			t.Fatalf("piped %v: encoding the decoded patches did not give back the message", piped)
+		}
 	}
 }
 
-// A message that runs dry in the pixels stops the pipeline's network goroutine too.
+// A message that runs dry in the middle of a step stops the pipeline's network goroutine
+// too.
 func TestPipelineStopsOnError(t *testing.T) {
 	before := runtime.NumGoroutine()
-	for _, words := range []int{0, 40, 200} {
-		ws := make([]uint32, words)
-		s := pipelineStep(t, rans.NewMessageFromWords(10, ws), true)
-		if err := s.popPixels(); err == nil {
-			t.Fatalf("%d words: popped every pixel", words)
+	for _, words := range []int{0, 40, 200, 2000} {
+		s := pipelineStep(t, rans.NewMessageFromWords(10, make([]uint32, words)), true, true)
+		if err := s.run(testScheme{}); err == nil {
+			t.Fatalf("%d words: decoded a whole step", words)
 		}
 	}
 	for i := 0; runtime.NumGoroutine() > before && i < 100; i++ {
 		time.Sleep(10 * time.Millisecond) // the networks' workers park in their own time
 	}
 	if n := runtime.NumGoroutine(); n > before {
-		t.Fatalf("%d goroutines after the failed pops, %d before", n, before)
+		t.Fatalf("%d goroutines after the failed steps, %d before", n, before)
 	}
 }

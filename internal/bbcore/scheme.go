@@ -51,37 +51,73 @@ func PushPrior(l int) Op {
 // PushPixels pushes the pixels under p(x | z_1).
 func PushPixels() Op { return Op{layer: pixels} }
 
-// run pops (pop) or pushes the operation's variable.
-func (o Op) run(s *Step, pop bool) error {
-	switch {
-	case o.layer == pixels && pop:
-		return s.popPixels()
-	case o.layer == pixels:
-		s.pushPixels()
-	case pop:
-		return s.popLatent(o.layer, o.params(s))
-	default:
-		s.pushLatent(o.layer, o.params(s))
-	}
-	return nil
+// phase is one network pass of a step and the coding that uses its output.
+type phase struct {
+	net  func(s *Step) *nn.Tensor // nil: no network (or a nil result: the standard logistic)
+	code func(s *Step, params *nn.Tensor) error
 }
 
-// encode codes the step's patches in s.X onto s.Msg: the scheme's operations in order.
-func (s *Step) encode(sc Scheme) error {
-	for _, o := range sc.Ops(len(s.Z)) {
-		if err := o.run(s, o.pop); err != nil {
-			return err
+// phases lists the step's work: the encoder's operations of sc in order, or the decoder's
+// inverses in reverse order. The pixels are one phase per stage: the decoder's stage
+// networks need the stages before decoded, and the encoder pushes the last stage first.
+func (s *Step) phases(sc Scheme) []phase {
+	ops := sc.Ops(len(s.Z))
+	S := s.model.Cfg.PixelStages
+	var out []phase
+	add := func(o Op, pop bool) {
+		switch {
+		case o.layer == pixels && pop:
+			for st := 0; st < S; st++ {
+				out = append(out, phase{
+					func(s *Step) *nn.Tensor { return s.stageParams(st) },
+					func(s *Step, P *nn.Tensor) error { return s.popStage(st, P) }})
+			}
+			out = append(out, phase{code: func(s *Step, _ *nn.Tensor) error { s.padPatches(); return nil }})
+		case o.layer == pixels:
+			for st := S - 1; st >= 0; st-- {
+				out = append(out, phase{
+					func(s *Step) *nn.Tensor {
+						if st == S-1 { // the stage networks read the pixel network's features
+							s.pix0 = s.stageParams(0)
+						}
+						if st == 0 {
+							return s.pix0
+						}
+						return s.stageParams(st)
+					},
+					func(s *Step, P *nn.Tensor) error { s.pushStage(st, P); return nil }})
+			}
+		case pop:
+			out = append(out, phase{o.params, func(s *Step, p *nn.Tensor) error { return s.popLatent(o.layer, p) }})
+		default:
+			out = append(out, phase{o.params, func(s *Step, p *nn.Tensor) error { s.pushLatent(o.layer, p); return nil }})
 		}
 	}
-	return nil
+	if s.Decode {
+		for i := len(ops) - 1; i >= 0; i-- {
+			add(ops[i], !ops[i].pop)
+		}
+	} else {
+		for _, o := range ops {
+			add(o, o.pop)
+		}
+	}
+	return out
 }
 
-// decode exactly undoes encode, writing the patches into s.X: the inverse operations in
-// reverse order.
-func (s *Step) decode(sc Scheme) error {
-	ops := sc.Ops(len(s.Z))
-	for i := len(ops) - 1; i >= 0; i-- {
-		if err := ops[i].run(s, !ops[i].pop); err != nil {
+// run codes the step: the encoder's operations of sc onto s.Msg from the patches in s.X, or
+// the decoder's, which exactly undo them, writing the patches into s.X.
+func (s *Step) run(sc Scheme) error {
+	ph := s.phases(sc)
+	if s.halves[0] != nil && s.B() >= 2 {
+		return s.runPipelined(ph)
+	}
+	for _, p := range ph {
+		var params *nn.Tensor
+		if p.net != nil {
+			params = p.net(s)
+		}
+		if err := p.code(s, params); err != nil {
 			return err
 		}
 	}

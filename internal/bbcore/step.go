@@ -44,9 +44,10 @@ type Step struct {
 
 	bins  *rans.Bins
 	model *vae.Model
-	// halves, when set, are two more Inferences of the model for the decoder's pipeline
-	// (popPixelsPipelined).
+	// halves, when set, are two more Inferences of the model for the pipeline (see
+	// pipeline.go).
 	halves [2]*vae.Inference
+	pix0   *nn.Tensor // the encoder's stage-0 parameters, from its first pixel phase
 }
 
 // B returns the batch size.
@@ -195,64 +196,39 @@ func (s *Step) stagePixels(st, b int) (gis, poss, xys []int) {
 	return
 }
 
-// pushPixels pushes the real (unpadded) pixels of every active chain's patch under
-// p(x | z_1) given Z[0]: the last pixel stage first, and within a stage colour B, then G,
-// then R, so that the decoder pops stage 0's R first.
-func (s *Step) pushPixels() {
-	S := s.model.Cfg.PixelStages
-	params := make([]*nn.Tensor, S)
-	params[0] = s.Inf.PixelStage0(s.Z[0])
-	for st := 1; st < S; st++ {
-		params[st] = s.Inf.PixelStage(st, s.X, s.Valid, s.Ctx)
-	}
+// pushStage pushes the real (unpadded) pixels of stage st of every active chain's patch
+// under the stage's parameters P: colour B, then G, then R, so that the decoder pops R
+// first. The encoder pushes the last stage first.
+func (s *Step) pushStage(st int, P *nn.Tensor) {
 	B := s.B()
-	for st := S - 1; st >= 0; st-- {
-		s.pushParallel(PixelPrec, func(b int, sf [][2]uint32) [][2]uint32 {
-			gis, poss, xys := s.stagePixels(st, b)
-			var comp vae.Components
-			for c := 2; c >= 0; c-- {
-				for j := range gis {
-					lg, mx, isMix := s.pixelDist(st, params[st], gis[j], b, poss[j], xys[j], c, &comp)
-					v := int(s.X[(c*B+b)*patchPix+xys[j]])
-					var start, f uint32
-					if isMix {
-						start, f = mx.Encode(v)
-					} else {
-						start, f = lg.Encode(v)
-					}
-					sf = append(sf, [2]uint32{start, f})
+	s.pushParallel(PixelPrec, func(b int, sf [][2]uint32) [][2]uint32 {
+		gis, poss, xys := s.stagePixels(st, b)
+		var comp vae.Components
+		for c := 2; c >= 0; c-- {
+			for j := range gis {
+				lg, mx, isMix := s.pixelDist(st, P, gis[j], b, poss[j], xys[j], c, &comp)
+				v := int(s.X[(c*B+b)*patchPix+xys[j]])
+				var start, f uint32
+				if isMix {
+					start, f = mx.Encode(v)
+				} else {
+					start, f = lg.Encode(v)
 				}
+				sf = append(sf, [2]uint32{start, f})
 			}
-			return sf
-		})
-	}
+		}
+		return sf
+	})
 }
 
-// popPixels pops the real pixels of every active chain's patch into X, stage by stage (R,
-// then G, then B within a stage), running each stage's network on the pixels decoded so
-// far, and finally rebuilds the padding by edge replication. With the step's two half
-// Inferences (see pipeline.go) the networks of one half of the batch run while the other
-// half's pixels are popped.
-func (s *Step) popPixels() error {
-	clear(s.X)
-	var err error
-	if s.halves[0] != nil && s.B() >= 2 {
-		err = s.popPixelsPipelined()
-	} else {
-		for st := 0; st < s.model.Cfg.PixelStages && err == nil; st++ {
-			err = s.popStage(st, s.stageParams(st))
-		}
-	}
-	if err != nil {
-		return err
-	}
+// padPatches rebuilds the padding of the decoded patches in X by edge replication.
+func (s *Step) padPatches() {
 	B := s.B()
 	for b := 0; b < B; b++ {
 		for c := 0; c < 3; c++ {
 			padPatch(s.X[(c*B+b)*patchPix:(c*B+b+1)*patchPix], s.Valid[b][0], s.Valid[b][1])
 		}
 	}
-	return nil
 }
 
 // stageParams runs the network of pixel stage st on the step's Inference: p(x | z_1) for
@@ -265,9 +241,12 @@ func (s *Step) stageParams(st int) *nn.Tensor {
 }
 
 // popStage pops the pixels of stage st of every active chain's patch into X under the
-// stage's parameters P (from the step's Inference).
+// stage's parameters P (from the step's Inference): R, then G, then B.
 func (s *Step) popStage(st int, P *nn.Tensor) error {
 	B := s.B()
+	if st == 0 {
+		clear(s.X)
+	}
 	var comp vae.Components
 	for _, b := range s.order() {
 		gis, poss, xys := s.stagePixels(st, b)
