@@ -85,6 +85,7 @@ func (s Stats) String() string {
 // trainer holds the buffers of a training or evaluation pass.
 type trainer struct {
 	ctx nn.Ctx
+	ip  *inputPar // stage inputs on ctx's workers
 	xt  nn.Tensor // x scaled to [-1, 1], [3][B][32][32]
 	xs  nn.Tensor // squeezed, [12][B][16][16]
 	z   []nn.Tensor
@@ -122,6 +123,7 @@ func (m *Model) newTrainer() *trainer {
 		dz: make([]nn.Tensor, L),
 	}
 	t.ctx.Configure(m.engine)
+	t.ip = newInputPar(t.ctx.Parallel)
 	return t
 }
 

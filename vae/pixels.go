@@ -65,6 +65,56 @@ func (m *Model) knownChannels(s int) int {
 // with Config.Context the context cx (which must be set then) enters the hints and the last
 // ctxChannels channels.
 func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor, cx *sqCtx) {
+	m.stageInputPar(s, feat, xs, dst, cx, nil)
+}
+
+// inputPar spreads the per-patch work of stage inputs (inputJob) over a parallel runner
+// (nn.Ctx.Parallel) without allocating: the job's method value is made once.
+type inputPar struct {
+	par func(n, grain int, fn func(w, lo, hi int))
+	job inputJob
+	run func(w, lo, hi int)
+}
+
+func newInputPar(par func(n, grain int, fn func(w, lo, hi int))) *inputPar {
+	p := &inputPar{par: par}
+	p.run = p.job.run
+	return p
+}
+
+// inputJob is the per-patch work of stage s's input that costs: the hints, then the patch
+// statistics and error maps (which read the hints' activity), for a range of the B patches
+// of dst, the input being written, whose first W channels are the features.
+type inputJob struct {
+	m       *Model
+	s, W, B int
+	dst     []float32
+	cx      *sqCtx
+}
+
+func (j *inputJob) run(_, lo, hi int) {
+	m, W, n := j.m, j.W, j.B*hw
+	px := j.dst[W*n : (W+12)*n]
+	if m.Cfg.StageHints {
+		cx := j.cx
+		if !m.Cfg.Context {
+			cx = nil
+		}
+		m.hints(j.s, px, j.dst[(W+coarseKnown)*n:], j.B, cx, lo, hi)
+	}
+	if m.Cfg.Context && m.Cfg.PatchStats {
+		end := W + coarseKnown + edgeHints + posChannels + ctxChannels
+		var emap []float32
+		if m.Cfg.ErrorMaps {
+			emap = j.dst[(end+statChannels)*n : (end+statChannels+errChannels)*n]
+		}
+		m.patchStats(j.s, px, j.dst[(W+hintAct)*n:(W+hintAct+1)*n], j.dst[end*n:], emap, j.B, j.cx, lo, hi)
+	}
+}
+
+// stageInputPar is stageInput with the hints and the patch statistics spread over the
+// patches by ip (nil: serially). The result is the same.
+func (m *Model) stageInputPar(s int, feat, xs, dst *nn.Tensor, cx *sqCtx, ip *inputPar) {
 	W, B := feat.C, feat.B
 	n := B * hw
 	dst.Resize(W+m.knownChannels(s), B, LatentHW, LatentHW)
@@ -102,12 +152,6 @@ func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor, cx *sqCtx) {
 				}
 			}
 		}
-		if m.Cfg.StageHints {
-			if !m.Cfg.Context {
-				cx = nil
-			}
-			m.hints(s, dst.Data[W*n:(W+12)*n], dst.Data[(W+coarseKnown)*n:], B, cx)
-		}
 		if m.Cfg.PosChannels {
 			pc := dst.Data[(W+coarseKnown+edgeHints)*n : (W+coarseKnown+edgeHints+posChannels)*n]
 			clear(pc)
@@ -122,13 +166,13 @@ func (m *Model) stageInput(s int, feat, xs, dst *nn.Tensor, cx *sqCtx) {
 		if m.Cfg.Context {
 			end := W + coarseKnown + edgeHints + posChannels + ctxChannels
 			cx.channels(dst.Data[(end-ctxChannels)*n:], B)
-			if m.Cfg.PatchStats {
-				var emap []float32
-				if m.Cfg.ErrorMaps {
-					emap = dst.Data[(end+statChannels)*n : (end+statChannels+errChannels)*n]
-				}
-				m.patchStats(s, dst.Data[W*n:(W+12)*n], dst.Data[(W+hintAct)*n:(W+hintAct+1)*n], dst.Data[end*n:], emap, B, cx)
-			}
+		}
+		job := inputJob{m: m, s: s, W: W, B: B, dst: dst.Data, cx: cx}
+		if ip == nil {
+			job.run(0, 0, B)
+		} else {
+			ip.job = job
+			ip.par(B, 1, ip.run)
 		}
 		return
 	}
@@ -224,7 +268,7 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 // stageParams computes the parameters of pixel stage s >= 1 into t.sp[s] (calibrated by
 // t.cal), its network input into in.
 func (m *Model) stageParams(t *trainer, s int, feat, in *nn.Tensor) {
-	m.stageInput(s, feat, &t.xs, in, &t.cx)
+	m.stageInputPar(s, feat, &t.xs, in, &t.cx, t.ip)
 	o := m.Stage[s-1].Forward(&t.ctx, in)
 	t.sp[s].Resize(o.C, o.B, o.H, o.W)
 	copy(t.sp[s].Data, o.Data)
@@ -464,12 +508,12 @@ func knownView(in *nn.Tensor, featC int, dst *nn.Tensor) *nn.Tensor {
 // the mean of |x(t0) - x(t1)| and |x(t2) - x(t3)| over the colours and the opposite pairs
 // that are known; noActivity if there is none), from px, the 12 pixel channels of the stage
 // input. Deterministic: exact float64 sums in a fixed order, one division each, and
-// dmath.Log.
-func (m *Model) hints(s int, px, dst []float32, B int, cx *sqCtx) {
+// dmath.Log. Only patches [lo, hi) of the B.
+func (m *Model) hints(s int, px, dst []float32, B int, cx *sqCtx, lo, hi int) {
 	taps := m.skipTaps(s)
 	extra, hasExtra := m.extraTaps(s)
 	n := B * hw
-	for b := 0; b < B; b++ {
+	for b := lo; b < hi; b++ {
 		// tap returns the value of squeezed channel ch at (yy, xx) and whether it is known.
 		tap := func(ch, yy, xx int) (float64, bool) { return knownTap(px, n, b, cx, ch, yy, xx) }
 		for y := 0; y < LatentHW; y++ {

@@ -101,13 +101,15 @@ func ctxNoise(cx *sqCtx, b int) (float64, bool) {
 // patchStats writes stage s's statChannels channels (dst, [8][B][256]) from px, the 12
 // pixel channels of the stage input (known pixels only), act, the stage's activity hint
 // channel ([B][256]), and the context cx (nil: none); with emap (ErrorMaps; nil: none,
-// [12][B][256]) also the error maps.
-func (m *Model) patchStats(s int, px, act, dst, emap []float32, B int, cx *sqCtx) {
+// [12][B][256]) also the error maps. Only patches [lo, hi) of the B.
+func (m *Model) patchStats(s int, px, act, dst, emap []float32, B int, cx *sqCtx, lo, hi int) {
 	n := B * hw
-	clear(emap)
+	for ch := 0; ch < errChannels && emap != nil; ch++ {
+		clear(emap[ch*n+lo*hw : ch*n+hi*hw])
+	}
 	S := m.Cfg.PixelStages
 	par := StageParity(S, s)
-	for b := 0; b < B; b++ {
+	for b := lo; b < hi; b++ {
 		var v [statChannels]float64
 		if s >= 2 {
 			var last, all [3]float64
