@@ -16,11 +16,11 @@ func (cd *Coder) newInference() *vae.Inference {
 }
 
 // halfInferences returns the two Inferences of the steps' pipeline (see pipeline.go), with
-// calibration cal, or none for a coder on one worker: the pipeline codes on one core while
-// the networks run on another.
+// calibration cal, or none for a coder on one worker (or one core): the pipeline codes on
+// one core while the networks run on another.
 func (cd *Coder) halfInferences(cal vae.Calib) [2]*vae.Inference {
 	var hs [2]*vae.Inference
-	if cd.Workers == 1 {
+	if cd.Workers == 1 || cd.Workers == 0 && nn.DefaultWorkers() < 2 {
 		return hs
 	}
 	for i := range hs {
