@@ -67,26 +67,9 @@ func (s *Step) phases(sc Scheme) []phase {
 	add := func(o Op, pop bool) {
 		switch {
 		case o.layer == pixels && pop:
-			for st := 0; st < S; st++ {
-				out = append(out, phase{
-					func(s *Step) *nn.Tensor { return s.stageParams(st) },
-					func(s *Step, P *nn.Tensor) error { return s.popStage(st, P) }})
-			}
-			out = append(out, phase{code: func(s *Step, _ *nn.Tensor) error { s.padPatches(); return nil }})
+			out = append(out, pixelPops(S)...)
 		case o.layer == pixels:
-			for st := S - 1; st >= 0; st-- {
-				out = append(out, phase{
-					func(s *Step) *nn.Tensor {
-						if st == S-1 { // the stage networks read the pixel network's features
-							s.pix0 = s.stageParams(0)
-						}
-						if st == 0 {
-							return s.pix0
-						}
-						return s.stageParams(st)
-					},
-					func(s *Step, P *nn.Tensor) error { s.pushStage(st, P); return nil }})
-			}
+			out = append(out, pixelPushes(S)...)
 		case pop:
 			out = append(out, phase{o.params, func(s *Step, p *nn.Tensor) error { return s.popLatent(o.layer, p) }})
 		default:
@@ -101,6 +84,38 @@ func (s *Step) phases(sc Scheme) []phase {
 		for _, o := range ops {
 			add(o, o.pop)
 		}
+	}
+	return out
+}
+
+// pixelPops are the decoder's pixel phases: stage by stage, each network on the stages
+// before, then the padding.
+func pixelPops(S int) []phase {
+	var out []phase
+	for st := 0; st < S; st++ {
+		out = append(out, phase{
+			func(s *Step) *nn.Tensor { return s.stageParams(st) },
+			func(s *Step, P *nn.Tensor) error { return s.popStage(st, P) }})
+	}
+	return append(out, phase{code: func(s *Step, _ *nn.Tensor) error { s.padPatches(); return nil }})
+}
+
+// pixelPushes are the encoder's pixel phases: the last stage first. The first also runs
+// the pixel network (stage 0's parameters), whose features the stage networks read.
+func pixelPushes(S int) []phase {
+	var out []phase
+	for st := S - 1; st >= 0; st-- {
+		out = append(out, phase{
+			func(s *Step) *nn.Tensor {
+				if st == S-1 {
+					s.pix0 = s.stageParams(0)
+				}
+				if st == 0 {
+					return s.pix0
+				}
+				return s.stageParams(st)
+			},
+			func(s *Step, P *nn.Tensor) error { s.pushStage(st, P); return nil }})
 	}
 	return out
 }
