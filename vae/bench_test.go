@@ -21,6 +21,7 @@ func benchConfigs() []struct {
 	four.PosChannels = false
 	four.Context = false
 	four.Mixture, four.Anchors = false, false
+	four.PatchStats, four.ErrorMaps, four.FineBlocks = false, false, 0
 	return []struct {
 		name string
 		cfg  Config

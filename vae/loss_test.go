@@ -201,6 +201,9 @@ func TestSkipInterpolates(t *testing.T) {
 		cfg.Anchors = isCoarse(stages)
 		cfg.PatchStats = isCoarse(stages)
 		cfg.ErrorMaps = isCoarse(stages)
+		if !isCoarse(stages) {
+			cfg.FineBlocks = 0
+		}
 		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testSkip(t, cfg) })
 	}
 }

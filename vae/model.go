@@ -130,6 +130,7 @@ func DefaultConfig() Config {
 
 		PixelStages: DeepStages,
 		StageBlocks: 0,
+		FineBlocks:  1,
 		StageSkip:   true,
 
 		StageHints: true,
