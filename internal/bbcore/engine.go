@@ -15,19 +15,17 @@ func (cd *Coder) newInference() *vae.Inference {
 	return cd.Model.NewInferenceWith(nn.Config{Workers: cd.Workers})
 }
 
-// halfInferences returns the two Inferences of the steps' pipeline (see pipeline.go), with
-// calibration cal, or none for a coder on one worker (or one core): the pipeline codes on
-// one core while the networks run on another.
-func (cd *Coder) halfInferences(cal vae.Calib) [2]*vae.Inference {
-	var hs [2]*vae.Inference
+// halfInferences returns the two Inferences of the steps' pipeline (see pipeline.go): the
+// coder's own inf, idle while its steps run pipelined, and one more with calibration cal;
+// or none for a coder on one worker (or one core): the pipeline codes on one core while
+// the networks run on another.
+func (cd *Coder) halfInferences(inf *vae.Inference, cal vae.Calib) [2]*vae.Inference {
 	if cd.Workers == 1 || cd.Workers == 0 && nn.DefaultWorkers() < 2 {
-		return hs
+		return [2]*vae.Inference{}
 	}
-	for i := range hs {
-		hs[i] = cd.newInference()
-		hs[i].SetCalib(cal)
-	}
-	return hs
+	other := cd.newInference()
+	other.SetCalib(cal)
+	return [2]*vae.Inference{inf, other}
 }
 
 // withWorkers returns a copy of cd that runs on the number of workers opt asks for (its own
