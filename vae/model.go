@@ -57,6 +57,10 @@ type Config struct {
 	// other sub-positions of the 2x2 blocks: three quarters of the pixels and about 70% of
 	// the bits) that many more residual blocks than StageBlocks.
 	FineBlocks int
+	// FineStages is how many of the finest stages get the FineBlocks (0 means 4; up to all
+	// but stage 0): the diagonal and coarser stages cost more than the fallback coder pays
+	// for the same pixels, so they may want the depth too.
+	FineStages int
 	// StageSkip adds to each stage network a linear 3x3 convolution of the known pixels
 	// (Model.Skip), initialized to interpolate the pixel's nearest known neighbours, so
 	// that a later stage starts from a good guess on smooth content (4 stages or a coarse
@@ -197,6 +201,9 @@ func (c Config) Validate() error {
 	if c.FineBlocks > 0 && !isCoarse(c.PixelStages) {
 		return fmt.Errorf("vae: fine-stage blocks need a coarse plan")
 	}
+	if c.FineStages < 0 || c.FineStages >= c.PixelStages {
+		return fmt.Errorf("vae: %d fine stages out of range", c.FineStages)
+	}
 	if c.InKernel != 1 && c.InKernel != 3 && c.InKernel != 5 && c.InKernel != 7 {
 		return fmt.Errorf("vae: input kernel %d must be 1, 3, 5 or 7", c.InKernel)
 	}
@@ -205,10 +212,18 @@ func (c Config) Validate() error {
 
 // StageBlocksOf returns the number of residual blocks of stage s's network (s >= 1).
 func (c Config) StageBlocksOf(s int) int {
-	if s >= c.PixelStages-4 {
+	if s >= c.FirstFineStage() {
 		return c.StageBlocks + c.FineBlocks
 	}
 	return c.StageBlocks
+}
+
+// FirstFineStage returns the first stage whose network has the FineBlocks.
+func (c Config) FirstFineStage() int {
+	if c.FineStages == 0 {
+		return c.PixelStages - 4
+	}
+	return c.PixelStages - c.FineStages
 }
 
 // GroupParams is the number of parameters per pixel: 3 means, 3 log-scales and 3
@@ -536,12 +551,12 @@ func (m *Model) Convs() []*nn.Conv {
 }
 
 // FineBlockConvs returns the convolutions of the residual blocks that Config.FineBlocks
-// adds to the four finest stage networks.
+// adds to the finest stage networks (Config.FineStages).
 func (m *Model) FineBlockConvs() []*nn.Conv {
 	var cs []*nn.Conv
 	for s := 1; s < m.Cfg.PixelStages; s++ {
 		n := m.Stage[s-1]
-		for k := m.Cfg.StageBlocks; k < len(n.Blocks) && s >= m.Cfg.PixelStages-4; k++ {
+		for k := m.Cfg.StageBlocks; k < len(n.Blocks) && s >= m.Cfg.FirstFineStage(); k++ {
 			cs = append(cs, n.Blocks[k].c1, n.Blocks[k].c2)
 		}
 	}

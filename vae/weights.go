@@ -13,11 +13,12 @@ import (
 
 // The weights file: what the coders need and nothing else. Little-endian:
 //
-//	"BSWM" | u8 version (3 or 4) | u8 layers | u8 zc | u16 width | u8 in-kernel |
+//	"BSWM" | u8 version (3, 4 or 5) | u8 layers | u8 zc | u16 width | u8 in-kernel |
 //	u8 pixel stages | u8 blocks per stage net | stage flags: u8 in version 3, u16 in
 //	version 4 (1 skips, 2 hints, 4 edge hints, 8 position channels, 16 context, 32 pixel
-//	mixture, 64 anchors, 128 patch statistics, 256 error maps) | version 4: u8 more blocks
-//	of the four finest stage nets |
+//	mixture, 64 anchors, 128 patch statistics, 256 error maps) | versions 4-5: u8 more
+//	blocks of the finest stage nets | version 5: u8 how many finest stage nets have them
+//	(not 0 or 4: version 4 means four) |
 //	u8 blocks per inference net (layers) | u8 blocks per generative net (layers) |
 //	float64 m0, s0 per latent channel (layers*zc pairs, layer-major): the bin references |
 //	for every conv in Model.Convs() order: float32 effective weights [Cout][Cin][KH][KW],
@@ -27,10 +28,12 @@ import (
 // The model id written into .bsw files is the first 8 bytes of the SHA-256 of the file.
 const (
 	weightsMagic   = "BSWM"
-	weightsVersion = 4
-	// A model that version 3 can describe (no flags above 255, no FineBlocks) is written
-	// as version 3, so that the same weights keep the same file, and model id.
+	weightsVersion = 5
+	// A model that an older version can describe (version 3: no flags above 255, no
+	// FineBlocks; version 4: the FineBlocks in the four finest stages) is written as that
+	// version, so that the same weights keep the same file, and model id.
 	weightsVersion3 = 3
+	weightsVersion4 = 4
 )
 
 // ErrBadWeights is returned for a weights file that cannot be read.
@@ -41,13 +44,15 @@ func (m *Model) MarshalWeights() []byte {
 	var b bytes.Buffer
 	c := m.Cfg
 	flags := c.stageFlags()
-	v4 := flags > 255 || c.FineBlocks > 0
-	b.WriteString(weightsMagic)
-	if v4 {
-		b.WriteByte(weightsVersion)
-	} else {
-		b.WriteByte(weightsVersion3)
+	version := byte(weightsVersion3)
+	if flags > 255 || c.FineBlocks > 0 {
+		version = weightsVersion4
 	}
+	if c.FirstFineStage() != c.PixelStages-4 {
+		version = weightsVersion
+	}
+	b.WriteString(weightsMagic)
+	b.WriteByte(version)
 	b.WriteByte(byte(c.Layers))
 	b.WriteByte(byte(c.ZC))
 	binary.Write(&b, binary.LittleEndian, uint16(c.Width))
@@ -55,9 +60,12 @@ func (m *Model) MarshalWeights() []byte {
 	b.WriteByte(byte(c.PixelStages))
 	b.WriteByte(byte(c.StageBlocks))
 	b.WriteByte(byte(flags))
-	if v4 {
+	if version >= weightsVersion4 {
 		b.WriteByte(byte(flags >> 8))
 		b.WriteByte(byte(c.FineBlocks))
+	}
+	if version >= 5 {
+		b.WriteByte(byte(c.FineStages))
 	}
 	for _, v := range c.BlocksInf {
 		b.WriteByte(byte(v))
@@ -159,8 +167,16 @@ func readHeader(data []byte) (Config, []byte, error) {
 			return Config{}, nil, fmt.Errorf("%w: %v", ErrBadWeights, err)
 		}
 	}
+	fineStages := byte(0)
+	if hdr.Version >= 5 {
+		v, err := r.ReadByte()
+		if err != nil || v == 0 || v == 4 {
+			return Config{}, nil, fmt.Errorf("%w: bad fine stage count", ErrBadWeights)
+		}
+		fineStages = v
+	}
 	cfg := Config{Layers: int(hdr.Layers), ZC: int(hdr.ZC), Width: int(hdr.Width), InKernel: int(hdr.InKernel),
-		PixelStages: int(hdr.Stages), StageBlocks: int(hdr.StageBlocks), FineBlocks: int(fine)}
+		PixelStages: int(hdr.Stages), StageBlocks: int(hdr.StageBlocks), FineBlocks: int(fine), FineStages: int(fineStages)}
 	for _, f := range cfg.flagBits() {
 		*f.on = flags&f.bit != 0
 	}

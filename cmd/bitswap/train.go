@@ -35,7 +35,8 @@ EMA weights, with latent bins fitted on DATA/train) instead of training.`,
 			&cli.StringFlag{Name: "resume", Usage: "checkpoint `FILE` to continue from"},
 			&cli.StringFlag{Name: "init", Usage: "start a new run from the weights `FILE` (\"embedded\": the built-in model) instead of random weights"},
 			&cli.IntFlag{Name: "pixel-stages", Value: d.Config.PixelStages, Usage: "pixel stages of a new (or --upgrade'd) model: 7 or 9"},
-			&cli.IntFlag{Name: "fine-blocks", Usage: "a new (or --upgrade'd) model's four finest stage networks get `N` more residual blocks (vae.Config.FineBlocks)"},
+			&cli.IntFlag{Name: "fine-blocks", Usage: "a new (or --upgrade'd) model's finest stage networks get `N` more residual blocks (vae.Config.FineBlocks)"},
+			&cli.IntFlag{Name: "fine-stages", Usage: "how many of the finest stage networks get the --fine-blocks (vae.Config.FineStages; 0: the default, 4)"},
 			&cli.BoolFlag{Name: "upgrade", Usage: "convert the --resume checkpoint to the current default architecture, keeping what it learned"},
 			&cli.StringFlag{Name: "export", Usage: "write the weights `FILE` of --resume and stop"},
 			&cli.BoolFlag{Name: "raw", Usage: "with --export: the current weights, not the best averaged ones"},
@@ -46,7 +47,7 @@ EMA weights, with latent bins fitted on DATA/train) instead of training.`,
 			&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "patches per step"},
 			&cli.Float64Flag{Name: "lr", Value: d.LR, Usage: "peak learning rate"},
 			&cli.Float64Flag{Name: "skip-lr", Value: d.SkipLR, Usage: "learning-rate factor of the stage skips (linear interpolators)"},
-			&cli.Float64Flag{Name: "fine-lr", Value: d.FineLR, Usage: "learning-rate factor of the residual blocks that --fine-blocks adds"},
+			&cli.Float64Flag{Name: "fine-lr", Value: d.FineLR, Usage: "learning-rate factor of the residual blocks that --fine-blocks adds (in every stage --fine-stages gives them)"},
 			&cli.IntFlag{Name: "val-every", Value: d.ValEvery, Usage: "validate every `N` steps"},
 			&cli.IntFlag{Name: "val-patches", Value: d.ValPatches, Usage: "size of the fixed validation subset"},
 			&cli.DurationFlag{Name: "ckpt-every", Value: d.CkptEvery, Usage: "checkpoint interval"},
@@ -70,6 +71,7 @@ func runTrain(c *cli.Context) error {
 	o.Upgrade = c.Bool("upgrade")
 	o.Config.PixelStages = c.Int("pixel-stages")
 	o.Config.FineBlocks = max(o.Config.FineBlocks, c.Int("fine-blocks"))
+	o.Config.FineStages = fineStages(c)
 	o.Steps = c.Int("steps")
 	o.Duration = c.Duration("duration")
 	o.Batch = c.Int("batch")
@@ -102,6 +104,15 @@ func runTrain(c *cli.Context) error {
 	return err
 }
 
+// fineStages returns --fine-stages as vae.Config.FineStages (which writes the default, 4,
+// as 0).
+func fineStages(c *cli.Context) int {
+	if n := c.Int("fine-stages"); n != 4 {
+		return n
+	}
+	return 0
+}
+
 func runExport(c *cli.Context) error {
 	if c.String("resume") == "" {
 		return usagef("train --export needs --resume CHECKPOINT")
@@ -114,6 +125,7 @@ func runExport(c *cli.Context) error {
 		cfg := vae.DefaultConfig()
 		cfg.PixelStages = c.Int("pixel-stages")
 		cfg.FineBlocks = max(cfg.FineBlocks, c.Int("fine-blocks"))
+		cfg.FineStages = fineStages(c)
 		if ck, err = train.Upgrade(ck, cfg); err != nil {
 			return err
 		}

@@ -35,8 +35,8 @@ import (
 //     keeps a weight near 1 where they do not).
 //   - PatchStats or ErrorMaps added: the weights on the new channels start at zero, so
 //     the model starts where it was.
-//   - FineBlocks raised: the four finest stage networks get new residual blocks after
-//     their old ones, whose second convolutions start with gain 0 (the block adds
+//   - FineBlocks or FineStages raised: the finest stage networks get new residual blocks
+//     after their old ones, whose second convolutions start with gain 0 (the block adds
 //     nothing), so the model starts where it was.
 //
 // Adam's moments of new weights start at zero; the best validation score is reset (the best
@@ -53,12 +53,13 @@ func Upgrade(ck *Checkpoint, cfg vae.Config) (*Checkpoint, error) {
 	want.PatchStats = cfg.PatchStats
 	want.ErrorMaps = cfg.ErrorMaps
 	want.FineBlocks = cfg.FineBlocks
+	want.FineStages = cfg.FineStages
 	addMix := !old.Mixture && cfg.Mixture
 	addAnc := !old.Anchors && cfg.Anchors
 	addEdge := !old.EdgeHints && cfg.EdgeHints
 	from := stageMap(old.PixelStages, cfg.PixelStages)
 	if !sameConfig(want, cfg) || old.EdgeHints && !cfg.EdgeHints || old.PosChannels && !cfg.PosChannels || old.Context && !cfg.Context || old.Mixture && !cfg.Mixture ||
-		old.Anchors && !cfg.Anchors || old.PatchStats && !cfg.PatchStats || old.ErrorMaps && !cfg.ErrorMaps || old.FineBlocks > cfg.FineBlocks || !old.StageHints || from == nil || sameConfig(old, cfg) {
+		old.Anchors && !cfg.Anchors || old.PatchStats && !cfg.PatchStats || old.ErrorMaps && !cfg.ErrorMaps || from == nil || fewerBlocks(old, cfg, from) || !old.StageHints || sameConfig(old, cfg) {
 		return nil, fmt.Errorf("train: cannot upgrade a checkpoint of %+v to %+v", old, cfg)
 	}
 	om, err := vae.New(old, 0)
@@ -221,6 +222,17 @@ func stageMap(oldS, newS int) []int {
 		return []int{0, -1, -1, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 	}
 	return nil
+}
+
+// fewerBlocks tells whether some stage network of b has fewer residual blocks than the
+// network of a that it continues (from: stageMap).
+func fewerBlocks(a, b vae.Config, from []int) bool {
+	for s := 1; s < len(from); s++ {
+		if o := from[s]; o > 0 && b.StageBlocksOf(s) < a.StageBlocksOf(o) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameConfig reports whether two configurations are equal.

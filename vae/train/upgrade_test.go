@@ -423,3 +423,45 @@ func TestUpgradeFineBlocks(t *testing.T) {
 		t.Fatalf("weights: %v", err)
 	}
 }
+
+// TestUpgradeFineStages: giving the fine blocks to more stages keeps every cost exactly at
+// first, cannot be undone, and the weights file (version 5) keeps them.
+func TestUpgradeFineStages(t *testing.T) {
+	cfg := contextConfig()
+	cfg.Mixture, cfg.Anchors, cfg.PatchStats, cfg.ErrorMaps = true, true, true, true
+	cfg.FineBlocks = 1
+	old, ck := upgradeFixture(t, cfg)
+	S := cfg.PixelStages
+	cfg.FineStages = S - 3
+	up, nm := upgraded(t, ck, cfg)
+	for s := 1; s < S; s++ {
+		want := cfg.StageBlocks
+		if s >= 3 {
+			want++
+		}
+		if got := len(nm.Stage[s-1].Blocks); got != want {
+			t.Fatalf("stage %d net has %d blocks, want %d", s, got, want)
+		}
+	}
+	if got := len(nm.FineBlockConvs()); got != 2*(S-3) {
+		t.Fatalf("%d fine block convs, want %d", got, 2*(S-3))
+	}
+	runs := runsBatch()
+	a, b := old.NegELBO(runs.X, runs.Ctx, runs.B).BPD, nm.NegELBO(runs.X, runs.Ctx, runs.B).BPD
+	if a != b {
+		t.Fatalf("%v bits/dim before, %v after", a, b)
+	}
+	prev := cfg
+	prev.FineStages = 0
+	if _, err := Upgrade(up, prev); err == nil {
+		t.Fatal("removing the blocks accepted")
+	}
+	w := nm.MarshalWeights()
+	if w[4] != 5 {
+		t.Fatalf("weights version %d, want 5", w[4])
+	}
+	m2, err := vae.UnmarshalWeights(w)
+	if err != nil || m2.Cfg.FineStages != S-3 || m2.NegELBO(runs.X, runs.Ctx, runs.B).BPD != b {
+		t.Fatalf("weights: %v", err)
+	}
+}
