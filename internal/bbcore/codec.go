@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/bitswap-codec/bitswap/container"
 	"github.com/bitswap-codec/bitswap/fallback"
@@ -165,11 +166,12 @@ func moveFirstPatches(grid imageio.Grid, fb []bool, C, n int) {
 // payload). A patch's fallback price is what it cost inside the whole image coded by the
 // fallback coder (whole waits for that encoding and its costs per patch): coded alone, a
 // patch pays for the coder's adaptation to the image, most of its price on smooth content,
-// which made the model look like winning where it did not. The model's pass over every
-// patch costs many times the fallback coder's whole encode, so it first probes a spread
-// sample and gives the whole image to the fallback coder when the sample predicts too small
-// a gain (hopeless); and when the pass over every patch predicts too small a gain, it does
-// not code them either.
+// which made the model look like winning where it did not. The model's pass over a patch
+// costs many times the fallback coder's, so it first probes a spread sample and gives the
+// whole image to the fallback coder when the sample predicts too small a gain (hopeless).
+// Otherwise it measures the model on a fifth of the patches (choiceSample) and predicts
+// the rest from them (predictCosts): a pass over every patch would cost about as much as
+// coding them. When the prediction promises too small a gain, the model codes nothing.
 func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid, whole func() ([]byte, []float64, error)) ([]bool, vae.Calib) {
 	P := grid.Len()
 	fb := make([]bool, P)
@@ -200,14 +202,96 @@ func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid, whole func() ([]b
 	if cd.AllVAE {
 		return fb, cal
 	}
-	costs := cd.modelBits(img, grid, spread(P, P), cal)
-	if !prices() || gain(spread(P, P), costs, fbBits, 1) < minGain*wholeBits {
+	sample := choiceSample(grid)
+	costs := cd.modelBits(img, grid, sample, cal)
+	if !prices() {
+		return all()
+	}
+	costs = predictCosts(grid, fbBits, sample, costs)
+	if gain(spread(P, P), costs, fbBits, 1) < minGain*wholeBits {
 		return all()
 	}
 	for p := 0; p < P; p++ {
 		fb[p] = fbBits[p] < costs[p]
 	}
 	return fb, cal
+}
+
+// The choice measures the model on one patch in choiceEvery, in a pattern that leaves no
+// patch more than one step (across, down or diagonally) from a measured one: patch (r, c)
+// when 2r + c = 2 (mod 5). It predicts the others from the measured patches within
+// choiceReach steps. On the downscaled validation photographs one patch in 5 kept about 90%
+// of the gain of measuring every patch where the model wins most (appleflower d2: 8.2% of
+// the fallback coder's size against 9.3%; Foggy-Trees 4.6% against 4.9%); one in 4 (odd
+// rows and columns) kept about as much.
+const (
+	choiceEvery = 5
+	choiceReach = 2
+)
+
+// choiceSmall is the grid size up to which the choice measures every patch: the pass
+// costs little, and a few patches tell little about the others.
+const choiceSmall = 24
+
+// choiceSample returns the patches whose model cost the choice measures (imageio.Grid
+// order); every patch of a small grid.
+func choiceSample(g imageio.Grid) []int {
+	P := g.Len()
+	if P <= choiceSmall {
+		return spread(P, P)
+	}
+	var s []int
+	for p := 0; p < P; p++ {
+		if (2*(p/g.Cols)+p%g.Cols)%choiceEvery == 2 {
+			s = append(s, p)
+		}
+	}
+	return s
+}
+
+// likeness is the scale of the log ratio of two patches' fallback costs over which a
+// sampled patch's say in predictCosts falls by a factor e.
+const likeness = 0.2
+
+// predictCosts returns the model's cost of every patch: costs[i] for the measured patch
+// sample[i], and for the others their fallback price fbBits[p] times the model-to-fallback
+// ratio of the measured patches nearby (within choiceReach steps, or the nearest ring
+// that has any), weighted by how
+// alike their fallback prices are. Where the model wins follows the content, which is
+// locally alike; of two neighbours, the one the fallback coder finds as hard is more
+// likely the same kind of content.
+func predictCosts(g imageio.Grid, fbBits []float64, sample []int, costs []float64) []float64 {
+	P := g.Len()
+	pred := make([]float64, P)
+	ratio := make([]float64, P)
+	known := make([]bool, P)
+	for i, p := range sample {
+		pred[p], known[p] = costs[i], true
+		ratio[p] = costs[i] / max(fbBits[p], 1)
+	}
+	for p := range pred {
+		if known[p] || len(sample) == 0 {
+			continue
+		}
+		r0, c0 := p/g.Cols, p%g.Cols
+		lp := math.Log(max(fbBits[p], 1))
+		for rad := choiceReach; ; rad++ {
+			w, acc := 0.0, 0.0
+			for r := max(0, r0-rad); r <= min(g.Rows-1, r0+rad); r++ {
+				for c := max(0, c0-rad); c <= min(g.Cols-1, c0+rad); c++ {
+					if q := r*g.Cols + c; known[q] {
+						wq := math.Exp(-math.Abs(math.Log(max(fbBits[q], 1))-lp) / likeness)
+						w, acc = w+wq, acc+wq*ratio[q]
+					}
+				}
+			}
+			if w > 0 {
+				pred[p] = fbBits[p] * acc / w
+				break
+			}
+		}
+	}
+	return pred
 }
 
 // Calibrate returns the calibration the encoder chooses for an 8-bit RGB(A) image.

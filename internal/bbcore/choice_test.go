@@ -1,0 +1,88 @@
+package bbcore
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/bitswap-codec/bitswap/imageio"
+)
+
+// TestChoiceSample: one patch in five, in order; every patch of a grid is next to (or is)
+// a measured one, but for the grid's edges, and one within two steps; small grids are
+// measured whole.
+func TestChoiceSample(t *testing.T) {
+	for rows := 1; rows <= 13; rows++ {
+		for cols := 1; cols <= 13; cols++ {
+			g := imageio.Grid{Cols: cols, Rows: rows}
+			s := choiceSample(g)
+			P := g.Len()
+			in := make([]bool, P)
+			for i, p := range s {
+				if i > 0 && p <= s[i-1] {
+					t.Fatalf("%dx%d: sample out of order", cols, rows)
+				}
+				in[p] = true
+			}
+			if P <= choiceSmall {
+				if len(s) != P {
+					t.Fatalf("%dx%d: %d of %d patches in a small grid's sample", cols, rows, len(s), P)
+				}
+				continue
+			}
+			if len(s) < P/choiceEvery-1 || len(s) > P/choiceEvery+2 {
+				t.Fatalf("%dx%d: %d of %d patches in the sample", cols, rows, len(s), P)
+			}
+			for p := range in {
+				r0, c0 := p/cols, p%cols
+				inner := r0 > 0 && r0 < rows-1 && c0 > 0 && c0 < cols-1
+				near := map[int]bool{}
+				for r := max(0, r0-choiceReach); r <= min(rows-1, r0+choiceReach); r++ {
+					for c := max(0, c0-choiceReach); c <= min(cols-1, c0+choiceReach); c++ {
+						if in[r*cols+c] {
+							d := max(r-r0, r0-r, c-c0, c0-c)
+							near[d] = true
+						}
+					}
+				}
+				if inner && !near[0] && !near[1] || len(near) == 0 {
+					t.Fatalf("%dx%d: patch %d far from the sample", cols, rows, p)
+				}
+			}
+		}
+	}
+}
+
+// TestPredictCosts: measured patches keep their costs, and where the model wins on one half
+// of the image and loses on the other, the prediction says so away from the border.
+func TestPredictCosts(t *testing.T) {
+	g := imageio.Grid{Cols: 12, Rows: 9}
+	P := g.Len()
+	rng := rand.New(rand.NewPCG(1, 2))
+	fb := make([]float64, P)
+	model := make([]float64, P)
+	for p := range fb {
+		fb[p] = 1000 + 2000*rng.Float64()
+		ratio := 0.8
+		if p%g.Cols >= g.Cols/2 {
+			ratio = 1.2
+		}
+		model[p] = ratio * fb[p] * (0.95 + 0.1*rng.Float64())
+	}
+	s := choiceSample(g)
+	costs := make([]float64, len(s))
+	for i, p := range s {
+		costs[i] = model[p]
+	}
+	pred := predictCosts(g, fb, s, costs)
+	for _, p := range s {
+		if pred[p] != model[p] {
+			t.Fatalf("patch %d: measured %v, predicted %v", p, model[p], pred[p])
+		}
+	}
+	for p := range pred {
+		c := p % g.Cols
+		if c < g.Cols/2-choiceReach && pred[p] >= fb[p] || c >= g.Cols/2+choiceReach && pred[p] <= fb[p] {
+			t.Fatalf("patch %d (column %d): fallback %v, model predicted %v", p, c, fb[p], pred[p])
+		}
+	}
+}
