@@ -201,6 +201,7 @@ func TestSkipInterpolates(t *testing.T) {
 		cfg.Anchors = isCoarse(stages)
 		cfg.PatchStats = isCoarse(stages)
 		cfg.ErrorMaps = isCoarse(stages)
+		cfg.CtxScales = isCoarse(stages)
 		if !isCoarse(stages) {
 			cfg.FineBlocks = 0
 		}
@@ -430,6 +431,9 @@ func TestPosChannels(t *testing.T) {
 		}
 		if m.Cfg.ErrorMaps {
 			extra += errChannels
+		}
+		if m.Cfg.CtxScales {
+			extra += ctxScaleChannels
 		}
 		pc = pc[:len(pc)-extra*n]
 		if len(pc) != posChannels*n {

@@ -120,6 +120,10 @@ type Config struct {
 	// ErrorMaps (needs PatchStats) gives them errChannels more: per known pixel the error
 	// its stage's interpolation made (see stats.go).
 	ErrorMaps bool
+	// CtxScales (needs ErrorMaps) gives them ctxScaleChannels more, constant over the
+	// patch: how smooth the context rows and columns are at the coarse stages' distances
+	// (see stats.go).
+	CtxScales bool
 }
 
 // DefaultConfig is the architecture of the shipped model.
@@ -146,6 +150,7 @@ func DefaultConfig() Config {
 		Anchors:     true,
 		PatchStats:  true,
 		ErrorMaps:   true,
+		CtxScales:   true,
 	}
 }
 
@@ -194,6 +199,9 @@ func (c Config) Validate() error {
 	}
 	if c.ErrorMaps && !c.PatchStats {
 		return fmt.Errorf("vae: error maps need patch statistics")
+	}
+	if c.CtxScales && !c.ErrorMaps {
+		return fmt.Errorf("vae: context scales need error maps")
 	}
 	if c.StageBlocks < 0 || c.StageBlocks > 32 || c.FineBlocks < 0 || c.FineBlocks > 32 {
 		return fmt.Errorf("vae: stage block counts %d, %d out of range", c.StageBlocks, c.FineBlocks)

@@ -37,6 +37,9 @@ func squeezeU8(x []uint8, B int, dst []uint8) {
 // knownChannels is the number of pixel channels stage s sees.
 func (m *Model) knownChannels(s int) int {
 	if isCoarse(m.Cfg.PixelStages) {
+		if m.Cfg.CtxScales {
+			return coarseKnown + edgeHints + posChannels + ctxChannels + statChannels + errChannels + ctxScaleChannels
+		}
 		if m.Cfg.ErrorMaps {
 			return coarseKnown + edgeHints + posChannels + ctxChannels + statChannels + errChannels
 		}
@@ -104,11 +107,14 @@ func (j *inputJob) run(_, lo, hi int) {
 	}
 	if m.Cfg.Context && m.Cfg.PatchStats {
 		end := W + coarseKnown + edgeHints + posChannels + ctxChannels
-		var emap []float32
+		var emap, scales []float32
 		if m.Cfg.ErrorMaps {
 			emap = j.dst[(end+statChannels)*n : (end+statChannels+errChannels)*n]
 		}
-		m.patchStats(j.s, px, j.dst[(W+hintAct)*n:(W+hintAct+1)*n], j.dst[end*n:], emap, j.B, j.cx, lo, hi)
+		if m.Cfg.CtxScales {
+			scales = j.dst[(end+statChannels+errChannels)*n : (end+statChannels+errChannels+ctxScaleChannels)*n]
+		}
+		m.patchStats(j.s, px, j.dst[(W+hintAct)*n:(W+hintAct+1)*n], j.dst[end*n:], emap, scales, j.B, j.cx, lo, hi)
 	}
 }
 

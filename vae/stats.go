@@ -37,6 +37,18 @@ const statChannels = 8
 // error feedback that the fallback coder's predictors adapt to.
 const errChannels = 12
 
+// ctxScaleChannels is the number of context-scale channels (Config.CtxScales), each the
+// same at all 256 positions of a patch: for d = 2, 4 and 8 pixels (ctxScale), log(
+// activityFloor + mean |x - (a+b)/2|) over the colours and the pixels of the context row
+// just above and column just left, a and b the pixels d away on either side; 0 without
+// context (statChannels' channel 7 tells). They say how smooth the image next to the patch
+// is at the distances the coarse stages interpolate over: a stage network in the middle
+// of the patch sees neither the context nor, early on, enough of the patch to tell.
+const ctxScaleChannels = 3
+
+// ctxScale returns the distance of context-scale channel i.
+func ctxScale(i int) int { return 2 << i }
+
 // stageErr calls f with |x - m| for every colour c of every pixel of stage t in patch b
 // (at squeezed position pos, sub-position k), m the plain interpolation of t's taps that are
 // known, and returns the number of pixels. Deterministic: float64 in a fixed order, one
@@ -70,10 +82,11 @@ func (m *Model) stageErr(t int, px []float32, n, b int, cx *sqCtx, f func(k, pos
 	return count
 }
 
-// ctxNoise returns the mean |x - (a+b)/2| over the inner pixels of the context row just
-// above and column just left of patch b and the colours (see statChannels), and whether
-// there was any. It reads the raw context c (valid parts as sqCtx.squeeze sets them).
-func ctxNoise(cx *sqCtx, b int) (float64, bool) {
+// ctxNoise returns the mean |x - (a+b)/2| over the pixels of the context row just above
+// and column just left of patch b (a and b the pixels d away on either side) and the
+// colours (see statChannels, ctxScaleChannels), and whether there was any. It reads the
+// raw context c (valid parts as sqCtx.squeeze sets them).
+func ctxNoise(cx *sqCtx, b, d int) (float64, bool) {
 	if cx == nil || cx.has[b] == 0 {
 		return 0, false
 	}
@@ -82,8 +95,8 @@ func ctxNoise(cx *sqCtx, b int) (float64, bool) {
 	// sub-positions 2, 3 of up) or the column just left (sub-positions 1, 3 of left).
 	add := func(vals func(c, i int) float64) {
 		for c := 0; c < 3; c++ {
-			for i := 1; i < PatchSize-1; i++ {
-				sum += math.Abs(vals(c, i) - (vals(c, i-1)+vals(c, i+1))/2)
+			for i := d; i < PatchSize-d; i++ {
+				sum += math.Abs(vals(c, i) - (vals(c, i-d)+vals(c, i+d))/2)
 				cnt++
 			}
 		}
@@ -101,8 +114,9 @@ func ctxNoise(cx *sqCtx, b int) (float64, bool) {
 // patchStats writes stage s's statChannels channels (dst, [8][B][256]) from px, the 12
 // pixel channels of the stage input (known pixels only), act, the stage's activity hint
 // channel ([B][256]), and the context cx (nil: none); with emap (ErrorMaps; nil: none,
-// [12][B][256]) also the error maps. Only patches [lo, hi) of the B.
-func (m *Model) patchStats(s int, px, act, dst, emap []float32, B int, cx *sqCtx, lo, hi int) {
+// [12][B][256]) also the error maps, with scales (CtxScales; nil: none, [3][B][256]) the
+// context scales. Only patches [lo, hi) of the B.
+func (m *Model) patchStats(s int, px, act, dst, emap, scales []float32, B int, cx *sqCtx, lo, hi int) {
 	n := B * hw
 	for ch := 0; ch < errChannels && emap != nil; ch++ {
 		clear(emap[ch*n+lo*hw : ch*n+hi*hw])
@@ -146,15 +160,25 @@ func (m *Model) patchStats(s int, px, act, dst, emap []float32, B int, cx *sqCtx
 			}
 		}
 		v[5] = a / float64(na)
-		if e, ok := ctxNoise(cx, b); ok {
+		if e, ok := ctxNoise(cx, b, 1); ok {
 			v[6] = dmath.Log(activityFloor + e)
 			v[7] = 1
 		}
 		for i, x := range v {
-			d := dst[i*n+b*hw : i*n+(b+1)*hw]
-			for j := range d {
-				d[j] = float32(x)
-			}
+			fill(dst[i*n+b*hw:i*n+(b+1)*hw], float32(x))
 		}
+		for i := 0; i < ctxScaleChannels && scales != nil; i++ {
+			x := 0.0
+			if e, ok := ctxNoise(cx, b, ctxScale(i)); ok {
+				x = dmath.Log(activityFloor + e)
+			}
+			fill(scales[i*n+b*hw:i*n+(b+1)*hw], float32(x))
+		}
+	}
+}
+
+func fill(d []float32, v float32) {
+	for j := range d {
+		d[j] = v
 	}
 }

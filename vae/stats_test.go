@@ -2,6 +2,7 @@ package vae
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/bitswap-codec/bitswap/internal/dmath"
@@ -160,5 +161,64 @@ func TestErrorMaps(t *testing.T) {
 	}
 	if marked == 0 {
 		t.Fatal("stage 5 has no pixels")
+	}
+}
+
+// TestCtxScales: the context-scale channels measure, at 2, 4 and 8 pixels, how far the
+// row just above and the column just left are from the mean of their pixels that far to
+// either side, over whichever of the two is there, and are 0 without context.
+func TestCtxScales(t *testing.T) {
+	cfg := contextConfig()
+	cfg.PatchStats, cfg.ErrorMaps, cfg.CtxScales = true, true, true
+	m, err := New(cfg, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bt := NewBatch(1)
+	c := NewContext(1)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range c.Pix {
+		c.Pix[i] = uint8(rng.IntN(256))
+	}
+	line := func(col int, up bool, i int) float64 {
+		if up {
+			return float64(c.Pix[col*CtxPlane+PatchSize+i]) / 127.5
+		}
+		return float64(c.Pix[col*CtxPlane+CtxLeftOffset+2*i+1]) / 127.5
+	}
+	for _, has := range []uint8{0, CtxUp, CtxLeft, CtxUp | CtxLeft} {
+		c.Has[0] = has
+		var q sqCtx
+		q.squeeze(c, 1, nil)
+		feat := nn.NewTensor(m.Cfg.Width, 1, LatentHW, LatentHW)
+		for s := 1; s < m.Cfg.PixelStages; s++ {
+			var in nn.Tensor
+			m.stageInput(s, feat, squeezedPatch(bt), &in, &q)
+			base := m.Cfg.Width + m.knownChannels(s) - ctxScaleChannels
+			for k, d := range []int{2, 4, 8} {
+				sum, cnt := 0.0, 0
+				for _, up := range []bool{true, false} {
+					if up && has&CtxUp == 0 || !up && has&CtxLeft == 0 {
+						continue
+					}
+					for col := 0; col < 3; col++ {
+						for i := d; i < PatchSize-d; i++ {
+							sum += math.Abs(line(col, up, i) - (line(col, up, i-d)+line(col, up, i+d))/2)
+							cnt++
+						}
+					}
+				}
+				want := 0.0
+				if cnt > 0 {
+					want = math.Log(activityFloor + sum/float64(cnt))
+				}
+				ch := in.Data[(base+k)*hw : (base+k+1)*hw]
+				for _, x := range ch {
+					if math.Abs(float64(x)-want) > 1e-5 {
+						t.Fatalf("has %d, stage %d, %d px: %v, want %v", has, s, d, x, want)
+					}
+				}
+			}
+		}
 	}
 }

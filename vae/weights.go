@@ -16,7 +16,7 @@ import (
 //	"BSWM" | u8 version (3, 4 or 5) | u8 layers | u8 zc | u16 width | u8 in-kernel |
 //	u8 pixel stages | u8 blocks per stage net | stage flags: u8 in version 3, u16 in
 //	version 4 (1 skips, 2 hints, 4 edge hints, 8 position channels, 16 context, 32 pixel
-//	mixture, 64 anchors, 128 patch statistics, 256 error maps) | versions 4-5: u8 more
+//	mixture, 64 anchors, 128 patch statistics, 256 error maps, 512 context scales) | versions 4-5: u8 more
 //	blocks of the finest stage nets | version 5: u8 how many finest stage nets have them
 //	(not 0 or 4: version 4 means four) |
 //	u8 blocks per inference net (layers) | u8 blocks per generative net (layers) |
@@ -159,7 +159,7 @@ func readHeader(data []byte) (Config, []byte, error) {
 	fine := byte(0)
 	if hdr.Version >= 4 {
 		v, err := r.ReadByte()
-		if err != nil || v > 1 {
+		if err != nil || v > 3 {
 			return Config{}, nil, fmt.Errorf("%w: bad stage flags", ErrBadWeights)
 		}
 		flags |= uint16(v) << 8
@@ -252,7 +252,8 @@ type flagBit struct {
 // flagBits lists the boolean options of c with their bits.
 func (c *Config) flagBits() []flagBit {
 	return []flagBit{{&c.StageSkip, 1}, {&c.StageHints, 2}, {&c.EdgeHints, 4}, {&c.PosChannels, 8}, {&c.Context, 16},
-		{&c.Mixture, 32}, {&c.Anchors, 64}, {&c.PatchStats, 128}, {&c.ErrorMaps, 256}}
+		{&c.Mixture, 32}, {&c.Anchors, 64}, {&c.PatchStats, 128}, {&c.ErrorMaps, 256},
+		{&c.CtxScales, 512}}
 }
 
 // stageFlags packs the boolean options of c as the weights file stores them.

@@ -33,8 +33,8 @@ import (
 //     pair activities, see initAnchorBias), so the model starts copying a neighbour where
 //     the neighbours agree exactly and otherwise costs what it did (the base component
 //     keeps a weight near 1 where they do not).
-//   - PatchStats or ErrorMaps added: the weights on the new channels start at zero, so
-//     the model starts where it was.
+//   - PatchStats, ErrorMaps or CtxScales added: the weights on the new channels start at
+//     zero, so the model starts where it was.
 //   - FineBlocks or FineStages raised: the finest stage networks get new residual blocks
 //     after their old ones, whose second convolutions start with gain 0 (the block adds
 //     nothing), so the model starts where it was.
@@ -52,6 +52,7 @@ func Upgrade(ck *Checkpoint, cfg vae.Config) (*Checkpoint, error) {
 	want.Anchors = cfg.Anchors
 	want.PatchStats = cfg.PatchStats
 	want.ErrorMaps = cfg.ErrorMaps
+	want.CtxScales = cfg.CtxScales
 	want.FineBlocks = cfg.FineBlocks
 	want.FineStages = cfg.FineStages
 	addMix := !old.Mixture && cfg.Mixture
@@ -59,7 +60,7 @@ func Upgrade(ck *Checkpoint, cfg vae.Config) (*Checkpoint, error) {
 	addEdge := !old.EdgeHints && cfg.EdgeHints
 	from := stageMap(old.PixelStages, cfg.PixelStages)
 	if !sameConfig(want, cfg) || old.EdgeHints && !cfg.EdgeHints || old.PosChannels && !cfg.PosChannels || old.Context && !cfg.Context || old.Mixture && !cfg.Mixture ||
-		old.Anchors && !cfg.Anchors || old.PatchStats && !cfg.PatchStats || old.ErrorMaps && !cfg.ErrorMaps || from == nil || fewerBlocks(old, cfg, from) || !old.StageHints || sameConfig(old, cfg) {
+		old.Anchors && !cfg.Anchors || old.PatchStats && !cfg.PatchStats || old.ErrorMaps && !cfg.ErrorMaps || old.CtxScales && !cfg.CtxScales || from == nil || fewerBlocks(old, cfg, from) || !old.StageHints || sameConfig(old, cfg) {
 		return nil, fmt.Errorf("train: cannot upgrade a checkpoint of %+v to %+v", old, cfg)
 	}
 	om, err := vae.New(old, 0)

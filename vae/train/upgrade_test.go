@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/bitswap-codec/bitswap/vae"
@@ -338,18 +339,20 @@ func TestUpgradeAnchors(t *testing.T) {
 // on the new channels start at zero), training can then use them (their gradients are not
 // zero), they cannot be removed again, and the weights file keeps the flag.
 func TestUpgradePatchStats(t *testing.T) {
-	t.Run("stats", func(t *testing.T) { testUpgradeStats(t, false) })
-	t.Run("maps", func(t *testing.T) { testUpgradeStats(t, true) })
+	t.Run("stats", func(t *testing.T) { testUpgradeStats(t, 1) })
+	t.Run("maps", func(t *testing.T) { testUpgradeStats(t, 2) })
+	t.Run("scales", func(t *testing.T) { testUpgradeStats(t, 3) })
 }
 
-func testUpgradeStats(t *testing.T, maps bool) {
+// testUpgradeStats adds the level-th of PatchStats, ErrorMaps and CtxScales to a model with
+// the ones before it.
+func testUpgradeStats(t *testing.T, level int) {
 	cfg := contextConfig()
 	cfg.Mixture, cfg.Anchors = true, true
-	if maps {
-		cfg.PatchStats = true
-	}
+	set := func(c *vae.Config, l int) { c.PatchStats, c.ErrorMaps, c.CtxScales = l >= 1, l >= 2, l >= 3 }
+	set(&cfg, level-1)
 	old, ck := upgradeFixture(t, cfg)
-	cfg.PatchStats, cfg.ErrorMaps = true, maps
+	set(&cfg, level)
 	up, nm := upgraded(t, ck, cfg)
 	runs := runsBatch()
 	a, b := old.NegELBO(runs.X, runs.Ctx, runs.B).BPD, nm.NegELBO(runs.X, runs.Ctx, runs.B).BPD
@@ -362,22 +365,22 @@ func testUpgradeStats(t *testing.T, maps bool) {
 	sh := in.Shape
 	taps, grad := sh.KH*sh.KW, 0.0
 	for o := 0; o < sh.Cout; o++ {
-		for ci := sh.Cin - 8; ci < sh.Cin; ci++ { // the new channels come last
+		for ci := sh.Cin - 3; ci < sh.Cin; ci++ { // the new channels come last
 			for _, v := range g[0][(o*sh.Cin+ci)*taps : (o*sh.Cin+ci+1)*taps] {
 				grad += math.Abs(float64(v))
 			}
 		}
 	}
 	if grad == 0 {
-		t.Fatal("no gradient on the statistics channels' weights")
+		t.Fatal("no gradient on the new channels' weights")
 	}
 	prev := cfg
-	prev.PatchStats, prev.ErrorMaps = maps, false
+	set(&prev, level-1)
 	if _, err := Upgrade(up, prev); err == nil {
 		t.Fatal("removing the new channels accepted")
 	}
 	m2, err := vae.UnmarshalWeights(nm.MarshalWeights())
-	if err != nil || !m2.Cfg.PatchStats || m2.Cfg.ErrorMaps != maps || m2.NegELBO(runs.X, runs.Ctx, runs.B).BPD != b {
+	if err != nil || !reflect.DeepEqual(m2.Cfg, nm.Cfg) || m2.NegELBO(runs.X, runs.Ctx, runs.B).BPD != b {
 		t.Fatalf("weights: %v", err)
 	}
 }
