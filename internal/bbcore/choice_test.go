@@ -7,9 +7,9 @@ import (
 	"github.com/bitswap-codec/bitswap/imageio"
 )
 
-// TestChoiceSample: one patch in five, in order; every patch of a grid is next to (or is)
-// a measured one, but for the grid's edges, and one within two steps; small grids are
-// measured whole.
+// TestChoiceSample: one patch in seven, in order; every patch of a grid is next to (or
+// is) a measured one, but for the grid's edges, and one within choiceReach steps; small
+// grids are measured whole.
 func TestChoiceSample(t *testing.T) {
 	for rows := 1; rows <= 13; rows++ {
 		for cols := 1; cols <= 13; cols++ {

