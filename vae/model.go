@@ -571,6 +571,19 @@ func (m *Model) FineBlockConvs() []*nn.Conv {
 	return cs
 }
 
+// CtxScaleInputs returns the input convolutions of the stage networks and the first of
+// their input channels that Config.CtxScales adds (the last ctxScaleChannels), or nil.
+func (m *Model) CtxScaleInputs() ([]*nn.Conv, int) {
+	if !m.Cfg.CtxScales {
+		return nil, 0
+	}
+	var cs []*nn.Conv
+	for _, n := range m.Stage {
+		cs = append(cs, n.In)
+	}
+	return cs, cs[0].Shape.Cin - ctxScaleChannels
+}
+
 // Refresh recomputes the effective weights after a parameter change.
 func (m *Model) Refresh() {
 	for _, c := range m.Convs() {

@@ -35,7 +35,7 @@ type Options struct {
 	Decay      float64       // multiplicative learning-rate decay per step after warm-up
 	EMA        float64       // Polyak averaging decay of the evaluated weights
 	SkipLR     float64       // learning-rate factor of the stage skips (lrScales)
-	FineLR     float64       // learning-rate factor of the fine stages' extra blocks (lrScales)
+	FineLR     float64       // learning-rate factor of the fine stages' extra blocks and the context-scale weights (lrScales)
 	Steps      int           // stop after this many steps in total (0: no limit)
 	Duration   time.Duration // stop after this much wall time in this run (0: no limit)
 	CkptEvery  time.Duration // checkpoint interval
@@ -61,7 +61,8 @@ type run struct {
 	pass          *vae.Pass
 	params, grads [][]float32 // m.Params
 	lrScale       []float64
-	rngState      *rand.PCG // the sampling and latent noise, saved in checkpoints
+	lrElem        [][]float32 // per parameter array, nil or a factor per element (lrScales)
+	rngState      *rand.PCG   // the sampling and latent noise, saved in checkpoints
 	rng           *rand.Rand
 	sampler       *data.Sampler
 	val           *validation
@@ -106,7 +107,7 @@ func (r *run) start() error {
 		return err
 	}
 	r.params, r.grads = r.m.Params()
-	r.lrScale = lrScales(r.m, o.SkipLR, o.FineLR)
+	r.lrScale, r.lrElem = lrScales(r.m, o.SkipLR, o.FineLR)
 	if r.ck.EMA == nil {
 		r.ck.EMA = cloneSlices(r.params)
 		r.ck.AdamM = zerosLike(r.params)
@@ -173,8 +174,11 @@ func (r *run) begin() (*Checkpoint, *vae.Model, error) {
 // lrScales returns, per parameter array of m.Params, the factor on the learning rate: skip
 // for the stage skips (linear interpolators, which start from good values), fine for the
 // residual blocks that Config.FineBlocks adds (which start adding nothing: a checkpoint
-// upgraded late in its decay needs them to learn faster than the rest), 1 elsewhere.
-func lrScales(m *vae.Model, skip, fine float64) []float64 {
+// upgraded late in its decay needs them to learn faster than the rest), 1 elsewhere; and
+// per element, for the arrays that have them (else nil), a further factor: fine on the
+// stage networks' weights on the context-scale channels (Config.CtxScales), which start at
+// zero in an upgraded checkpoint for the same reason.
+func lrScales(m *vae.Model, skip, fine float64) ([]float64, [][]float32) {
 	factor := map[*nn.Conv]float64{}
 	for _, c := range m.Skip {
 		factor[c] = skip
@@ -182,18 +186,37 @@ func lrScales(m *vae.Model, skip, fine float64) []float64 {
 	for _, c := range m.FineBlockConvs() {
 		factor[c] = fine
 	}
+	late := map[*nn.Conv]bool{}
+	lateIns, from := m.CtxScaleInputs()
+	for _, c := range lateIns {
+		late[c] = true
+	}
 	var out []float64
+	var elem [][]float32
 	for _, c := range m.Convs() {
 		p, _ := c.Params()
 		f, ok := factor[c]
 		if !ok {
 			f = 1
 		}
-		for range p {
+		for k := range p {
 			out = append(out, f)
+			var e []float32
+			if late[c] && k == 0 && fine != 1 { // V, [Cout][Cin][KH][KW]
+				sh := c.Shape
+				taps := sh.KH * sh.KW
+				e = make([]float32, len(p[k]))
+				for i := range e {
+					e[i] = 1
+					if (i/taps)%sh.Cin >= from {
+						e[i] = float32(fine)
+					}
+				}
+			}
+			elem = append(elem, e)
 		}
 	}
-	return out
+	return out, elem
 }
 
 // loadData loads the training and validation images, the sampler of training crops and the
@@ -315,13 +338,18 @@ func (r *run) update(lr, gn float64) {
 	for i, p := range r.params {
 		g, mm, vv, e := r.grads[i], r.ck.AdamM[i], r.ck.AdamV[i], r.ck.EMA[i]
 		step := step * r.lrScale[i]
+		el := r.lrElem[i]
 		nn.Parallel(len(p), 8192, func(_, lo, hi int) {
 			for j := lo; j < hi; j++ {
 				gj := float64(g[j]) * clip
 				mj := b1*float64(mm[j]) + (1-b1)*gj
 				vj := b2*float64(vv[j]) + (1-b2)*gj*gj
 				mm[j], vv[j] = float32(mj), float32(vj)
-				p[j] -= float32(step * mj / (math.Sqrt(vj) + 1e-8))
+				sj := step
+				if el != nil {
+					sj *= float64(el[j])
+				}
+				p[j] -= float32(sj * mj / (math.Sqrt(vj) + 1e-8))
 				e[j] = float32(ema*float64(e[j]) + (1-ema)*float64(p[j]))
 			}
 		})

@@ -153,10 +153,35 @@ func TestLRScales(t *testing.T) {
 	params, _ := m.Params()
 	want[1] = len(params) - want[0.5] - want[7]
 	got := map[float64]int{}
-	for _, f := range lrScales(m, 0.5, 7) {
+	scales, elem := lrScales(m, 0.5, 7)
+	for _, f := range scales {
 		got[f]++
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("factors %v, want %v", got, want)
+	}
+	// Per element: 7 on the stage networks' input weights on the context-scale channels
+	// (the last 3 inputs), 1 on the rest of those arrays; no other array has factors.
+	ins, from := m.CtxScaleInputs()
+	if len(ins) != cfg.PixelStages-1 || from != ins[0].Shape.Cin-3 {
+		t.Fatalf("%d context-scale inputs from channel %d", len(ins), from)
+	}
+	seven, arrays := 0, 0
+	for _, e := range elem {
+		if e == nil {
+			continue
+		}
+		arrays++
+		for _, f := range e {
+			if f == 7 {
+				seven++
+			} else if f != 1 {
+				t.Fatalf("element factor %v", f)
+			}
+		}
+	}
+	sh := ins[0].Shape
+	if arrays != len(ins) || seven != len(ins)*sh.Cout*3*sh.KH*sh.KW {
+		t.Fatalf("%d arrays with element factors, %d elements at 7", arrays, seven)
 	}
 }
