@@ -1,6 +1,7 @@
 package bbcore
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -61,7 +62,7 @@ func TestPredictCosts(t *testing.T) {
 	fb := make([]float64, P)
 	model := make([]float64, P)
 	for p := range fb {
-		fb[p] = 1000 + 2000*rng.Float64()
+		fb[p] = 1500 + 1000*rng.Float64()
 		ratio := 0.8
 		if p%g.Cols >= g.Cols/2 {
 			ratio = 1.2
@@ -79,7 +80,20 @@ func TestPredictCosts(t *testing.T) {
 			t.Fatalf("patch %d: measured %v, predicted %v", p, model[p], pred[p])
 		}
 	}
+	// A flat patch (a tenth of its neighbours' price) in the model's half, not measured: no
+	// measured patch is of its kind, so it stays with the fallback coder.
+	flat := 4*g.Cols + 2
+	if pred[flat] >= fb[flat] {
+		t.Fatalf("setup: patch %d predicted %v against %v", flat, pred[flat], fb[flat])
+	}
+	fb[flat] /= 10
+	if pred = predictCosts(g, fb, s, costs); !math.IsInf(pred[flat], 1) {
+		t.Fatalf("flat patch among textured ones predicted %v", pred[flat])
+	}
 	for p := range pred {
+		if p == flat {
+			continue
+		}
 		c := p % g.Cols
 		if c < g.Cols/2-choiceReach && pred[p] >= fb[p] || c >= g.Cols/2+choiceReach && pred[p] <= fb[p] {
 			t.Fatalf("patch %d (column %d): fallback %v, model predicted %v", p, c, fb[p], pred[p])

@@ -250,8 +250,13 @@ func choiceSample(g imageio.Grid) []int {
 }
 
 // likeness is the scale of the log ratio of two patches' fallback costs over which a
-// sampled patch's say in predictCosts falls by a factor e.
-const likeness = 0.2
+// sampled patch's say in predictCosts falls by a factor e; unlike is the log ratio beyond
+// which a measured patch tells nothing (a flat patch among textured ones: the model has a
+// floor, the KL of its latents, that the textured patches' ratio does not show).
+const (
+	likeness = 0.2
+	unlike   = 5 * likeness
+)
 
 // predictCosts returns the model's cost of every patch: costs[i] for the measured patch
 // sample[i], and for the others their fallback price fbBits[p] times the model-to-fallback
@@ -259,7 +264,8 @@ const likeness = 0.2
 // that has any), weighted by how
 // alike their fallback prices are. Where the model wins follows the content, which is
 // locally alike; of two neighbours, the one the fallback coder finds as hard is more
-// likely the same kind of content.
+// likely the same kind of content. A patch with no measured patch of its kind nearby (none
+// within unlike) is predicted to cost +Inf: it stays with the fallback coder.
 func predictCosts(g imageio.Grid, fbBits []float64, sample []int, costs []float64) []float64 {
 	P := g.Len()
 	pred := make([]float64, P)
@@ -276,17 +282,21 @@ func predictCosts(g imageio.Grid, fbBits []float64, sample []int, costs []float6
 		r0, c0 := p/g.Cols, p%g.Cols
 		lp := math.Log(max(fbBits[p], 1))
 		for rad := choiceReach; ; rad++ {
-			w, acc := 0.0, 0.0
+			w, acc, near := 0.0, 0.0, math.Inf(1)
 			for r := max(0, r0-rad); r <= min(g.Rows-1, r0+rad); r++ {
 				for c := max(0, c0-rad); c <= min(g.Cols-1, c0+rad); c++ {
 					if q := r*g.Cols + c; known[q] {
-						wq := math.Exp(-math.Abs(math.Log(max(fbBits[q], 1))-lp) / likeness)
-						w, acc = w+wq, acc+wq*ratio[q]
+						d := math.Abs(math.Log(max(fbBits[q], 1)) - lp)
+						wq := math.Exp(-d / likeness)
+						w, acc, near = w+wq, acc+wq*ratio[q], min(near, d)
 					}
 				}
 			}
 			if w > 0 {
 				pred[p] = fbBits[p] * acc / w
+				if near > unlike {
+					pred[p] = math.Inf(1)
+				}
 				break
 			}
 		}
