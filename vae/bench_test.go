@@ -2,6 +2,7 @@ package vae
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/bitswap-codec/bitswap/vae/nn"
@@ -29,20 +30,26 @@ func benchConfigs() []struct {
 }
 
 // BenchmarkTrainStep measures training throughput of the default architecture (one step:
-// forward, backward, no optimizer), in patches per second.
+// forward, backward, no optimizer), in patches per second: each operation split over the
+// cores (NewPass), and the batch split over them (NewParallelPass, "-dp"), in one run.
 func BenchmarkTrainStep(b *testing.B) {
 	for _, c := range benchConfigs() {
-		b.Run(c.name, func(b *testing.B) { benchTrainStep(b, c.cfg) })
+		b.Run(c.name, func(b *testing.B) { benchTrainStep(b, c.cfg, 0) })
+		b.Run(c.name+"-dp", func(b *testing.B) { benchTrainStep(b, c.cfg, runtime.GOMAXPROCS(0)) })
 	}
 }
 
-func benchTrainStep(b *testing.B, cfg Config) {
+// benchTrainStep times training steps of cfg's model in passes of parts cores (0: NewPass).
+func benchTrainStep(b *testing.B, cfg Config, parts int) {
 	m, err := New(cfg, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
 	bt := randomBatch(32, 1)
 	p := m.NewPass()
+	if parts > 0 {
+		p = m.NewParallelPass(parts)
+	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	p.Gradients(bt, rng)
 	b.ResetTimer()

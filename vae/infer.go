@@ -52,6 +52,16 @@ func (n *Net) shareWeights(a *acts) *Net {
 	return c
 }
 
+// replica returns a net with n's shape that uses its weights and has activations and
+// gradients of its own (see Model.replica).
+func (n *Net) replica() *Net {
+	c := &Net{In: n.In.Replica(), Out: n.Out.Replica()}
+	for _, b := range n.Blocks {
+		c.Blocks = append(c.Blocks, &resBlock{c1: b.c1.Replica(), c2: b.c2.Replica()})
+	}
+	return c
+}
+
 // Model returns the model.
 func (r *Inference) Model() *Model { return r.m }
 

@@ -20,6 +20,29 @@ type Batch struct {
 // NewBatch allocates a batch of b patches (with room for their context, none there).
 func NewBatch(b int) *Batch { return &Batch{B: b, X: make([]uint8, b*Subpixels), Ctx: NewContext(b)} }
 
+// slice returns patches [lo, hi) of bt in dst (reused when it has room; nil: a new batch).
+func (bt *Batch) slice(dst *Batch, lo, hi int) *Batch {
+	n := hi - lo
+	if dst == nil || cap(dst.X) < n*Subpixels || cap(dst.Ctx.Has) < n {
+		dst = NewBatch(n)
+	}
+	dst.B, dst.X = n, dst.X[:n*Subpixels]
+	for c := 0; c < 3; c++ {
+		for b := lo; b < hi; b++ {
+			copy(dst.Plane(c, b-lo), bt.Plane(c, b))
+		}
+	}
+	cx := dst.Ctx
+	cx.Pix, cx.Has = cx.Pix[:n*CtxLen], cx.Has[:n]
+	if bt.Ctx == nil {
+		clear(cx.Has)
+		return dst
+	}
+	copy(cx.Pix, bt.Ctx.Pix[lo*CtxLen:hi*CtxLen])
+	copy(cx.Has, bt.Ctx.Has[lo:hi])
+	return dst
+}
+
 // Patch returns the three channel planes of patch b (each 1024 bytes) for filling.
 func (bt *Batch) Plane(c, b int) []uint8 {
 	o := (c*bt.B + b) * PatchSize * PatchSize

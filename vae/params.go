@@ -3,6 +3,9 @@ package vae
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync"
+
+	"github.com/bitswap-codec/bitswap/vae/nn"
 )
 
 // The API of this file is for the trainer (package vae/train), which lives outside this
@@ -57,10 +60,52 @@ func ModelFromParams(cfg Config, params [][]float32, bins []BinRef) (*Model, err
 type Pass struct {
 	m *Model
 	t *trainer
+	// parts, when set, is a data-parallel pass: Gradients splits the batch between them.
+	parts []*part
+}
+
+// part is one core's share of a data-parallel pass: a replica of the model (its weights,
+// networks of its own) on one worker, and its share of the batch.
+type part struct {
+	p  *Pass
+	bt *Batch
+	st Stats
 }
 
 // NewPass returns a pass of m.
 func (m *Model) NewPass() *Pass { return &Pass{m: m, t: m.newTrainer()} }
+
+// NewParallelPass returns a pass of m whose Gradients split every batch into n parts run at
+// once, each by a replica of m on one worker (n <= 1: NewPass). A training step's work is
+// mostly small operations that two workers share badly (a 3x3 width-64 convolution runs 1.3x
+// faster on two cores than on one, two convolutions on one core each 2x), so whole
+// half-batches per core train faster. Loss and everything but Gradients run as NewPass's.
+func (m *Model) NewParallelPass(n int) *Pass {
+	p := m.NewPass()
+	for i := 0; i < n && n > 1; i++ {
+		p.parts = append(p.parts, &part{p: m.replica().NewPass()})
+	}
+	return p
+}
+
+// replica returns a model with m's parameters and weights (shared, see nn.Conv.Replica) and
+// networks, activations and gradients of its own, whose passes run on one worker.
+func (m *Model) replica() *Model {
+	c := &Model{Cfg: m.Cfg, Bins: m.Bins, engine: nn.Config{Workers: 1, Kernel: m.engine.Kernel}}
+	for _, n := range m.Inf {
+		c.Inf = append(c.Inf, n.replica())
+	}
+	for _, n := range m.Gen {
+		c.Gen = append(c.Gen, n.replica())
+	}
+	for _, n := range m.Stage {
+		c.Stage = append(c.Stage, n.replica())
+	}
+	for _, s := range m.Skip {
+		c.Skip = append(c.Skip, s.Replica())
+	}
+	return c
+}
 
 // Loss returns the -ELBO of bt with the latent noise drawn from rng, without gradients.
 func (p *Pass) Loss(bt *Batch, rng *rand.Rand) Stats { return p.m.Loss(p.t, bt, rng, false) }
@@ -73,9 +118,50 @@ func (p *Pass) Gradients(bt *Batch, rng *rand.Rand) Stats {
 	for _, c := range cs {
 		c.ZeroGrad()
 	}
-	st := p.m.Loss(p.t, bt, rng, true)
+	var st Stats
+	if len(p.parts) > 0 && bt.B >= len(p.parts) {
+		st = p.parallelGradients(bt, rng, cs)
+	} else {
+		st = p.m.Loss(p.t, bt, rng, true)
+	}
 	for _, c := range cs {
 		c.FinishGrad() // dW of the effective weights -> dV, dG of weight normalization
+	}
+	return st
+}
+
+// parallelGradients runs the parts of a data-parallel pass on their shares of bt at once and
+// adds their effective-weight gradients into cs (the model's convolutions), each weighted by
+// its share of the batch: the gradient of the whole batch's mean.
+func (p *Pass) parallelGradients(bt *Batch, rng *rand.Rand, cs []*nn.Conv) Stats {
+	n := len(p.parts)
+	var wg sync.WaitGroup
+	lo := 0
+	for i, pt := range p.parts {
+		hi := bt.B * (i + 1) / n
+		pt.bt = bt.slice(pt.bt, lo, hi)
+		lo = hi
+		// Each part draws its noise from a generator of its own, seeded from rng.
+		prng := rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
+		rcs := pt.p.m.Convs()
+		for j, c := range rcs {
+			c.Share(cs[j])
+			c.ZeroGrad()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pt.st = pt.p.m.Loss(pt.p.t, pt.bt, prng, true)
+		}()
+	}
+	wg.Wait()
+	var st Stats
+	for _, pt := range p.parts {
+		w := float64(pt.bt.B) / float64(bt.B)
+		st.Add(pt.st, w)
+		for j, c := range pt.p.m.Convs() {
+			cs[j].AddGrad(c, float32(w))
+		}
 	}
 	return st
 }

@@ -45,6 +45,7 @@ EMA weights, with latent bins fitted on DATA/train) instead of training.`,
 			&cli.IntFlag{Name: "steps", Usage: "stop at this many steps in total (0: no limit)"},
 			&cli.DurationFlag{Name: "duration", Usage: "stop after this much time (0: no limit)"},
 			&cli.IntFlag{Name: "batch", Value: d.Batch, Usage: "patches per step"},
+			&cli.IntFlag{Name: "parts", Usage: "split every step's batch over `N` cores, a part each (0: all cores; 1: split each operation instead)"},
 			&cli.Float64Flag{Name: "lr", Value: d.LR, Usage: "peak learning rate"},
 			&cli.Float64Flag{Name: "skip-lr", Value: d.SkipLR, Usage: "learning-rate factor of the stage skips (linear interpolators)"},
 			&cli.Float64Flag{Name: "fine-lr", Value: d.FineLR, Usage: "learning-rate factor of what upgrades add late: the residual blocks of --fine-blocks (in every stage --fine-stages gives them) and the stage networks' weights on the context-scale channels"},
@@ -75,6 +76,7 @@ func runTrain(c *cli.Context) error {
 	o.Steps = c.Int("steps")
 	o.Duration = c.Duration("duration")
 	o.Batch = c.Int("batch")
+	o.Parts = c.Int("parts")
 	o.LR = c.Float64("lr")
 	o.SkipLR = c.Float64("skip-lr")
 	o.FineLR = c.Float64("fine-lr")

@@ -123,6 +123,33 @@ func (c *Conv) Backward(ctx *Ctx, in, dout, din *Tensor) {
 	}
 }
 
+// Replica returns a convolution that uses c's parameters and effective weights (read-only
+// while it runs) and accumulates gradients of its own: data-parallel training runs replicas
+// on parts of a batch at once, one per core, and adds their gradients into c (AddGrad).
+// A replica has no V and G gradients (FinishGrad is for c). Share again after c's weights
+// change.
+func (c *Conv) Replica() *Conv {
+	r := &Conv{dW: make([]float32, c.Shape.WeightLen()), DBias: make([]float32, c.Shape.Cout)}
+	r.Share(c)
+	return r
+}
+
+// Share makes replica c use o's parameters and effective weights.
+func (c *Conv) Share(o *Conv) {
+	c.Shape, c.V, c.G, c.Bias, c.W, c.norm, c.fwd, c.bwd = o.Shape, o.V, o.G, o.Bias, o.W, o.norm, o.fwd, o.bwd
+}
+
+// AddGrad adds f times the effective-weight and bias gradients that o accumulated (a
+// replica's, before any FinishGrad) to c's.
+func (c *Conv) AddGrad(o *Conv, f float32) {
+	for i, v := range o.dW {
+		c.dW[i] += f * v
+	}
+	for i, v := range o.DBias {
+		c.DBias[i] += f * v
+	}
+}
+
 // ZeroGrad clears the gradients.
 func (c *Conv) ZeroGrad() {
 	clear(c.dW)

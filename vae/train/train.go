@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/bitswap-codec/bitswap/vae"
@@ -30,6 +31,7 @@ type Options struct {
 	Upgrade    bool          // convert the resumed checkpoint to Config (see Upgrade)
 	Config     vae.Config    // architecture of a fresh model
 	Batch      int           // patches per step
+	Parts      int           // split every step's batch over this many cores (NewParallelPass; 0: all, 1: none)
 	LR         float64       // peak Adam learning rate
 	Warmup     int           // linear warm-up steps
 	Decay      float64       // multiplicative learning-rate decay per step after warm-up
@@ -126,7 +128,11 @@ func (r *run) start() error {
 	if r.csv, err = openCSV(o.Out + ".csv"); err != nil {
 		return err
 	}
-	r.pass = r.m.NewPass()
+	parts := o.Parts
+	if parts <= 0 {
+		parts = runtime.GOMAXPROCS(0)
+	}
+	r.pass = r.m.NewParallelPass(min(parts, o.Batch))
 	r.baseSeconds = r.ck.Seconds
 	r.runStart = time.Now()
 	return nil
