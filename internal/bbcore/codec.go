@@ -417,7 +417,7 @@ func (cd *Coder) encodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, vae
 	sch := makeSchedule(grid, fb, C)
 	inf := cd.newInference()
 	inf.SetCalib(cal)
-	halves := cd.halfInferences(inf, cal)
+	halves := cd.halfInferences(cal)
 	done := grid.Len() - len(vaeList)
 	next := 0 // the next chain to start
 	run := func(t int, chains []int, m *rans.Message) error {
@@ -589,7 +589,7 @@ func (cd *Coder) checkInfo(in *Info, grid imageio.Grid, avail int) (*schedule, [
 func (cd *Coder) decodeVAE(img *imageio.Image, grid imageio.Grid, fb []bool, sch *schedule, msg *rans.Message, in *Info, progress func(int, int)) error {
 	inf := cd.newInference()
 	inf.SetCalib(in.Calib)
-	halves := cd.halfInferences(inf, in.Calib)
+	halves := cd.halfInferences(in.Calib)
 	buf := make([]uint16, 3*patchPix)
 	P := grid.Len()
 	done := in.Clean // the fallback patches come at the end, quickly

@@ -15,17 +15,20 @@ func (cd *Coder) newInference() *vae.Inference {
 	return cd.Model.NewInferenceWith(nn.Config{Workers: cd.Workers})
 }
 
-// halfInferences returns the two Inferences of the steps' pipeline (see pipeline.go): the
-// coder's own inf, idle while its steps run pipelined, and one more with calibration cal;
-// or none for a coder on one worker (or one core): the pipeline codes on one core while
-// the networks run on another.
-func (cd *Coder) halfInferences(inf *vae.Inference, cal vae.Calib) [2]*vae.Inference {
+// halfInferences returns the two Inferences of the steps' pipeline (see pipeline.go), each
+// on one worker, with calibration cal; or none for a coder on one worker (or one core).
+// One worker each: the two halves' networks run at once, one per core, which does more
+// than splitting every operation of one network over both (see pipeline.go).
+func (cd *Coder) halfInferences(cal vae.Calib) [2]*vae.Inference {
 	if cd.Workers == 1 || cd.Workers == 0 && nn.DefaultWorkers() < 2 {
 		return [2]*vae.Inference{}
 	}
-	other := cd.newInference()
-	other.SetCalib(cal)
-	return [2]*vae.Inference{inf, other}
+	var hs [2]*vae.Inference
+	for h := range hs {
+		hs[h] = cd.Model.NewInferenceWith(nn.Config{Workers: 1})
+		hs[h].SetCalib(cal)
+	}
+	return hs
 }
 
 // withWorkers returns a copy of cd that runs on the number of workers opt asks for (its own
