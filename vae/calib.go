@@ -124,7 +124,8 @@ func (m *Model) Calibrate(x []uint8, c *Context, n int) CalibResult {
 		copy(bt.Ctx.Pix, c.Pix[:n*CtxLen])
 		copy(bt.Ctx.Has, c.Has[:n])
 	}
-	st := cs.Loss(t, bt, evalRNG(7), false)
+	t.noise = evalNoise(7, 0, n) // as NegELBO's
+	st := cs.Loss(t, bt, nil, false)
 	for i := range res.PatchBits {
 		res.PatchBits[i] /= Subpixels * math.Ln2
 	}

@@ -109,3 +109,22 @@ func TestWithEngine(t *testing.T) {
 		t.Fatalf("calibration on all cores %v %.9f -> %.9f, on one %v %.9f -> %.9f", a.Calib, a.Before, a.After, b.Calib, b.Before, b.After)
 	}
 }
+
+// TestPatchCostsAnyBatching: a patch's cost does not depend on the patches evaluated with it
+// (the batches they fall into) nor on the number of workers (the coders' choice must not).
+func TestPatchCostsAnyBatching(t *testing.T) {
+	cfg := tinyConfig(DeepStages)
+	cfg.PosChannels, cfg.Context, cfg.Mixture, cfg.Anchors = true, true, true, true
+	m := tinyModelOf(t, cfg)
+	bt := randomBatch(40, 5)
+	all := m.WithEngine(nn.Config{Workers: 3}).PatchCosts(bt.X, bt.Ctx, bt.B, Calib{})
+	for _, n := range []int{1, 3} {
+		part := bt.slice(nil, 0, n)
+		got := m.WithEngine(nn.Config{Workers: 1}).PatchCosts(part.X, part.Ctx, n, Calib{})
+		for i := range got {
+			if got[i] != all[i] {
+				t.Errorf("patch %d: %v evaluated with %d patches on 1 worker, %v with 40 on 3", i, got[i], n, all[i])
+			}
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 
 	"github.com/bitswap-codec/bitswap/internal/dmath"
 	"github.com/bitswap-codec/bitswap/vae/nn"
@@ -410,40 +412,7 @@ func (m *Model) NegELBO(x []uint8, c *Context, n int) Stats {
 
 // NegELBOCalibrated is NegELBO with the pixel stages calibrated by cal.
 func (m *Model) NegELBOCalibrated(x []uint8, c *Context, n int, cal Calib) Stats {
-	total := Stats{KL: make([]float64, m.Cfg.Layers)}
-	cs := m.shareNets(true)
-	t := cs.newTrainer()
-	t.cal = cal
-	cs.evalWith(t, x, c, n, 7, func(st Stats, k int) { total.Add(st, float64(k)) })
-	total.Scale(1 / float64(n))
-	return total
-}
-
-// evalWith evaluates the loss (no gradients) with the trainer tr (its settings: the
-// calibration, and perPatchAll to collect each patch's -ELBO in nats) on the n patches x
-// (planar [3][n][32][32], context cx or nil) in batches of 32, with latent noise from a
-// fixed seed, calling done after each batch of k patches. m must have its own activation
-// buffers (shareNets).
-func (m *Model) evalWith(tr *trainer, x []uint8, cx *Context, n int, seed uint64, done func(st Stats, k int)) {
-	perPatch := tr.perPatchAll
-	rng := evalRNG(seed)
-	const batch = 32
-	const P = PatchSize * PatchSize
-	for b0 := 0; b0 < n; b0 += batch {
-		k := min(batch, n-b0)
-		bt := NewBatch(k)
-		for ch := 0; ch < 3; ch++ {
-			copy(bt.X[ch*k*P:(ch+1)*k*P], x[(ch*n+b0)*P:(ch*n+b0+k)*P])
-		}
-		if cx != nil {
-			copy(bt.Ctx.Pix, cx.Pix[b0*CtxLen:(b0+k)*CtxLen])
-			copy(bt.Ctx.Has, cx.Has[b0:b0+k])
-		}
-		if perPatch != nil {
-			tr.perPatch = perPatch[b0 : b0+k]
-		}
-		done(m.Loss(tr, bt, rng, false), k)
-	}
+	return m.evalParallel(x, c, n, 7, cal, nil)
 }
 
 // PatchCosts returns the model's -ELBO of each of n patches (planar [3][n][32][32], context c
@@ -451,15 +420,86 @@ func (m *Model) evalWith(tr *trainer, x []uint8, cx *Context, n int, seed uint64
 // to decide which patches the model should code.
 func (m *Model) PatchCosts(x []uint8, c *Context, n int, cal Calib) []float64 {
 	out := make([]float64, n)
-	cs := m.shareNets(true)
-	t := cs.newTrainer()
-	t.cal, t.perPatchAll = cal, out
-	cs.evalWith(t, x, c, n, 8, func(Stats, int) {})
+	m.evalParallel(x, c, n, 8, cal, out)
 	for i := range out {
 		out[i] /= Subpixels * math.Ln2
 	}
 	return out
 }
 
-// evalRNG is the latent noise of the evaluations: fixed, so that they are repeatable.
-func evalRNG(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(2019, seed)) }
+// evalBatch is the largest batch of the evaluations.
+const evalBatch = 32
+
+// evalParallel returns the loss (no gradients, calibrated by cal) of the n patches x (planar
+// [3][n][32][32], context cx or nil), averaged over them, and adds each patch's -ELBO in nats
+// to perPatch (len n) when it is not nil. The patches go in batches of at most evalBatch, and
+// at least two when there are two patches (one per core), each patch with latent noise of
+// its own (evalNoise(seed, ...)): the results depend only on the patches, never on the batches
+// or the worker count.
+// The batches are spread over the engine's workers, each running whole batches on one
+// worker with nets of its own: two cores share one operation badly (see
+// Model.NewParallelPass).
+func (m *Model) evalParallel(x []uint8, cx *Context, n int, seed uint64, cal Calib, perPatch []float64) Stats {
+	total := Stats{KL: make([]float64, m.Cfg.Layers)}
+	if n <= 0 {
+		return total
+	}
+	nb := max(min(n, 2), (n+evalBatch-1)/evalBatch)
+	stats := make([]Stats, nb)
+	workers := m.engine.Workers
+	if workers <= 0 {
+		workers = nn.DefaultWorkers()
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(workers, nb); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cs := m.WithEngine(nn.Config{Workers: 1, Kernel: m.engine.Kernel}).shareNets(true)
+			t := cs.newTrainer()
+			t.cal = cal
+			for i := int(next.Add(1)) - 1; i < nb; i = int(next.Add(1)) - 1 {
+				lo, hi := n*i/nb, n*(i+1)/nb
+				if perPatch != nil {
+					t.perPatch = perPatch[lo:hi]
+				}
+				t.noise = evalNoise(seed, lo, hi)
+				stats[i] = cs.Loss(t, patchesOf(x, cx, n, lo, hi), nil, false)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, st := range stats {
+		total.Add(st, float64(n*(i+1)/nb-n*i/nb))
+	}
+	total.Scale(1 / float64(n))
+	return total
+}
+
+// patchesOf returns patches [lo, hi) of the n patches x (planar [3][n][32][32], context cx
+// or nil) as a batch.
+func patchesOf(x []uint8, cx *Context, n, lo, hi int) *Batch {
+	const P = PatchSize * PatchSize
+	k := hi - lo
+	bt := NewBatch(k)
+	for ch := 0; ch < 3; ch++ {
+		copy(bt.X[ch*k*P:(ch+1)*k*P], x[(ch*n+lo)*P:(ch*n+hi)*P])
+	}
+	if cx != nil {
+		copy(bt.Ctx.Pix, cx.Pix[lo*CtxLen:hi*CtxLen])
+		copy(bt.Ctx.Has, cx.Has[lo:hi])
+	}
+	return bt
+}
+
+// evalNoise returns the latent noise generators of patches [lo, hi) of an evaluation: fixed,
+// so that evaluations are repeatable, and one per patch, so that a patch's -ELBO does not
+// depend on how the patches are batched (Calibrate's Before is NegELBO's).
+func evalNoise(seed uint64, lo, hi int) []*rand.Rand {
+	g := make([]*rand.Rand, hi-lo)
+	for i := range g {
+		g[i] = rand.New(rand.NewPCG(2019+seed, uint64(lo+i)))
+	}
+	return g
+}

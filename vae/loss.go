@@ -137,6 +137,10 @@ type trainer struct {
 	cal    Calib
 	search *calibSearch
 	calibP nn.Tensor
+	// noise, when set (len B), draws each patch's latent noise from a generator of its own
+	// instead of the Loss's rng (evaluation only): a patch's -ELBO then does not depend on
+	// which patches share its batch (see evalNoise).
+	noise []*rand.Rand
 }
 
 func (m *Model) newTrainer() *trainer {
@@ -184,6 +188,15 @@ func softplus(x float64) float64 {
 	return math.Log1p(math.Exp(x))
 }
 
+// uniform draws from (0, 1).
+func uniform(rng *rand.Rand) float64 {
+	u := rng.Float64()
+	for u == 0 {
+		u = rng.Float64()
+	}
+	return u
+}
+
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
 // Loss computes -ELBO for the batch with one sample of every latent, and, when grad is true,
@@ -219,12 +232,14 @@ func (m *Model) Loss(t *trainer, bt *Batch, rng *rand.Rand, grad bool) Stats {
 			t.u = make([]float64, n)
 		}
 		us := t.u
-		for j := 0; j < n; j++ {
-			u := rng.Float64()
-			for u == 0 {
-				u = rng.Float64()
+		if t.noise != nil {
+			for j := 0; j < n; j++ {
+				us[j] = uniform(t.noise[j/HW%B]) // patch by patch, channel by channel
 			}
-			us[j] = u // logit taken below, in parallel
+		} else {
+			for j := 0; j < n; j++ {
+				us[j] = uniform(rng) // logit taken below, in parallel
+			}
 		}
 		st.KL[i] += t.blockSums(n, B, +1, func(lo, hi int) float64 {
 			acc := 0.0
