@@ -8,7 +8,7 @@ import (
 	"github.com/bitswap-codec/bitswap/imageio"
 )
 
-// TestChoiceSample: one patch in seven, in order; every patch of a grid is next to (or
+// TestChoiceSample: one patch in choiceEvery (at most one per choiceEvery columns of a row), in order; every patch of a grid is next to (or
 // is) a measured one, but for the grid's edges, and one within choiceReach steps; small
 // grids are measured whole.
 func TestChoiceSample(t *testing.T) {
@@ -30,7 +30,7 @@ func TestChoiceSample(t *testing.T) {
 				}
 				continue
 			}
-			if len(s) < P/choiceEvery-1 || len(s) > P/choiceEvery+2 {
+			if len(s) < P/choiceEvery-1 || len(s) > rows*((cols+choiceEvery-1)/choiceEvery) {
 				t.Fatalf("%dx%d: %d of %d patches in the sample", cols, rows, len(s), P)
 			}
 			for p := range in {

@@ -169,7 +169,7 @@ func moveFirstPatches(grid imageio.Grid, fb []bool, C, n int) {
 // which made the model look like winning where it did not. The model's pass over a patch
 // costs many times the fallback coder's, so it first probes a spread sample and gives the
 // whole image to the fallback coder when the sample predicts too small a gain (hopeless).
-// Otherwise it measures the model on a seventh of the patches (choiceSample) and predicts
+// Otherwise it measures the model on a ninth of the patches (choiceSample) and predicts
 // the rest from them (predictCosts): a pass over every patch would cost about as much as
 // coding them. When the prediction promises too small a gain, the model codes nothing.
 func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid, whole func() ([]byte, []float64, error)) ([]bool, vae.Calib) {
@@ -219,13 +219,14 @@ func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid, whole func() ([]b
 
 // The choice measures the model on one patch in choiceEvery, in a pattern that leaves no
 // patch more than one step (across, down or diagonally) from a measured one: patch (r, c)
-// when 3r + c = 3 (mod 7). It predicts the others from the measured patches within
-// choiceReach steps. On the downscaled validation photographs this kept about 90% of the
-// gain of measuring every patch where the model wins most (appleflower d2: 8.2% of the
-// fallback coder's size against 9.3%; Foggy-Trees 4.6% against 4.9%), as much as one patch
-// in 4 or 5 within 2 steps did.
+// when 3r + c = 3 (mod 9). It predicts the others from the measured patches within
+// choiceReach steps. On the downscaled validation photographs (per-patch costs of run s4)
+// this kept about 85-95% of the gain of measuring every patch where the model wins most
+// (appleflower d2: 7.9% of the fallback coder's size against 9.3%; Foggy-Trees 4.6% against
+// 4.9%); one patch in 7 kept 8.2% and 4.6%, for 30% more of the estimate's time, which
+// is at most a quarter of the encode (issue 14).
 const (
-	choiceEvery = 7
+	choiceEvery = 9
 	choiceReach = 3
 )
 
