@@ -11,6 +11,7 @@ import (
 	"github.com/bitswap-codec/bitswap/imageio"
 	"github.com/bitswap-codec/bitswap/rans"
 	"github.com/bitswap-codec/bitswap/vae"
+	"github.com/bitswap-codec/bitswap/vae/nn"
 )
 
 // The payload of a bits-back coded image:
@@ -193,7 +194,7 @@ func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid, whole func() ([]b
 		return err == nil && len(costs) == P
 	}
 	if sample := probeSample(P); sample != nil && !cd.AllVAE {
-		model := cd.modelBits(img, grid, sample, vae.Calib{})
+		model := cd.probeCoder().modelBits(img, grid, sample, vae.Calib{})
 		if !prices() || gain(sample, model, fbBits, 1-calibAllowance)*float64(P)/float64(len(sample)) < minGain*wholeBits {
 			return all()
 		}
@@ -361,6 +362,17 @@ func gain(ps []int, model, fbBits []float64, factor float64) float64 {
 
 // calibAllowance is what the calibration (vae.Calib) typically saves on photographs.
 const calibAllowance = 0.03
+
+// probeCoder returns cd for the probe: on one worker fewer when the fallback coder is coding
+// the whole image beside it (cd.Workers 0, see wholeFallback), so that both have a core.
+func (cd *Coder) probeCoder() *Coder {
+	if cd.Workers >= 1 {
+		return cd
+	}
+	c := *cd
+	c.Model = cd.Model.WithEngine(nn.Config{Workers: max(1, nn.DefaultWorkers()-1)})
+	return &c
+}
 
 // modelBits returns the model's -ELBO in bits of patches ps calibrated by cal, each with the
 // context it gets when its neighbours are VAE coded too.
