@@ -137,6 +137,7 @@ type trainer struct {
 	cal    Calib
 	search *calibSearch
 	calibP nn.Tensor
+	calibD nn.Tensor // the gradients of calibP (the search's Newton steps)
 	// noise, when set (len B), draws each patch's latent noise from a generator of its own
 	// instead of the Loss's rng (evaluation only): a patch's -ELBO then does not depend on
 	// which patches share its batch (see evalNoise).
