@@ -30,7 +30,7 @@ func (s *Step) half(inf *vae.Inference, lo, hi int) *Step {
 		Valid: s.Valid[lo:hi],
 		Z:     make([]*nn.Tensor, len(s.Z)),
 		idx:   make([][]int32, len(s.Z)),
-		bins:  s.bins, model: s.model,
+		bins:  s.bins, model: s.model, par: s.Inf,
 	}
 	if s.Ctx != nil {
 		h.Ctx = &vae.Context{Pix: s.Ctx.Pix[lo*vae.CtxLen : hi*vae.CtxLen], Has: s.Ctx.Has[lo:hi]}

@@ -48,6 +48,9 @@ type Step struct {
 	// pipeline.go).
 	halves [2]*vae.Inference
 	pix0   *nn.Tensor // the encoder's stage-0 parameters, from its first pixel phase
+	// par, when set, runs pushParallel's symbol computations instead of Inf: a half of the
+	// pipeline runs its networks on one worker, but its coding may use them all.
+	par *vae.Inference
 }
 
 // B returns the batch size.
@@ -144,7 +147,11 @@ func (s *Step) pushLatent(l int, params *nn.Tensor) {
 // receives exactly the pushes of a sequential loop.
 func (s *Step) pushParallel(prec uint, gen func(b int, sf [][2]uint32) [][2]uint32) {
 	syms := make([][][2]uint32, s.B())
-	s.Inf.Parallel(len(syms), 1, func(_, lo, hi int) {
+	par := s.Inf
+	if s.par != nil {
+		par = s.par
+	}
+	par.Parallel(len(syms), 1, func(_, lo, hi int) {
 		for b := lo; b < hi; b++ {
 			syms[b] = gen(b, nil)
 		}
