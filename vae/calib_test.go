@@ -43,7 +43,8 @@ func TestCalibrate(t *testing.T) {
 }
 
 // TestInferenceCalib: the coders' stage parameters move by exactly the calibration in the
-// base log-scale channels (per colour) and the anchor logits, and nowhere else.
+// base log-scale channels (per colour), the anchor logits, the mixture's logits and the
+// anchor log-scales, and nowhere else.
 func TestInferenceCalib(t *testing.T) {
 	cfg := tinyConfig(DeepStages)
 	cfg.PosChannels, cfg.Context, cfg.Mixture, cfg.Anchors = true, true, true, true
@@ -54,10 +55,12 @@ func TestInferenceCalib(t *testing.T) {
 	for i := range valid {
 		valid[i] = [2]int{PatchSize, PatchSize}
 	}
-	cal := Calib{Scale: make([]int8, cfg.PixelStages), Anchor: make([]int8, cfg.PixelStages), Colour: make([][3]int8, cfg.PixelStages)}
+	S := cfg.PixelStages
+	cal := Calib{Scale: make([]int8, S), Anchor: make([]int8, S), Colour: make([][3]int8, S), Mix: make([]int8, S), AnchorScale: make([]int8, S)}
 	for s := range cal.Scale {
 		cal.Scale[s], cal.Anchor[s] = int8(3*s-10), int8(7-2*s)
 		cal.Colour[s] = [3]int8{int8(s % 4), int8(-s), 5}
+		cal.Mix[s], cal.AnchorScale[s] = int8(s-5), int8(9-s)
 	}
 	run := func(c Calib) [][]float32 {
 		r := m.NewInference()
@@ -83,8 +86,14 @@ func TestInferenceCalib(t *testing.T) {
 					want += float32(int(cal.Scale[s])+int(cal.Colour[s][c])) / ScaleUnit
 				}
 			}
+			if ch >= GroupParams+3 && ch < GroupParams+MixParams {
+				want += float32(cal.Mix[s]) / AnchorUnit
+			}
 			if s > 0 && ch >= anchorLogits && ch < anchorLogits+AnchorTaps {
 				want += float32(cal.Anchor[s]) / AnchorUnit
+			}
+			if s > 0 && ch >= anchorLogScales && ch < anchorLogScales+3 {
+				want += float32(cal.AnchorScale[s]) / ScaleUnit
 			}
 			if shifted[s][i] != want {
 				t.Fatalf("stage %d, channel %d: %v with offsets, want %v", s, ch, shifted[s][i], want)

@@ -664,10 +664,12 @@ func cleanBits(msg *rans.Message, n int) ([]byte, error) {
 
 // padCalib returns c with values for all S stages.
 func padCalib(c vae.Calib, S int) vae.Calib {
-	out := vae.Calib{Scale: make([]int8, S), Anchor: make([]int8, S), Colour: make([][3]int8, S)}
+	out := vae.Calib{Scale: make([]int8, S), Anchor: make([]int8, S), Colour: make([][3]int8, S), Mix: make([]int8, S), AnchorScale: make([]int8, S)}
 	copy(out.Scale, c.Scale)
 	copy(out.Anchor, c.Anchor)
 	copy(out.Colour, c.Colour)
+	copy(out.Mix, c.Mix)
+	copy(out.AnchorScale, c.AnchorScale)
 	return out
 }
 

@@ -11,8 +11,8 @@ import (
 
 // The payload's version and modes (see the layout in codec.go).
 const (
-	payloadVersion    = 4
-	minPayloadVersion = 2 // version 2 had no calibration (vae.Calib), 3 no colour scales
+	payloadVersion    = 5
+	minPayloadVersion = 2 // version 2 had no calibration (vae.Calib), 3 no colour scales, 4 no mixture and anchor-scale offsets
 	modeFallback      = 0
 	modeVAE           = 1
 	modeYCC           = 2 // see ycc.go
@@ -48,6 +48,11 @@ func (in *Info) Append(dst []byte) []byte {
 	}
 	for _, col := range c.Colour {
 		for _, k := range col {
+			dst = append(dst, byte(k))
+		}
+	}
+	for _, v := range [][]int8{c.Mix, c.AnchorScale} {
+		for _, k := range v {
 			dst = append(dst, byte(k))
 		}
 	}
@@ -144,14 +149,18 @@ func (r *reader) uvarint() int {
 }
 
 // calib reads the calibration (version 3: u8 S | S x int8 scale | S x int8 anchor;
-// version 4 adds S x 3 x int8 colour scales).
+// version 4 adds S x 3 x int8 colour scales, version 5 S x int8 mixture logits and S x int8
+// anchor log-scales).
 func (r *reader) calib(version byte) vae.Calib {
 	if version < 3 {
 		return vae.Calib{}
 	}
 	S := int(r.bytes(1)[0])
 	n := 2
-	if version >= 4 {
+	switch {
+	case version >= 5:
+		n = 7
+	case version == 4:
 		n = 5
 	}
 	b := r.bytes(n * S)
@@ -162,6 +171,9 @@ func (r *reader) calib(version byte) vae.Calib {
 			for i := range c.Colour[s] {
 				c.Colour[s][i] = int8(b[2*S+3*s+i])
 			}
+		}
+		if version >= 5 {
+			c.Mix[s], c.AnchorScale[s] = int8(b[5*S+s]), int8(b[6*S+s])
 		}
 	}
 	return c
