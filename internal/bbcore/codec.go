@@ -309,7 +309,7 @@ func predictCosts(g imageio.Grid, fbBits []float64, sample []int, costs []float6
 // Calibrate returns the calibration the encoder chooses for an 8-bit RGB(A) image.
 func Calibrate(m *vae.Model, img *imageio.Image) vae.Calib {
 	grid := imageio.NewGrid(img.Width, img.Height)
-	x, cx := patchBatch(img, grid, make([]bool, grid.Len()), spread(grid.Len(), vae.CalibPatches))
+	x, cx := patchBatch(img, grid, make([]bool, grid.Len()), spread(grid.Len(), vae.CalibPatchesFor(grid.Len())))
 	return m.Calibrate(x, cx, len(cx.Has)).Calib
 }
 

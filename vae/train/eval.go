@@ -61,7 +61,7 @@ type ImageStats struct {
 	Patches int
 	vae.Stats
 	// Calibrated is the -ELBO in bits per subpixel with the image's Calib chosen on
-	// CalibPatches spread patches (as the encoder does).
+	// CalibPatchesFor spread patches (as the encoder does).
 	Calibrated float64
 	Calib      vae.Calib
 }
@@ -79,7 +79,8 @@ func EvaluateImages(m *vae.Model, imgs []*data.RGB, stride int, progress func(do
 		n := len(refs)
 		bt := data.BatchOf(one, refs)
 		all := data.GridPatches(one, 1, 0)
-		sample := data.BatchOf(one, data.GridPatches(one, max(1, len(all)/vae.CalibPatches), vae.CalibPatches))
+		nc := vae.CalibPatchesFor(len(all))
+		sample := data.BatchOf(one, data.GridPatches(one, max(1, len(all)/nc), nc))
 		cal := m.Calibrate(sample.X, sample.Ctx, sample.B)
 		st := ImageStats{Name: im.Name, Patches: n, Stats: m.NegELBO(bt.X, bt.Ctx, n), Calib: cal.Calib}
 		st.Calibrated = m.NegELBOCalibrated(bt.X, bt.Ctx, n, cal.Calib).BPD
