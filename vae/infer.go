@@ -465,7 +465,7 @@ func (m *Model) evalParallel(x []uint8, cx *Context, n int, seed uint64, cal Cal
 					t.perPatch = perPatch[lo:hi]
 				}
 				t.noise = evalNoise(seed, lo, hi)
-				stats[i] = cs.Loss(t, patchesOf(x, cx, n, lo, hi), nil, false)
+				stats[i] = cs.Loss(t, (&Batch{B: n, X: x, Ctx: cx}).slice(nil, lo, hi), nil, false)
 			}
 		}()
 	}
@@ -475,22 +475,6 @@ func (m *Model) evalParallel(x []uint8, cx *Context, n int, seed uint64, cal Cal
 	}
 	total.Scale(1 / float64(n))
 	return total
-}
-
-// patchesOf returns patches [lo, hi) of the n patches x (planar [3][n][32][32], context cx
-// or nil) as a batch.
-func patchesOf(x []uint8, cx *Context, n, lo, hi int) *Batch {
-	const P = PatchSize * PatchSize
-	k := hi - lo
-	bt := NewBatch(k)
-	for ch := 0; ch < 3; ch++ {
-		copy(bt.X[ch*k*P:(ch+1)*k*P], x[(ch*n+lo)*P:(ch*n+hi)*P])
-	}
-	if cx != nil {
-		copy(bt.Ctx.Pix, cx.Pix[lo*CtxLen:hi*CtxLen])
-		copy(bt.Ctx.Has, cx.Has[lo:hi])
-	}
-	return bt
 }
 
 // evalNoise returns the latent noise generators of patches [lo, hi) of an evaluation: fixed,

@@ -120,18 +120,17 @@ type trainer struct {
 	u   []float64 // uniform noise of one layer
 	blk []float64 // per-block partial sums
 	// perPatch, when set (len B), receives every patch's -ELBO in nats (evaluation only).
-	perPatch    []float64
-	perPatchAll []float64   // evaluation over many batches: perPatch is set to its part of it
-	xq          []uint8     // the batch squeezed: [12][B][256] 8-bit values
-	sin         []nn.Tensor // input of each stage net
-	sp          []nn.Tensor // saved parameters of each pixel stage
-	dsp         nn.Tensor
-	skipOut     nn.Tensor
-	dsin        nn.Tensor
-	dfeat       nn.Tensor
-	known       nn.Tensor // view of a stage input
-	cx          sqCtx     // the batch's context, squeezed
-	anc         []float32 // anchor values of one stage (Config.Anchors)
+	perPatch []float64
+	xq       []uint8     // the batch squeezed: [12][B][256] 8-bit values
+	sin      []nn.Tensor // input of each stage net
+	sp       []nn.Tensor // saved parameters of each pixel stage
+	dsp      nn.Tensor
+	skipOut  nn.Tensor
+	dsin     nn.Tensor
+	dfeat    nn.Tensor
+	known    nn.Tensor // view of a stage input
+	cx       sqCtx     // the batch's context, squeezed
+	anc      []float32 // anchor values of one stage (Config.Anchors)
 	// cal calibrates the pixel stages (evaluation only); search, when set, searches a
 	// calibration instead (Model.Calibrate).
 	cal    Calib

@@ -67,9 +67,10 @@ type Pass struct {
 // part is one core's share of a data-parallel pass: a replica of the model (its weights,
 // networks of its own) on one worker, and its share of the batch.
 type part struct {
-	p  *Pass
-	bt *Batch
-	st Stats
+	p     *Pass
+	convs []*nn.Conv // the replica's convolutions, in the model's Convs order
+	bt    *Batch
+	st    Stats
 }
 
 // NewPass returns a pass of m.
@@ -83,7 +84,8 @@ func (m *Model) NewPass() *Pass { return &Pass{m: m, t: m.newTrainer()} }
 func (m *Model) NewParallelPass(n int) *Pass {
 	p := m.NewPass()
 	for i := 0; i < n && n > 1; i++ {
-		p.parts = append(p.parts, &part{p: m.replica().NewPass()})
+		r := m.replica()
+		p.parts = append(p.parts, &part{p: r.NewPass(), convs: r.Convs()})
 	}
 	return p
 }
@@ -143,8 +145,7 @@ func (p *Pass) parallelGradients(bt *Batch, rng *rand.Rand, cs []*nn.Conv) Stats
 		lo = hi
 		// Each part draws its noise from a generator of its own, seeded from rng.
 		prng := rand.New(rand.NewPCG(rng.Uint64(), rng.Uint64()))
-		rcs := pt.p.m.Convs()
-		for j, c := range rcs {
+		for j, c := range pt.convs {
 			c.Share(cs[j])
 			c.ZeroGrad()
 		}
@@ -159,7 +160,7 @@ func (p *Pass) parallelGradients(bt *Batch, rng *rand.Rand, cs []*nn.Conv) Stats
 	for _, pt := range p.parts {
 		w := float64(pt.bt.B) / float64(bt.B)
 		st.Add(pt.st, w)
-		for j, c := range pt.p.m.Convs() {
+		for j, c := range pt.convs {
 			cs[j].AddGrad(c, float32(w))
 		}
 	}
