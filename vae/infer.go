@@ -456,7 +456,7 @@ func (m *Model) evalParallel(x []uint8, cx *Context, n int, seed uint64, cal Cal
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cs := m.WithEngine(nn.Config{Workers: 1, Kernel: m.engine.Kernel}).shareNets(true)
+			cs := m.WithEngine(nn.Config{Workers: 1, Kernel: m.engine.Kernel, Float32: m.engine.Float32}).shareNets(true)
 			t := cs.newTrainer()
 			t.cal = cal
 			for i := int(next.Add(1)) - 1; i < nb; i = int(next.Add(1)) - 1 {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -168,6 +169,23 @@ func TestInferenceDeterministic(t *testing.T) {
 		t.Run(fmt.Sprintf("stages%d", stages), func(t *testing.T) { testDeterministic(t, digestModelStages(t, stages)) })
 	}
 	t.Run("context", func(t *testing.T) { testDeterministic(t, digestModel(t)) })
+	t.Run("integer", func(t *testing.T) { testDeterministic(t, quantizedModel(t, digestModel(t))) })
+}
+
+// quantizedModel returns m read back from its weights: its networks on the integer path.
+func quantizedModel(t testing.TB, m *Model) *Model {
+	q, err := UnmarshalWeights(m.MarshalWeights())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// buildDigest hashes the digests of the digest model in float32 and on the integer path.
+func buildDigest(t testing.TB) string {
+	m := digestModel(t)
+	h := sha256.Sum256([]byte(inferenceDigest(m, 3, 2) + inferenceDigest(quantizedModel(t, m), 3, 2)))
+	return hex.EncodeToString(h[:])
 }
 
 func testDeterministic(t *testing.T, m *Model) {
@@ -188,7 +206,7 @@ func testDeterministic(t *testing.T, m *Model) {
 // fuse multiply-adds) and checks that both give the digest computed here.
 func TestInferenceAcrossBuilds(t *testing.T) {
 	if os.Getenv("BITSWAP_PRINT_DIGEST") != "" {
-		fmt.Printf("DIGEST=%s\n", inferenceDigest(digestModel(t), 3, 2))
+		fmt.Printf("DIGEST=%s\n", buildDigest(t))
 		return
 	}
 	if testing.Short() {
@@ -197,7 +215,7 @@ func TestInferenceAcrossBuilds(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		t.Skip("GOAMD64 levels are an amd64 matter")
 	}
-	want := inferenceDigest(digestModel(t), 3, 2)
+	want := buildDigest(t)
 	for _, level := range []string{"v1", "v3"} {
 		cmd := exec.Command("go", "test", "-v", "-count=1", "-run", "^TestInferenceAcrossBuilds$", ".")
 		cmd.Env = append(os.Environ(), "GOAMD64="+level, "BITSWAP_PRINT_DIGEST=1")
@@ -226,8 +244,17 @@ func TestWeightsRoundTrip(t *testing.T) {
 	if m2.Bins[3] != m.Bins[3] {
 		t.Fatalf("bins %v, want %v", m2.Bins[3], m.Bins[3])
 	}
-	if a, b := inferenceDigest(m, 2, 2), inferenceDigest(m2, 2, 2); a != b {
-		t.Fatal("a model read back from its weights computes differently")
+	// Read back, the networks run on the integer path; in float32 they compute what m does.
+	if a, b := inferenceDigest(m, 2, 2), inferenceDigestWith(m2, 2, 2, nn.Config{Float32: true}); a != b {
+		t.Fatal("a model read back from its weights computes differently in float32")
+	}
+	if inferenceDigest(m, 2, 2) == inferenceDigest(m2, 2, 2) {
+		t.Fatal("a model read back from its weights does not run on the integer path")
+	}
+	for _, c := range m2.Convs() {
+		if skip := slices.Contains(m2.Skip, c); c.Quantized() == skip {
+			t.Fatalf("conv %v: integer path %v (skip %v)", c.Shape, c.Quantized(), skip)
+		}
 	}
 	if !bytes.Equal(m2.MarshalWeights(), data) {
 		t.Fatal("re-marshalled weights differ")

@@ -221,6 +221,15 @@ func readBody(cfg Config, b []byte) (*Model, error) {
 		}
 		cv.SetEffective(w, bias)
 	}
+	// The networks run on the integer path; the skips, whose outputs are the stage
+	// parameters themselves and need more than 14-bit weights, stay float32.
+	for _, nets := range [][]*Net{m.Inf, m.Gen, m.Stage} {
+		for _, n := range nets {
+			for _, cv := range n.Convs() {
+				cv.Quantize()
+			}
+		}
+	}
 	if len(rest) != 0 {
 		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBadWeights, len(rest))
 	}

@@ -16,7 +16,7 @@ import (
 
 // The payload of a bits-back coded image:
 //
-//	u8 version (4; 3 and 2 are read too: without colour scales, without calibration) | u8 mode
+//	u8 version (6; 2-5 are read too: see payload.go) | u8 mode
 //	mode 0 (the whole image through the fallback coder: gray, 16-bit, too small, or simply
 //	smaller that way):
 //	    fallback stream of all planes
@@ -370,7 +370,7 @@ func (cd *Coder) probeCoder() *Coder {
 		return cd
 	}
 	c := *cd
-	c.Model = cd.Model.WithEngine(nn.Config{Workers: max(1, nn.DefaultWorkers()-1)})
+	c.Model = cd.Model.WithEngine(cd.engine(max(1, nn.DefaultWorkers()-1)))
 	return &c
 }
 
@@ -515,6 +515,9 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 	}
 	if err := cd.needModel(); err != nil {
 		return nil, err
+	}
+	if in.Version < firstIntVersion {
+		cd = cd.float32Coder()
 	}
 	sch, fb, err := cd.checkInfo(&in, grid, len(rest))
 	if err != nil {

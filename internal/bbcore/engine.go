@@ -12,7 +12,23 @@ import (
 
 // newInference returns an Inference of cd's model whose networks run on cd.Workers workers.
 func (cd *Coder) newInference() *vae.Inference {
-	return cd.Model.NewInferenceWith(nn.Config{Workers: cd.Workers})
+	return cd.Model.NewInferenceWith(cd.engine(cd.Workers))
+}
+
+// engine is the engine configuration of cd's passes on the given number of workers: the
+// model's arithmetic (nn.Config.Float32) with that many workers.
+func (cd *Coder) engine(workers int) nn.Config {
+	return nn.Config{Workers: workers, Float32: cd.Model.Engine().Float32}
+}
+
+// float32Coder returns a copy of cd whose networks run every convolution in float32: the
+// arithmetic of payloads older than firstIntVersion.
+func (cd *Coder) float32Coder() *Coder {
+	c := *cd
+	e := cd.Model.Engine()
+	e.Float32 = true
+	c.Model = cd.Model.WithEngine(e)
+	return &c
 }
 
 // halfInferences returns the two Inferences of the steps' pipeline (see pipeline.go), each
@@ -25,7 +41,7 @@ func (cd *Coder) halfInferences(cal vae.Calib) [2]*vae.Inference {
 	}
 	var hs [2]*vae.Inference
 	for h := range hs {
-		hs[h] = cd.Model.NewInferenceWith(nn.Config{Workers: 1})
+		hs[h] = cd.Model.NewInferenceWith(cd.engine(1))
 		hs[h].SetCalib(cal)
 	}
 	return hs
@@ -40,7 +56,7 @@ func (cd *Coder) withWorkers(opt *codec.Options) *Coder {
 	c := *cd
 	c.Workers = opt.Workers
 	if cd.Model != nil {
-		c.Model = cd.Model.WithEngine(nn.Config{Workers: opt.Workers})
+		c.Model = cd.Model.WithEngine(c.engine(opt.Workers))
 	}
 	return &c
 }
@@ -60,7 +76,7 @@ func (cd *Coder) needModel() error {
 	}
 	cd.Model = m
 	if cd.Workers > 0 {
-		cd.Model = m.WithEngine(nn.Config{Workers: cd.Workers})
+		cd.Model = m.WithEngine(cd.engine(cd.Workers))
 	}
 	return nil
 }

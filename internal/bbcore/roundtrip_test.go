@@ -13,6 +13,7 @@ import (
 	"github.com/bitswap-codec/bitswap/imageio"
 	"github.com/bitswap-codec/bitswap/internal/bbcore"
 	"github.com/bitswap-codec/bitswap/vae"
+	"github.com/bitswap-codec/bitswap/vae/nn"
 )
 
 func smallModel(t testing.TB) *vae.Model { return smallModelStages(t, vae.PyramidStages) }
@@ -22,20 +23,55 @@ func smallModel(t testing.TB) *vae.Model { return smallModelStages(t, vae.Pyrami
 func fullModel(t testing.TB) *vae.Model {
 	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3,
 		PixelStages: vae.DeepStages, StageSkip: true, StageHints: true, EdgeHints: true, PosChannels: true, Context: true, Mixture: true, Anchors: true}
+	return loaded(t, cfg)
+}
+
+// loaded returns a new model of configuration cfg as the coders get one: read from its
+// weights, with its networks on the integer path (nn.Conv.Quantize).
+func loaded(t testing.TB, cfg vae.Config) *vae.Model {
 	m, err := vae.New(cfg, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m
+	q, err := vae.UnmarshalWeights(m.MarshalWeights())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
 }
 
 func smallModelStages(t testing.TB, stages int) *vae.Model {
 	cfg := vae.Config{Layers: 2, ZC: 2, Width: 8, BlocksInf: []int{1, 0}, BlocksGen: []int{1, 0}, InKernel: 3, PixelStages: stages, StageSkip: stages != 4, StageHints: stages != 4, EdgeHints: stages != 4}
-	m, err := vae.New(cfg, 3)
+	return loaded(t, cfg)
+}
+
+// TestFloat32Payloads: a payload of a version before the integer path is decoded with
+// every convolution in float32, as it was coded.
+func TestFloat32Payloads(t *testing.T) {
+	m := fullModel(t)
+	img := smoothImage(96, 64, imageio.RGB, 7)
+	h := &container.Header{Width: img.Width, Height: img.Height, Color: img.Color, Depth: img.Depth}
+	old := &bbcore.Coder{Model: m.WithEngine(nn.Config{Float32: true}), Scheme: bitswap.Scheme{}, AllVAE: true}
+	payload, err := old.Encode(img, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m
+	cur := &bbcore.Coder{Model: m, Scheme: bitswap.Scheme{}, AllVAE: true}
+	now, err := cur.Encode(img, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(now, payload) {
+		t.Fatal("the integer path codes the same bytes as float32")
+	}
+	payload[0] = 5 // what the float32 coder wrote (its other fields are version 5's too)
+	got, err := cur.Decode(h, payload, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !imageio.Equal(got, img) {
+		t.Fatal("a version-5 payload decodes to other pixels")
+	}
 }
 
 // smoothImage makes a w x h image of the given colour type with smooth structure and noise.

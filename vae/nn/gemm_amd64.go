@@ -91,11 +91,15 @@ func kernelAVX512(k int, a, b, c []float32, ldc int) {
 
 // archKernels returns the assembly kernels (available when the CPU has the instructions).
 func archKernels() []*kernelSpec {
+	q512 := qindFn(qindAVX2) // AVX-512 without VNNI: the AVX2 integer kernel
+	if hasVNNI {
+		q512 = qindVNNI
+	}
 	return []*kernelSpec{
-		{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2, ok: cpu.X86.HasAVX2,
+		{name: "avx2", mr: 6, nr: 16, fn: kernelAVX2, ok: cpu.X86.HasAVX2, qind: qindAVX2,
 			rows: map[int]func(int, []float32, []float32, []float32, int){4: rowsKernel(4, 6, 16, kern4x16AVX2)},
 			ind:  map[int]indFn{6: indKernel(6, 6, 16, ind6x16AVX2), 4: indKernel(4, 6, 16, ind4x16AVX2)}},
-		{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, ok: cpu.X86.HasAVX512F, direct: true,
+		{name: "avx512", mr: 12, nr: 32, fn: kernelAVX512, ok: cpu.X86.HasAVX512F, direct: true, qind: q512,
 			rows: map[int]func(int, []float32, []float32, []float32, int){
 				4: rowsKernel(4, 12, 32, kern4x32AVX512), 8: rowsKernel(8, 12, 32, kern8x32AVX512)},
 			ind: map[int]indFn{12: indKernel(12, 12, 32, ind12x32AVX512), 8: indKernel(8, 12, 32, ind8x32AVX512),

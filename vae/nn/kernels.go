@@ -16,6 +16,9 @@ type kernelSpec struct {
 	// direct: the weight gradient of 16-pixel rows uses the direct AVX-512 code (dwTile)
 	// instead of this kernel over packed panels.
 	direct bool
+	// qind is the integer path's tile kernel (qconv.go) used with this kernel: the best
+	// one the CPU has among those of the same instruction set, qindGo for the portable ones.
+	qind qindFn
 }
 
 // kernels lists the kernels of this build, fixed at initialization: the portable ones, then
@@ -40,6 +43,9 @@ var best = func() *kernelSpec {
 // completeKernels gives every kernel without indirect kernels the portable ones.
 func completeKernels(ks []*kernelSpec) []*kernelSpec {
 	for _, k := range ks {
+		if k.qind == nil {
+			k.qind = qindGo
+		}
 		if k.ind == nil {
 			k.ind = map[int]indFn{}
 			for r := 1; r <= k.mr; r++ {

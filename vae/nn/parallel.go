@@ -5,14 +5,18 @@ import (
 	"sync"
 )
 
-// Config says how the passes run with a Ctx are carried out. It never changes what a
-// forward pass computes: the outputs are the same bits for every Config.
+// Config says how the passes run with a Ctx are carried out. Apart from Float32 it never
+// changes what a forward pass computes: the outputs are the same bits for every Config.
 type Config struct {
 	// Workers is the number of goroutines a pass splits its work over, the caller's
 	// included; 0 (or less) means runtime.GOMAXPROCS(0), read when the Ctx first runs a pass.
 	Workers int
 	// Kernel is the GEMM micro-kernel; the zero Kernel is the best one on this CPU.
 	Kernel Kernel
+	// Float32 runs every convolution in float32, also those with integer weights
+	// (Conv.Quantize): the arithmetic of files coded before the integer path. Unlike the
+	// other fields, it changes what a pass computes.
+	Float32 bool
 }
 
 // DefaultWorkers is the worker count of a Config with Workers 0 (runtime.GOMAXPROCS(0)).
@@ -107,6 +111,8 @@ type Ctx struct {
 
 	bufs     [][nSlots][]float32
 	padBuf   padded
+	qpad     qpadded
+	qzero    []float32
 	rowBases []int32
 	dwTail   []float32
 
@@ -153,6 +159,20 @@ func (c *Ctx) Kernel() Kernel {
 func (c *Ctx) kernel() *kernelSpec {
 	c.resolve()
 	return c.ks
+}
+
+// qzeros returns n zeros (the missing second channel of an odd channel count).
+func (c *Ctx) qzeros(n int) []float32 {
+	if len(c.qzero) < n {
+		c.qzero = make([]float32, n)
+	}
+	return c.qzero[:n]
+}
+
+// qkernel is the integer kernel that goes with c's GEMM kernel.
+func (c *Ctx) qkernel() qindFn {
+	c.resolve()
+	return c.ks.qind
 }
 
 // Parallel runs fn(w, lo, hi) over [0, n) split into at most c.Workers() contiguous chunks

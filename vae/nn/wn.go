@@ -18,6 +18,7 @@ type Conv struct {
 	norm          []float64 // ||V[o]||
 
 	fwd, bwd PackedA
+	q        *qweights // the integer path's weights (Quantize), nil for float32
 }
 
 // NewConv makes a convolution with random V (Gaussian), G = gain and zero bias. With a nil
@@ -87,6 +88,7 @@ func (c *Conv) Refresh() {
 			w[i] = x * f
 		}
 	}
+	c.q = nil
 	c.Pack()
 }
 
@@ -109,8 +111,20 @@ func (c *Conv) Pack() {
 	PackBackwardData(c.Shape, c.W, &c.bwd)
 }
 
+// Quantize makes c's forward passes run on the integer path (qconv.go) from its effective
+// weights as they are now, unless a pass's Config says Float32. For a model loaded for
+// inference; Refresh (training) goes back to float32.
+func (c *Conv) Quantize() { c.q = quantizeWeights(c.Shape, c.W) }
+
+// Quantized reports whether c runs on the integer path.
+func (c *Conv) Quantized() bool { return c.q != nil }
+
 // Forward computes out = conv(in) + bias.
 func (c *Conv) Forward(ctx *Ctx, in, out *Tensor) {
+	if c.q != nil && !ctx.cfg.Float32 && qOK(in) {
+		qconvForward(ctx, c.Shape, in, c.q, c.Bias, out)
+		return
+	}
 	ConvForward(ctx, c.Shape, in, &c.fwd, c.Bias, out)
 }
 
@@ -136,7 +150,7 @@ func (c *Conv) Replica() *Conv {
 
 // Share makes replica c use o's parameters and effective weights.
 func (c *Conv) Share(o *Conv) {
-	c.Shape, c.V, c.G, c.Bias, c.W, c.norm, c.fwd, c.bwd = o.Shape, o.V, o.G, o.Bias, o.W, o.norm, o.fwd, o.bwd
+	c.Shape, c.V, c.G, c.Bias, c.W, c.norm, c.fwd, c.bwd, c.q = o.Shape, o.V, o.G, o.Bias, o.W, o.norm, o.fwd, o.bwd, o.q
 }
 
 // AddGrad adds f times the effective-weight and bias gradients that o accumulated (a

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/bitswap-codec/bitswap/vae"
+	"github.com/bitswap-codec/bitswap/vae/nn"
 )
 
 // upgradeFixture is a small model of cfg with random non-trivial weights, as a checkpoint.
@@ -300,7 +301,7 @@ func TestUpgradeMixture(t *testing.T) {
 		t.Fatal("removing the mixture accepted")
 	}
 	m2, err := vae.UnmarshalWeights(nm.MarshalWeights())
-	if err != nil || !m2.Cfg.Mixture || m2.NegELBO(x, cx, 4).BPD != b {
+	if err != nil || !m2.Cfg.Mixture || m2.WithEngine(nn.Config{Float32: true}).NegELBO(x, cx, 4).BPD != b {
 		t.Fatalf("weights: %v", err)
 	}
 }
@@ -330,7 +331,7 @@ func TestUpgradeAnchors(t *testing.T) {
 		t.Fatal("removing the anchors accepted")
 	}
 	m2, err := vae.UnmarshalWeights(nm.MarshalWeights())
-	if err != nil || !m2.Cfg.Anchors || m2.NegELBO(runs.X, runs.Ctx, runs.B).BPD != b.BPD {
+	if err != nil || !m2.Cfg.Anchors || m2.WithEngine(nn.Config{Float32: true}).NegELBO(runs.X, runs.Ctx, runs.B).BPD != b.BPD {
 		t.Fatalf("weights: %v", err)
 	}
 }
@@ -380,7 +381,7 @@ func testUpgradeStats(t *testing.T, level int) {
 		t.Fatal("removing the new channels accepted")
 	}
 	m2, err := vae.UnmarshalWeights(nm.MarshalWeights())
-	if err != nil || !reflect.DeepEqual(m2.Cfg, nm.Cfg) || m2.NegELBO(runs.X, runs.Ctx, runs.B).BPD != b {
+	if err != nil || !reflect.DeepEqual(m2.Cfg, nm.Cfg) || m2.WithEngine(nn.Config{Float32: true}).NegELBO(runs.X, runs.Ctx, runs.B).BPD != b {
 		t.Fatalf("weights: %v", err)
 	}
 }
@@ -422,7 +423,7 @@ func TestUpgradeFineBlocks(t *testing.T) {
 		t.Fatal("removing the blocks accepted")
 	}
 	m2, err := vae.UnmarshalWeights(nm.MarshalWeights())
-	if err != nil || m2.Cfg.FineBlocks != 1 || m2.NegELBO(runs.X, runs.Ctx, runs.B).BPD != b {
+	if err != nil || m2.Cfg.FineBlocks != 1 || m2.WithEngine(nn.Config{Float32: true}).NegELBO(runs.X, runs.Ctx, runs.B).BPD != b {
 		t.Fatalf("weights: %v", err)
 	}
 }
@@ -464,7 +465,7 @@ func TestUpgradeFineStages(t *testing.T) {
 		t.Fatalf("weights version %d, want 5", w[4])
 	}
 	m2, err := vae.UnmarshalWeights(w)
-	if err != nil || m2.Cfg.FineStages != S-3 || m2.NegELBO(runs.X, runs.Ctx, runs.B).BPD != b {
+	if err != nil || m2.Cfg.FineStages != S-3 || m2.WithEngine(nn.Config{Float32: true}).NegELBO(runs.X, runs.Ctx, runs.B).BPD != b {
 		t.Fatalf("weights: %v", err)
 	}
 }
