@@ -16,9 +16,9 @@ const (
 	// firstIntVersion is the first version whose networks ran on the integer path
 	// (nn.Conv.Quantize); older payloads are decoded with every convolution in float32.
 	firstIntVersion = 6
-	modeFallback      = 0
-	modeVAE           = 1
-	modeYCC           = 2 // see ycc.go
+	modeFallback    = 0
+	modeVAE         = 1
+	modeYCC         = 2 // see ycc.go
 )
 
 // Info is the header of a payload: everything before the rANS message. Encode writes it
