@@ -314,7 +314,11 @@ func TestLatentScaleRange(t *testing.T) {
 // TestInferenceNoAllocs: in steady state, a pass of every network allocates nothing (with
 // the work split over several workers).
 func TestInferenceNoAllocs(t *testing.T) {
-	m := digestModel(t)
+	t.Run("float32", func(t *testing.T) { testNoAllocs(t, digestModel(t)) })
+	t.Run("integer", func(t *testing.T) { testNoAllocs(t, quantizedModel(t, digestModel(t))) })
+}
+
+func testNoAllocs(t *testing.T, m *Model) {
 	const B = 3
 	x := make([]uint8, 3*B*PatchSize*PatchSize)
 	for i := range x {

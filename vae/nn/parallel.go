@@ -120,6 +120,8 @@ type Ctx struct {
 	fillT     fillTask
 	padT      padTask
 	implicitT implicitTask
+	qquantT   qquantTask
+	qconvT    qconvTask
 }
 
 // NewCtx returns a Ctx whose passes run with cfg.

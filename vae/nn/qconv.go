@@ -126,35 +126,11 @@ func (c *Ctx) qquant(s ConvShape, in *Tensor) *qpadded {
 		p.xe = make([]int, B)
 	}
 	p.xe = p.xe[:B]
-	hw := in.H * in.W
-	N := in.N()
-	c.Parallel(B, 1, func(_, lo, hi int) {
-		for b := lo; b < hi; b++ {
-			mx := uint32(0)
-			for ci := 0; ci < s.Cin; ci++ {
-				mx = max(mx, qabsmax(in.Data[ci*N+b*hw:ci*N+(b+1)*hw]))
-			}
-			p.xe[b] = qexp(mx, qActBits)
-		}
-	})
-	zeros := c.qzeros(hw)
-	c.Parallel(cp*B, 1, func(_, lo, hi int) {
-		for t := lo; t < hi; t++ {
-			pc, b := t/B, t%B
-			dst := p.data[t*plane : (t+1)*plane]
-			clear(dst[:ph*p.wp+pw])
-			for y := 0; y < in.H; y++ {
-				clear(dst[(ph+y)*p.wp+pw+in.W : (ph+y+1)*p.wp+pw])
-			}
-			clear(dst[(ph+in.H-1)*p.wp+pw+in.W:])
-			c0, c1 := 2*pc, 2*pc+1
-			src0, src1 := in.Data[c0*N+b*hw:c0*N+(b+1)*hw], zeros
-			if c1 < s.Cin {
-				src1 = in.Data[c1*N+b*hw : c1*N+(b+1)*hw]
-			}
-			qpack(src0, src1, dst[ph*p.wp+pw:], in.H, p.wp, float32(math.Ldexp(1, p.xe[b])))
-		}
-	})
+	t := &c.qquantT
+	*t = qquantTask{p: p, s: s, in: in, zeros: c.qzeros(in.H * in.W)}
+	c.run(B, 1, qexpTask{t})
+	c.run(cp*B, 1, t)
+	*t = qquantTask{}
 	taps := s.KH * s.KW
 	if cap(p.offs) < cp*taps {
 		p.offs = make([]int32, cp*taps)
@@ -166,6 +142,50 @@ func (c *Ctx) qquant(s ConvShape, in *Tensor) *qpadded {
 		}
 	}
 	return p
+}
+
+// qquantTask quantizes an integer convolution's input: qexpTask the patches' exponents,
+// then run the (pair, patch) planes [lo, hi) into their zero-bordered places.
+type qquantTask struct {
+	p     *qpadded
+	s     ConvShape
+	in    *Tensor
+	zeros []float32
+}
+
+type qexpTask struct{ *qquantTask }
+
+func (t qexpTask) run(_, lo, hi int) {
+	in, hw, N := t.in, t.in.H*t.in.W, t.in.N()
+	for b := lo; b < hi; b++ {
+		mx := uint32(0)
+		for ci := 0; ci < t.s.Cin; ci++ {
+			mx = max(mx, qabsmax(in.Data[ci*N+b*hw:ci*N+(b+1)*hw]))
+		}
+		t.p.xe[b] = qexp(mx, qActBits)
+	}
+}
+
+func (t *qquantTask) run(_, lo, hi int) {
+	p, in, s := t.p, t.in, t.s
+	B, hw, N := in.B, in.H*in.W, in.N()
+	ph, pw := s.KH/2, s.KW/2
+	plane := p.hp * p.wp
+	for j := lo; j < hi; j++ {
+		pc, b := j/B, j%B
+		dst := p.data[j*plane : (j+1)*plane]
+		clear(dst[:ph*p.wp+pw])
+		for y := 0; y < in.H; y++ {
+			clear(dst[(ph+y)*p.wp+pw+in.W : (ph+y+1)*p.wp+pw])
+		}
+		clear(dst[(ph+in.H-1)*p.wp+pw+in.W:])
+		c0, c1 := 2*pc, 2*pc+1
+		src0, src1 := in.Data[c0*N+b*hw:c0*N+(b+1)*hw], t.zeros
+		if c1 < s.Cin {
+			src1 = in.Data[c1*N+b*hw : c1*N+(b+1)*hw]
+		}
+		qpack(src0, src1, dst[ph*p.wp+pw:], in.H, p.wp, float32(math.Ldexp(1, p.xe[b])))
+	}
 }
 
 // qexp returns the exponent e that brings a largest magnitude of float32 bits mx below
@@ -253,44 +273,59 @@ func qconvForward(ctx *Ctx, s ConvShape, in *Tensor, q *qweights, bias []float32
 	t.out, t.n, t.bias = out.Data, in.N(), bias
 	ctx.run(s.Cout, 1, t)
 	t.out, t.bias = nil, nil
-	p := ctx.qquant(s, in)
-	f := ctx.qkernel()
-	N := in.N()
-	H := in.H
+	ctx.grow()
+	t2 := &ctx.qconvT
+	*t2 = qconvTask{ctx: ctx, s: s, in: in, q: q, out: out, p: ctx.qquant(s, in), f: ctx.qkernel()}
+	ctx.run(in.N()/32, 1, t2)
+	*t2 = qconvTask{}
+}
+
+// qconvTask computes the 32-column panels [lo, hi) of an integer convolution.
+type qconvTask struct {
+	ctx *Ctx
+	s   ConvShape
+	in  *Tensor
+	q   *qweights
+	out *Tensor
+	p   *qpadded
+	f   qindFn
+}
+
+func (t *qconvTask) run(wk, lo, hi int) {
+	s, q, p, f := t.s, t.q, t.p, t.f
+	N, H := t.in.N(), t.in.H
 	panels := (s.Cout + qMR - 1) / qMR
-	ctx.Parallel(N/32, 1, func(_, lo, hi int) {
-		var sc [qMR]float32
-		var tmp [qMR * 32]float32
-		for cpn := lo; cpn < hi; cpn++ {
-			n0 := cpn * 32
-			row := n0 / 16
-			b, y := row/H, row%H
-			base0 := (b*p.hp + y) * p.wp
-			base1 := base0 + p.wp
-			for r := 0; r < panels; r++ {
-				rows := min(qMR, s.Cout-r*qMR)
-				for i := range sc {
-					sc[i] = 0
-					if i < rows {
-						sc[i] = float32(math.Ldexp(1, -(q.we[r*qMR+i] + p.xe[b])))
-					}
-				}
-				a := q.a[r*q.pairs*qMR : (r+1)*q.pairs*qMR]
-				c := out.Data[r*qMR*N+n0:]
-				if rows == qMR {
-					f(q.pairs, a, p.data, base0, base1, p.offs, sc[:], c, N)
-					continue
-				}
-				for i := 0; i < rows; i++ {
-					copy(tmp[i*32:(i+1)*32], c[i*N:i*N+32])
-				}
-				f(q.pairs, a, p.data, base0, base1, p.offs, sc[:], tmp[:], 32)
-				for i := 0; i < rows; i++ {
-					copy(c[i*N:i*N+32], tmp[i*32:(i+1)*32])
+	buf := t.ctx.buf(wk, slotTmp, qMR*32+qMR) // (arrays on the stack would escape through f)
+	tmp, sc := buf[:qMR*32], buf[qMR*32:]
+	for cpn := lo; cpn < hi; cpn++ {
+		n0 := cpn * 32
+		row := n0 / 16
+		b, y := row/H, row%H
+		base0 := (b*p.hp + y) * p.wp
+		base1 := base0 + p.wp
+		for r := 0; r < panels; r++ {
+			rows := min(qMR, s.Cout-r*qMR)
+			for i := range sc {
+				sc[i] = 0
+				if i < rows {
+					sc[i] = float32(math.Ldexp(1, -(q.we[r*qMR+i] + p.xe[b])))
 				}
 			}
+			a := q.a[r*q.pairs*qMR : (r+1)*q.pairs*qMR]
+			c := t.out.Data[r*qMR*N+n0:]
+			if rows == qMR {
+				f(q.pairs, a, p.data, base0, base1, p.offs, sc, c, N)
+				continue
+			}
+			for i := 0; i < rows; i++ {
+				copy(tmp[i*32:(i+1)*32], c[i*N:i*N+32])
+			}
+			f(q.pairs, a, p.data, base0, base1, p.offs, sc, tmp, 32)
+			for i := 0; i < rows; i++ {
+				copy(c[i*N:i*N+32], tmp[i*32:(i+1)*32])
+			}
 		}
-	})
+	}
 }
 
 // qOK reports whether the integer path can run conv s on in.
