@@ -259,6 +259,11 @@ func (t *trainer) calibrate(s int, anc []float32, groups []int, parity, B int) {
 	n := B * hw
 	nw := t.ctx.Workers()
 	parts := make([][7]float64, B) // per patch, added in order: the same for any worker count
+	if cap(t.calib0) < B {
+		t.calib0 = make([]float64, B)
+	}
+	t.calib0 = t.calib0[:B]
+	first := true
 	t.search.stage(s, func(x offsets) (float64, [6]float64) {
 		copy(t.calibP.Data, P.Data)
 		c := Calib{Scale: []int8{0}, Colour: [][3]int8{{x[0], x[1], x[2]}}, Anchor: []int8{x[3]}, Mix: []int8{x[4]}, AnchorScale: []int8{x[5]}}
@@ -291,11 +296,15 @@ func (t *trainer) calibrate(s int, anc []float32, groups []int, parity, B int) {
 			}
 		})
 		var tot [7]float64
-		for _, p := range parts {
+		for b, p := range parts {
 			for i := range tot {
 				tot[i] += p[i]
 			}
+			if first {
+				t.calib0[b] = p[0] // the stage's loss as it is: stageTerm's, not computed twice
+			}
 		}
+		first = false
 		return tot[0], [6]float64(tot[1:])
 	})
 }

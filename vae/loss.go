@@ -135,6 +135,7 @@ type trainer struct {
 	// calibration instead (Model.Calibrate).
 	cal    Calib
 	search *calibSearch
+	calib0 []float64 // the per-patch loss of the stage being calibrated, without offsets
 	calibP nn.Tensor
 	calibD nn.Tensor // the gradients of calibP (the search's Newton steps)
 	// noise, when set (len B), draws each patch's latent noise from a generator of its own

@@ -309,6 +309,16 @@ func (m *Model) stageTerm(t *trainer, s int, in *nn.Tensor, featC int, grad bool
 	}
 	if t.search != nil {
 		t.calibrate(s, anc, groups, parity, B)
+		if !grad && parts == nil {
+			acc := 0.0
+			for b, v := range t.calib0 {
+				acc += v
+				if t.perPatch != nil {
+					t.perPatch[b] += v
+				}
+			}
+			return acc
+		}
 	}
 	return t.parallelSum(B, func(lo, hi int) float64 {
 		acc := 0.0
