@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/bitswap-codec/bitswap/vae/nn"
 	"hash/crc32"
 	"io"
 	"math"
@@ -211,25 +212,32 @@ func readBody(cfg Config, b []byte) (*Model, error) {
 		}
 	}
 	rest := b[16*len(m.Bins):] // the weights, read in place
-	for _, cv := range m.Convs() {
-		var w, bias []float32
-		if w, rest, err = readFloats(rest, cv.Shape.WeightLen()); err != nil {
-			return nil, err
-		}
-		if bias, rest, err = readFloats(rest, cv.Shape.Cout); err != nil {
-			return nil, err
-		}
-		cv.SetEffective(w, bias)
+	// The networks run on the integer path (quantized here, in parallel: it is most of a
+	// load's time); the skips, whose outputs are the stage parameters themselves and need
+	// more than 14-bit weights, stay float32.
+	skip := make(map[*nn.Conv]bool, len(m.Skip))
+	for _, cv := range m.Skip {
+		skip[cv] = true
 	}
-	// The networks run on the integer path; the skips, whose outputs are the stage
-	// parameters themselves and need more than 14-bit weights, stay float32.
-	for _, nets := range [][]*Net{m.Inf, m.Gen, m.Stage} {
-		for _, n := range nets {
-			for _, cv := range n.Convs() {
-				cv.Quantize()
+	convs := m.Convs()
+	ws, bs := make([][]float32, len(convs)), make([][]float32, len(convs))
+	for i, cv := range convs {
+		if ws[i], rest, err = readFloats(rest, cv.Shape.WeightLen()); err != nil {
+			return nil, err
+		}
+		if bs[i], rest, err = readFloats(rest, cv.Shape.Cout); err != nil {
+			return nil, err
+		}
+	}
+	nn.Parallel(len(convs), 1, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			if skip[convs[i]] {
+				convs[i].SetEffective(ws[i], bs[i])
+			} else {
+				convs[i].SetQuantized(ws[i], bs[i])
 			}
 		}
-	}
+	})
 	if len(rest) != 0 {
 		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBadWeights, len(rest))
 	}

@@ -36,7 +36,12 @@ type qweights struct {
 	we          []int   // per row (padded to whole panels)
 }
 
-func qround(x float64) int32 { return int32(math.RoundToEven(x)) }
+// qround rounds x (|x| < 2^51) to the nearest integer, ties to even: adding and taking away
+// 1.5 * 2^52 leaves the float64 addition's own rounding to do it.
+func qround(x float64) int32 {
+	const magic = 1.5 * (1 << 52)
+	return int32(float64(x+magic) - magic)
+}
 
 // quantizeWeights quantizes w ([Cout][Cin][KH][KW]) for the integer path.
 func quantizeWeights(s ConvShape, w []float32) *qweights {
@@ -46,35 +51,53 @@ func quantizeWeights(s ConvShape, w []float32) *qweights {
 	panels := (s.Cout + qMR - 1) / qMR
 	q := &qweights{cout: s.Cout, pairs: pairs, a: make([]int32, panels*pairs*qMR), we: make([]int, panels*qMR)}
 	K := s.K()
-	at := func(m, c, t int) float64 {
-		if c >= s.Cin {
-			return 0
-		}
-		return float64(w[m*K+c*taps+t])
-	}
-	row := make([][2]int32, pairs)
+	// wp holds a row's weights in pair-step order, (channel 2c, channel 2c+1) per step.
+	wp := make([]float64, 2*pairs)
+	row := make([]int32, 2*pairs)
 	for m := 0; m < s.Cout; m++ {
-		mx := 0.0
-		for _, v := range w[m*K : (m+1)*K] {
-			mx = math.Max(mx, math.Abs(float64(v)))
+		clear(wp)
+		for c := 0; c < s.Cin; c++ {
+			d := wp[2*(c/2)*taps+c%2:]
+			for t, v := range w[m*K+c*taps : m*K+(c+1)*taps] {
+				d[2*t] = float64(v)
+			}
+		}
+		// The largest weight and the largest chunk sum of |w| (float64 sums of float32
+		// values, in a fixed order: the same on every platform) give e; the exact check on
+		// the rounded weights below then rarely has to lower it.
+		mx, l1f, chunk := 0.0, 0.0, 0.0
+		for j, v := range wp {
+			if j%(2*qChunk) == 0 {
+				chunk = 0
+			}
+			a := math.Abs(v) // (finite: the weights file is checked)
+			if a > mx {
+				mx = a
+			}
+			chunk += a
+			if chunk > l1f {
+				l1f = chunk
+			}
 		}
 		e := 0
 		if mx > 0 {
 			_, E := math.Frexp(mx) // mx < 2^E
 			e = qWBits - E
+			for math.Ldexp(l1f, e)+qChunk > qL1Max { // rounding adds at most 1/2 per weight
+				e--
+			}
 		}
 		for ; ; e-- {
+			sc := math.Ldexp(1, e)
 			ok := true
 			l1 := int64(0)
-			for p := 0; p < pairs; p++ {
-				c, t := 2*(p/taps), p%taps
-				lo, hi := qround(math.Ldexp(at(m, c, t), e)), qround(math.Ldexp(at(m, c+1, t), e))
-				row[p] = [2]int32{lo, hi}
-				if p%qChunk == 0 {
+			for j, v := range wp {
+				if j%(2*qChunk) == 0 {
 					l1 = 0
 				}
-				l1 += int64(abs32(lo)) + int64(abs32(hi))
-				if l1 > qL1Max {
+				q := qround(v * sc)
+				row[j] = q
+				if l1 += int64(abs32(q)); l1 > qL1Max {
 					ok = false
 					break
 				}
@@ -85,8 +108,8 @@ func quantizeWeights(s ConvShape, w []float32) *qweights {
 		}
 		r, i := m/qMR, m%qMR
 		q.we[m] = e
-		for p, v := range row {
-			q.a[(r*pairs+p)*qMR+i] = int32(uint32(uint16(v[0])) | uint32(uint16(v[1]))<<16)
+		for p := 0; p < pairs; p++ {
+			q.a[(r*pairs+p)*qMR+i] = int32(uint32(uint16(row[2*p])) | uint32(uint16(row[2*p+1]))<<16)
 		}
 	}
 	return q

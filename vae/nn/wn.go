@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"sync"
 )
 
 // Conv is a convolution with weight normalization (Salimans & Kingma 2016): the effective
@@ -18,7 +19,8 @@ type Conv struct {
 	norm          []float64 // ||V[o]||
 
 	fwd, bwd PackedA
-	q        *qweights // the integer path's weights (Quantize), nil for float32
+	q        *qweights  // the integer path's weights (Quantize), nil for float32
+	fpack    *sync.Once // packs fwd on first use, for a conv set by SetQuantized
 }
 
 // NewConv makes a convolution with random V (Gaussian), G = gain and zero bias. With a nil
@@ -88,7 +90,7 @@ func (c *Conv) Refresh() {
 			w[i] = x * f
 		}
 	}
-	c.q = nil
+	c.q, c.fpack = nil, nil
 	c.Pack()
 }
 
@@ -111,6 +113,17 @@ func (c *Conv) Pack() {
 	PackBackwardData(c.Shape, c.W, &c.bwd)
 }
 
+// SetQuantized is SetEffective followed by Quantize, for a conv that will mostly run on the
+// integer path: its float32 packing is made only if a pass asks for float32.
+func (c *Conv) SetQuantized(w, bias []float32) {
+	if len(w) != c.Shape.WeightLen() || len(bias) != c.Shape.Cout {
+		panic("nn: SetQuantized: wrong sizes")
+	}
+	c.W, c.Bias = w, bias
+	c.q = quantizeWeights(c.Shape, c.W)
+	c.fpack = new(sync.Once)
+}
+
 // Quantize makes c's forward passes run on the integer path (qconv.go) from its effective
 // weights as they are now, unless a pass's Config says Float32. For a model loaded for
 // inference; Refresh (training) goes back to float32.
@@ -124,6 +137,9 @@ func (c *Conv) Forward(ctx *Ctx, in, out *Tensor) {
 	if c.q != nil && !ctx.cfg.Float32 && qOK(in) {
 		qconvForward(ctx, c.Shape, in, c.q, c.Bias, out)
 		return
+	}
+	if c.fpack != nil {
+		c.fpack.Do(func() { c.fwd.Adopt(c.W, c.Shape.Cout, c.Shape.K()) })
 	}
 	ConvForward(ctx, c.Shape, in, &c.fwd, c.Bias, out)
 }
@@ -150,7 +166,7 @@ func (c *Conv) Replica() *Conv {
 
 // Share makes replica c use o's parameters and effective weights.
 func (c *Conv) Share(o *Conv) {
-	c.Shape, c.V, c.G, c.Bias, c.W, c.norm, c.fwd, c.bwd, c.q = o.Shape, o.V, o.G, o.Bias, o.W, o.norm, o.fwd, o.bwd, o.q
+	c.Shape, c.V, c.G, c.Bias, c.W, c.norm, c.fwd, c.bwd, c.q, c.fpack = o.Shape, o.V, o.G, o.Bias, o.W, o.norm, o.fwd, o.bwd, o.q, o.fpack
 }
 
 // AddGrad adds f times the effective-weight and bias gradients that o accumulated (a
