@@ -229,7 +229,7 @@ func qsat(x, scale float32) int32 {
 	v := float32(x * scale) // (the conversion keeps it from fusing with anything)
 	i := int32(math.MinInt32)
 	if v >= -(1<<31) && v < 1<<31 {
-		i = int32(math.RoundToEven(float64(v)))
+		i = qround(float64(v))
 	}
 	return min(max(i, -lim), lim)
 }
