@@ -396,7 +396,11 @@ func (t *trainer) parallelSum(n int, fn func(lo, hi int) float64) float64 {
 // with mean mu and log-scale ls discretized to bins of width 2/255 (open bins at 0 and 255),
 // and the derivatives of log P with respect to mu and ls.
 func discLogistic(xi int, xv, mu, ls float64) (lp, dmu, dls float64) {
-	inv := math.Exp(-ls)
+	return discLogisticInv(xi, xv, mu, ls, math.Exp(-ls))
+}
+
+// discLogisticInv is discLogistic given inv = exp(-ls), for components that share a scale.
+func discLogisticInv(xi int, xv, mu, ls, inv float64) (lp, dmu, dls float64) {
 	c := xv - mu
 	a := inv * (c + 1.0/255) // upper edge
 	b := inv * (c - 1.0/255) // lower edge

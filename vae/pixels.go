@@ -415,14 +415,20 @@ func pixelLoss(P, dP *nn.Tensor, xq []uint8, anc []float32, gi, k, B, b, pos int
 		var u, lg [1 + AnchorTaps]float64
 		var dla [AnchorTaps][3]float64
 		var known [AnchorTaps]bool
-		var lsa [3]float64
+		var lsa, inva [3]float64
 		var lsaClamped [3]bool
 		for c := 0; c < 3; c++ {
 			lsa[c] = float64(P.Data[ch(anchorLogScales+c)+pos])
 			if lsa[c] < anchorLogScaleLo {
 				lsa[c], lsaClamped[c] = anchorLogScaleLo, true
 			}
+			inva[c] = math.Exp(-lsa[c]) // shared by the colour's anchor components
 		}
+		// Anchors often share a value (neighbours that agree): a colour's log-probability
+		// under an anchor at value v is computed once per distinct v.
+		var seenV [AnchorTaps][3]float32
+		var seenL, seenD [AnchorTaps][3]float64
+		nseen := 0
 		u[0], lg[0] = -total, 0
 		hu, hl := u[0], 0.0
 		for i := 0; i < AnchorTaps; i++ {
@@ -433,13 +439,24 @@ func pixelLoss(P, dP *nn.Tensor, xq []uint8, anc []float32, gi, k, B, b, pos int
 			lg[i+1] = float64(P.Data[ch(anchorLogits+i)+pos])
 			u[i+1] = lg[i+1]
 			for c := 0; c < 3; c++ {
-				av := float64(anc[(i*3+c)*n+b*hw+pos])/127.5 - 1
-				l, _, d := discLogistic(xi[c], xv[c], av, lsa[c])
+				v := anc[(i*3+c)*n+b*hw+pos]
+				var l, d float64
+				j := 0
+				for j < nseen && seenV[j][c] != v {
+					j++
+				}
+				if j < nseen {
+					l, d = seenL[j][c], seenD[j][c]
+				} else {
+					l, _, d = discLogisticInv(xi[c], xv[c], float64(v)/127.5-1, lsa[c], inva[c])
+				}
+				seenV[nseen][c], seenL[nseen][c], seenD[nseen][c] = v, l, d
 				u[i+1] += l
 				if !lsaClamped[c] {
 					dla[i][c] = d
 				}
 			}
+			nseen++
 			hu, hl = math.Max(hu, u[i+1]), math.Max(hl, lg[i+1])
 		}
 		su, sl := 0.0, 0.0
