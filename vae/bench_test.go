@@ -34,17 +34,21 @@ func benchConfigs() []struct {
 // cores (NewPass), and the batch split over them (NewParallelPass, "-dp"), in one run.
 func BenchmarkTrainStep(b *testing.B) {
 	for _, c := range benchConfigs() {
-		b.Run(c.name, func(b *testing.B) { benchTrainStep(b, c.cfg, 0) })
-		b.Run(c.name+"-dp", func(b *testing.B) { benchTrainStep(b, c.cfg, runtime.GOMAXPROCS(0)) })
+		b.Run(c.name, func(b *testing.B) { benchTrainStep(b, c.cfg, 0, false) })
+		b.Run(c.name+"-dp", func(b *testing.B) { benchTrainStep(b, c.cfg, runtime.GOMAXPROCS(0), false) })
+		b.Run(c.name+"-dp-int", func(b *testing.B) { benchTrainStep(b, c.cfg, runtime.GOMAXPROCS(0), true) })
 	}
 }
 
-// benchTrainStep times training steps of cfg's model in passes of parts cores (0: NewPass).
-func benchTrainStep(b *testing.B, cfg Config, parts int) {
+// benchTrainStep times training steps of cfg's model in passes of parts cores (0: NewPass),
+// the gradients and the new weights' Refresh (no optimizer), with the networks on the
+// integer path or not.
+func benchTrainStep(b *testing.B, cfg Config, parts int, integer bool) {
 	m, err := New(cfg, 1)
 	if err != nil {
 		b.Fatal(err)
 	}
+	m.SetIntegerNets(integer)
 	bt := randomBatch(32, 1)
 	p := m.NewPass()
 	if parts > 0 {
@@ -55,6 +59,7 @@ func benchTrainStep(b *testing.B, cfg Config, parts int) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		p.Gradients(bt, rng)
+		m.Refresh()
 	}
 	b.ReportMetric(float64(32*b.N)/b.Elapsed().Seconds(), "patches/s")
 }

@@ -256,6 +256,21 @@ func TestWeightsRoundTrip(t *testing.T) {
 			t.Fatalf("conv %v: integer path %v (skip %v)", c.Shape, c.Quantized(), skip)
 		}
 	}
+	// A training model with integer networks computes what the loaded model does, also
+	// after its weights change (Refresh quantizes them again).
+	m.SetIntegerNets(true)
+	if inferenceDigest(m, 2, 2) != inferenceDigest(m2, 2, 2) {
+		t.Fatal("SetIntegerNets does not compute as a loaded model")
+	}
+	m.Gen[0].Out.G[0] *= 1.5
+	m.Refresh()
+	m3, err := UnmarshalWeights(m.MarshalWeights())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inferenceDigest(m, 2, 2) != inferenceDigest(m3, 2, 2) {
+		t.Fatal("after Refresh, SetIntegerNets does not compute as a loaded model")
+	}
 	if !bytes.Equal(m2.MarshalWeights(), data) {
 		t.Fatal("re-marshalled weights differ")
 	}

@@ -558,6 +558,29 @@ func (m *Model) Convs() []*nn.Conv {
 	return append(cs, m.Skip...)
 }
 
+// NetConvs lists the convolutions of the networks (all but the skips), which run on the
+// integer path in a loaded model (UnmarshalWeights) and, with SetIntegerNets, in training.
+func (m *Model) NetConvs() []*nn.Conv {
+	var cs []*nn.Conv
+	for _, nets := range [][]*Net{m.Inf, m.Gen, m.Stage} {
+		for _, n := range nets {
+			cs = append(cs, n.Convs()...)
+		}
+	}
+	return cs
+}
+
+// SetIntegerNets makes the networks' forward passes run on the integer path (or float32)
+// from now on, as a loaded model's do; see nn.Conv.SetInteger.
+func (m *Model) SetIntegerNets(on bool) {
+	cs := m.NetConvs()
+	nn.Parallel(len(cs), 1, func(_, lo, hi int) {
+		for _, c := range cs[lo:hi] {
+			c.SetInteger(on)
+		}
+	})
+}
+
 // FineBlockConvs returns the convolutions of the residual blocks that Config.FineBlocks
 // adds to the finest stage networks (Config.FineStages).
 func (m *Model) FineBlockConvs() []*nn.Conv {
@@ -584,11 +607,15 @@ func (m *Model) CtxScaleInputs() ([]*nn.Conv, int) {
 	return cs, cs[0].Shape.Cin - ctxScaleChannels
 }
 
-// Refresh recomputes the effective weights after a parameter change.
+// Refresh recomputes the effective weights after a parameter change (the convolutions in
+// parallel: with integer networks, the quantization is a good part of it).
 func (m *Model) Refresh() {
-	for _, c := range m.Convs() {
-		c.Refresh()
-	}
+	cs := m.Convs()
+	nn.Parallel(len(cs), 1, func(_, lo, hi int) {
+		for _, c := range cs[lo:hi] {
+			c.Refresh()
+		}
+	})
 }
 
 // NumParams is the number of trainable parameters.

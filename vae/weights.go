@@ -215,9 +215,9 @@ func readBody(cfg Config, b []byte) (*Model, error) {
 	// The networks run on the integer path (quantized here, in parallel: it is most of a
 	// load's time); the skips, whose outputs are the stage parameters themselves and need
 	// more than 14-bit weights, stay float32.
-	skip := make(map[*nn.Conv]bool, len(m.Skip))
-	for _, cv := range m.Skip {
-		skip[cv] = true
+	nets := make(map[*nn.Conv]bool)
+	for _, cv := range m.NetConvs() {
+		nets[cv] = true
 	}
 	convs := m.Convs()
 	ws, bs := make([][]float32, len(convs)), make([][]float32, len(convs))
@@ -231,10 +231,10 @@ func readBody(cfg Config, b []byte) (*Model, error) {
 	}
 	nn.Parallel(len(convs), 1, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			if skip[convs[i]] {
-				convs[i].SetEffective(ws[i], bs[i])
-			} else {
+			if nets[convs[i]] {
 				convs[i].SetQuantized(ws[i], bs[i])
+			} else {
+				convs[i].SetEffective(ws[i], bs[i])
 			}
 		}
 	})

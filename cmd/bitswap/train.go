@@ -49,6 +49,7 @@ EMA weights, with latent bins fitted on DATA/train) instead of training.`,
 			&cli.Float64Flag{Name: "lr", Value: d.LR, Usage: "peak learning rate"},
 			&cli.Float64Flag{Name: "skip-lr", Value: d.SkipLR, Usage: "learning-rate factor of the stage skips (linear interpolators)"},
 			&cli.Float64Flag{Name: "fine-lr", Value: d.FineLR, Usage: "learning-rate factor of what upgrades add late: the residual blocks of --fine-blocks (in every stage --fine-stages gives them) and the stage networks' weights on the context-scale channels"},
+			&cli.BoolFlag{Name: "integer-nets", Value: d.IntegerNets, Usage: "run the networks' forward passes on the coders' 16-bit integer path (faster; false: float32)"},
 			&cli.IntFlag{Name: "val-every", Value: d.ValEvery, Usage: "validate every `N` steps"},
 			&cli.IntFlag{Name: "val-patches", Value: d.ValPatches, Usage: "size of the fixed validation subset"},
 			&cli.DurationFlag{Name: "ckpt-every", Value: d.CkptEvery, Usage: "checkpoint interval"},
@@ -80,6 +81,7 @@ func runTrain(c *cli.Context) error {
 	o.LR = c.Float64("lr")
 	o.SkipLR = c.Float64("skip-lr")
 	o.FineLR = c.Float64("fine-lr")
+	o.IntegerNets = c.Bool("integer-nets")
 	o.ValEvery = c.Int("val-every")
 	o.ValPatches = c.Int("val-patches")
 	o.CkptEvery = c.Duration("ckpt-every")

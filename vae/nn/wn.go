@@ -21,6 +21,7 @@ type Conv struct {
 	fwd, bwd PackedA
 	q        *qweights  // the integer path's weights (Quantize), nil for float32
 	fpack    *sync.Once // packs fwd on first use, for a conv set by SetQuantized
+	keepQ    bool       // Refresh quantizes (SetInteger)
 }
 
 // NewConv makes a convolution with random V (Gaussian), G = gain and zero bias. With a nil
@@ -91,6 +92,9 @@ func (c *Conv) Refresh() {
 		}
 	}
 	c.q, c.fpack = nil, nil
+	if c.keepQ {
+		c.q = quantizeWeights(c.Shape, c.W)
+	}
 	c.Pack()
 }
 
@@ -128,6 +132,18 @@ func (c *Conv) SetQuantized(w, bias []float32) {
 // weights as they are now, unless a pass's Config says Float32. For a model loaded for
 // inference; Refresh (training) goes back to float32.
 func (c *Conv) Quantize() { c.q = quantizeWeights(c.Shape, c.W) }
+
+// SetInteger sets whether c's forward passes run on the integer path from now on, its
+// weights quantized again by every Refresh: for training the networks with the arithmetic
+// they will be coded with (the backward passes stay float32: the quantization's gradient
+// is taken as the identity).
+func (c *Conv) SetInteger(on bool) {
+	c.keepQ = on
+	c.q = nil
+	if on {
+		c.q = quantizeWeights(c.Shape, c.W)
+	}
+}
 
 // Quantized reports whether c runs on the integer path.
 func (c *Conv) Quantized() bool { return c.q != nil }
