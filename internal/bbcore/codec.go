@@ -108,9 +108,12 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 		bits = DefaultLatentBits
 	}
 	fb, cal := cd.choose(img, grid, whole3) // an error of whole3 comes back below
-	whole, err := wholeFn()
-	if err != nil {
-		return nil, err
+	var whole []byte
+	if !cd.AllVAE { // (with the model forced on, the whole image's coding is a last resort)
+		var err error
+		if whole, err = wholeFn(); err != nil {
+			return nil, err
+		}
 	}
 	for {
 		var vaeList []int
@@ -120,7 +123,7 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 			}
 		}
 		if len(vaeList) == 0 {
-			return whole, nil
+			return wholeFn()
 		}
 		C := chooseChains(grid.Cols, len(vaeList))
 		msg, cleanLen, sch, err := cd.encodeVAE(img, grid, fb, vaeList, C, bits, cal, progress)

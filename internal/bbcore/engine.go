@@ -83,9 +83,11 @@ func (cd *Coder) needModel() error {
 
 // wholeFallback returns a function that waits for img coded whole by the fallback coder (see
 // startWholeFallback). The coding runs beside the networks when cd.Workers is 0; a coder with
-// a set number of workers codes the image when it is first asked for.
+// a set number of workers, or with the model forced on every patch (AllVAE, which needs the
+// whole image's coding only when no patch is left to the model), codes the image when it is
+// first asked for.
 func (cd *Coder) wholeFallback(img *imageio.Image) func() ([]byte, []float64, error) {
-	if cd.Workers < 1 {
+	if cd.Workers < 1 && !cd.AllVAE {
 		return startWholeFallback(img)
 	}
 	var once sync.Once
