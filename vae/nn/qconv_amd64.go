@@ -54,24 +54,39 @@ func qabsmax512(x *float32, n int) uint32
 //go:noescape
 func qpack512(x0, x1, dst unsafe.Pointer, rows, stride int, scale float32)
 
-var has512 = cpu.X86.HasAVX512F
+//go:noescape
+func qabsmax256(x *float32, n int) uint32
 
-// qabsmax is qabsmaxGo, on AVX-512 for whole 16-value rows.
+//go:noescape
+func qpack256(x0, x1, dst unsafe.Pointer, rows, stride int, scale float32)
+
+var has512, has256 = cpu.X86.HasAVX512F, cpu.X86.HasAVX2
+
+// qabsmax is qabsmaxGo, on AVX-512 or AVX2 for whole 16-value rows.
 func qabsmax(x []float32) uint32 {
-	if !has512 || len(x)%16 != 0 || len(x) == 0 {
+	switch {
+	case len(x)%16 != 0 || len(x) == 0:
 		return qabsmaxGo(x)
+	case has512:
+		return qabsmax512(&x[0], len(x))
+	case has256:
+		return qabsmax256(&x[0], len(x))
 	}
-	return qabsmax512(&x[0], len(x))
+	return qabsmaxGo(x)
 }
 
-// qpack is qpackGo, on AVX-512.
+// qpack is qpackGo, on AVX-512 or AVX2.
 func qpack(x0, x1 []float32, dst []int32, rows, stride int, scale float32) {
-	if !has512 || rows == 0 {
+	if rows == 0 || !has512 && !has256 {
 		qpackGo(x0, x1, dst, rows, stride, scale)
 		return
 	}
 	_ = x0[rows*16-1]
 	_ = x1[rows*16-1]
 	_ = dst[(rows-1)*stride+15]
-	qpack512(unsafe.Pointer(&x0[0]), unsafe.Pointer(&x1[0]), unsafe.Pointer(&dst[0]), rows, stride, scale)
+	if has512 {
+		qpack512(unsafe.Pointer(&x0[0]), unsafe.Pointer(&x1[0]), unsafe.Pointer(&dst[0]), rows, stride, scale)
+		return
+	}
+	qpack256(unsafe.Pointer(&x0[0]), unsafe.Pointer(&x1[0]), unsafe.Pointer(&dst[0]), rows, stride, scale)
 }

@@ -204,18 +204,20 @@ func TestQPack(t *testing.T) {
 			x[i] = 1e-40 // subnormal
 		}
 	}
-	for _, n := range []int{16, 256} {
-		if got, want := qabsmax(x[:n]), qabsmaxGo(x[:n]); got != want {
-			t.Errorf("qabsmax(%d values) = %#x, want %#x", n, got, want)
+	for _, impl := range qpackImpls() {
+		for _, n := range []int{16, 256} {
+			if got, want := impl.absmax(x[:n]), qabsmaxGo(x[:n]); got != want {
+				t.Errorf("%s: qabsmax(%d values) = %#x, want %#x", impl.name, n, got, want)
+			}
 		}
-	}
-	for _, sc := range []float32{1, 1024, 0.25, 1 << 20} {
-		got, want := make([]int32, 16*20), make([]int32, 16*20)
-		qpack(x[:256], x[256:], got, 16, 20, sc)
-		qpackGo(x[:256], x[256:], want, 16, 20, sc)
-		for i := range got {
-			if got[i] != want[i] {
-				t.Fatalf("scale %v: word %d = %#x, want %#x", sc, i, got[i], want[i])
+		for _, sc := range []float32{1, 1024, 0.25, 1 << 20} {
+			got, want := make([]int32, 16*20), make([]int32, 16*20)
+			impl.pack(x[:256], x[256:], got, 16, 20, sc)
+			qpackGo(x[:256], x[256:], want, 16, 20, sc)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%s, scale %v: word %d = %#x, want %#x", impl.name, sc, i, got[i], want[i])
+				}
 			}
 		}
 	}
