@@ -226,6 +226,41 @@ type Components struct {
 // colours of the pixel are coded in turn under these conditionals, whose product is the
 // model's p(x)). Deterministic: float64 with dmath, products rounded before they are added.
 func (r *Inference) PixelComponents(s int, P *nn.Tensor, gi, b, pos, c int, x [3]uint8, out *Components) {
+	r.PixelComponentsFrom(s, P, gi, b, pos, c, x, out, nil)
+}
+
+// PixelState carries what PixelComponents computes for a pixel's anchor components from the
+// call for one colour to the call for the next: the anchor scales, the prior weights and
+// their product with the likelihoods of the colours before. The zero value is empty.
+type PixelState struct {
+	p             *nn.Tensor
+	s, gi, b, pos int
+	k             int // colours folded into e
+	x             [3]uint8
+	nt            int
+	tap           [AnchorTaps]int
+	prior, e      [1 + AnchorTaps]float64
+	sa            [3]float64 // sa[:k+1] set
+}
+
+// reusable reports whether st holds the state of this pixel after its colours before c.
+func (st *PixelState) reusable(s int, P *nn.Tensor, gi, b, pos, c int, x [3]uint8) bool {
+	if st == nil || st.p != P || st.s != s || st.gi != gi || st.b != b || st.pos != pos || st.k != c-1 || c < 1 {
+		return false
+	}
+	for k := 0; k < c-1; k++ {
+		if st.x[k] != x[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// PixelComponentsFrom is PixelComponents with a state st (nil: none) that carries work from
+// the call for colour c-1 of the same pixel (the same parameters P) to the call for colour c:
+// the same results, bit for bit, for less work when the colours of a pixel are asked for in
+// turn, each with its own st.
+func (r *Inference) PixelComponentsFrom(s int, P *nn.Tensor, gi, b, pos, c int, x [3]uint8, out *Components, st *PixelState) {
 	mm, ll, cc := PixelAt(P, gi, b, pos)
 	mu, sc := PixelLogistic(c, mm, ll, cc, x)
 	l2, lg2, ok := PixelMixAt(P, b, pos)
@@ -243,36 +278,40 @@ func (r *Inference) PixelComponents(s int, P *nn.Tensor, gi, b, pos, c int, x [3
 	n := P.B * hw
 	o := b*hw + pos
 	anc := r.anc[s]
-	// the known taps and their logits (the base component's is 0), the anchor scales
-	var lg [1 + AnchorTaps]float64
-	var tap [AnchorTaps]int
-	nt := 0
-	hi := 0.0
-	for i := 0; i < AnchorTaps; i++ {
-		if anc[(i*3)*n+o] < 0 {
-			continue
+	var (
+		tap      [AnchorTaps]int
+		nt       int
+		sa       [3]float64
+		prior, e [1 + AnchorTaps]float64
+		k0       int // the colours already folded into e
+	)
+	if st.reusable(s, P, gi, b, pos, c, x) {
+		tap, nt, sa, prior, e, k0 = st.tap, st.nt, st.sa, st.prior, st.e, c-1
+	} else {
+		// the known taps and their logits (the base component's is 0)
+		var lg [1 + AnchorTaps]float64
+		hi := 0.0
+		for i := 0; i < AnchorTaps; i++ {
+			if anc[(i*3)*n+o] < 0 {
+				continue
+			}
+			tap[nt] = i
+			lg[1+nt] = float64(P.Data[(anchorLogits+i)*n+o])
+			hi = math.Max(hi, lg[1+nt])
+			nt++
 		}
-		tap[nt] = i
-		lg[1+nt] = float64(P.Data[(anchorLogits+i)*n+o])
-		hi = math.Max(hi, lg[1+nt])
-		nt++
-	}
-	var sa [3]float64
-	for k := 0; k <= c; k++ {
-		ls := float64(P.Data[(anchorLogScales+k)*n+o])
-		if ls < anchorLogScaleLo {
-			ls = anchorLogScaleLo
+		// the prior weights (unnormalized); e: times the likelihood of the colours before c
+		// under each component
+		for j := 0; j <= nt; j++ {
+			prior[j] = dmath.ExpFast(lg[j] - hi)
 		}
-		sa[k] = float64(dmath.Exp(ls) * 127.5)
+		e = prior
+		for k := 0; k < c; k++ {
+			sa[k] = anchorScale(P, k, n, o)
+		}
 	}
-	// the prior weights (unnormalized), then e: times the likelihood of the colours before c
-	// under each component
-	var prior [1 + AnchorTaps]float64
-	for j := 0; j <= nt; j++ {
-		prior[j] = dmath.ExpFast(lg[j] - hi)
-	}
-	e := prior
-	for k := 0; k < c; k++ {
+	sa[c] = anchorScale(P, c, n, o)
+	for k := k0; k < c; k++ {
 		xk := int(x[k])
 		bm, bs := PixelLogistic(k, mm, ll, cc, x)
 		bs2, bw2 := PixelMix(k, l2, lg2)
@@ -282,6 +321,9 @@ func (r *Inference) PixelComponents(s int, P *nn.Tensor, gi, b, pos, c int, x [3
 			a := float64(anc[(tap[j-1]*3+k)*n+o])
 			e[j] = float64(e[j] * discProb(xk, a, sa[k]))
 		}
+	}
+	if st != nil {
+		*st = PixelState{p: P, s: s, gi: gi, b: b, pos: pos, k: c, x: x, nt: nt, tap: tap, prior: prior, e: e, sa: sa}
 	}
 	sum := 0.0
 	for j := 0; j <= nt; j++ {
@@ -320,6 +362,15 @@ func (r *Inference) PixelComponents(s int, P *nn.Tensor, gi, b, pos, c int, x [3
 		K++
 	}
 	out.K = K
+}
+
+// anchorScale is the scale in pixel units of colour k's anchor components at offset o.
+func anchorScale(P *nn.Tensor, k, n, o int) float64 {
+	ls := float64(P.Data[(anchorLogScales+k)*n+o])
+	if ls < anchorLogScaleLo {
+		ls = anchorLogScaleLo
+	}
+	return float64(dmath.Exp(ls) * 127.5)
 }
 
 // minAnchorWeight is the least weight of an anchor component the coders keep (2^-40).

@@ -501,9 +501,24 @@ func TestPixelComponentsMatchLoss(t *testing.T) {
 					x[c] = xq[((4*c+k)*B+b)*hw+pos]
 				}
 				got := 0.0
+				var st, stale PixelState
 				for c := 0; c < 3; c++ {
-					var comp Components
+					var comp, carried Components
 					r.PixelComponents(s, P, 0, b, pos, c, x, &comp)
+					// The same bits with the state carried from the colour before, and
+					// with a state of another pixel (not reused).
+					r.PixelComponentsFrom(s, P, 0, b, pos, c, x, &carried, &st)
+					if carried != comp {
+						t.Fatalf("stage %d, patch %d, position %d, colour %d: %+v with the carried state, want %+v", s, b, pos, c, carried, comp)
+					}
+					if c > 0 {
+						r.PixelComponentsFrom(s, P, 0, b, (pos+2)%hw, c-1, x, &carried, &stale)
+						carried = Components{}
+						r.PixelComponentsFrom(s, P, 0, b, pos, c, x, &carried, &stale)
+						if carried != comp {
+							t.Fatalf("stage %d, patch %d, position %d, colour %d: a stale state was reused", s, b, pos, c)
+						}
+					}
 					if comp.K < 3 {
 						t.Fatalf("stage %d: %d components, want the anchors too", s, comp.K)
 					}

@@ -7,6 +7,7 @@ package bbcore
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/bitswap-codec/bitswap/rans"
 	"github.com/bitswap-codec/bitswap/vae"
@@ -171,13 +172,14 @@ const patchPix = vae.PatchSize * vae.PatchSize
 // rans.Mixture whose weights, means and scales live in comp (see vae.PixelComponents).
 // (Two results rather than a rans.Dist: an interface value would be allocated for every
 // pixel.)
-func (s *Step) pixelDist(st int, P *nn.Tensor, gi, b, pos, xy, c int, comp *vae.Components) (lg rans.Logistic, mx rans.Mixture, isMix bool) {
+// ps (nil: none) carries work from the pixel's colour c-1 to c (vae.PixelState).
+func (s *Step) pixelDist(st int, P *nn.Tensor, gi, b, pos, xy, c int, comp *vae.Components, ps *vae.PixelState) (lg rans.Logistic, mx rans.Mixture, isMix bool) {
 	B := s.B()
 	var x [3]uint8
 	for k := 0; k < c; k++ {
 		x[k] = s.X[(k*B+b)*patchPix+xy]
 	}
-	s.Inf.PixelComponents(st, P, gi, b, pos, c, x, comp)
+	s.Inf.PixelComponentsFrom(st, P, gi, b, pos, c, x, comp, ps)
 	if comp.K == 1 {
 		return rans.NewLogistic(comp.Mu[0], comp.S[0], PixelPrec), mx, false
 	}
@@ -211,9 +213,15 @@ func (s *Step) pushStage(st int, P *nn.Tensor) {
 	s.pushParallel(PixelPrec, func(b int, sf [][2]uint32) [][2]uint32 {
 		gis, poss, xys := s.stagePixels(st, b)
 		var comp vae.Components
-		for c := 2; c >= 0; c-- {
+		// The colours' distributions in the decoder's order (R, G, B, each pixel's state
+		// carried to its next colour), pushed B first.
+		n := len(gis)
+		base := len(sf)
+		sf = slices.Grow(sf, 3*n)[:base+3*n]
+		ps := make([]vae.PixelState, n)
+		for c := 0; c < 3; c++ {
 			for j := range gis {
-				lg, mx, isMix := s.pixelDist(st, P, gis[j], b, poss[j], xys[j], c, &comp)
+				lg, mx, isMix := s.pixelDist(st, P, gis[j], b, poss[j], xys[j], c, &comp, &ps[j])
 				v := int(s.X[(c*B+b)*patchPix+xys[j]])
 				var start, f uint32
 				if isMix {
@@ -221,7 +229,7 @@ func (s *Step) pushStage(st int, P *nn.Tensor) {
 				} else {
 					start, f = lg.Encode(v)
 				}
-				sf = append(sf, [2]uint32{start, f})
+				sf[base+(2-c)*n+j] = [2]uint32{start, f}
 			}
 		}
 		return sf
@@ -255,12 +263,18 @@ func (s *Step) popStage(st int, P *nn.Tensor) error {
 		clear(s.X)
 	}
 	var comp vae.Components
+	var ps []vae.PixelState
 	for _, b := range s.order() {
 		gis, poss, xys := s.stagePixels(st, b)
+		if cap(ps) < len(gis) {
+			ps = make([]vae.PixelState, len(gis))
+		}
+		ps = ps[:len(gis)]
+		clear(ps)
 		i := 3*len(gis) - 1
 		for c := 0; c < 3; c++ {
 			for j := len(gis) - 1; j >= 0; j-- {
-				lg, mx, isMix := s.pixelDist(st, P, gis[j], b, poss[j], xys[j], c, &comp)
+				lg, mx, isMix := s.pixelDist(st, P, gis[j], b, poss[j], xys[j], c, &comp, &ps[j])
 				var v int
 				var err error
 				if isMix {
