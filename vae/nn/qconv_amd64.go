@@ -6,13 +6,12 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-//go:noescape
-func qind8x32VNNI(pairs int, a, b0, b1 unsafe.Pointer, offs *int32, sc *float32, c unsafe.Pointer, ldc int)
-
-// qindVNNI is the AVX-512 VNNI integer kernel (qconv_amd64.s), bit-identical to qindGo.
-func qindVNNI(pairs int, a, src []int32, base0, base1 int, offs []int32, sc, c []float32, ldc int) {
+// qtileOK reports whether a tile has work and checks (by panicking) that the slices hold
+// what the assembly kernels will read and write: the A panel, the offsets, the scales, the
+// tile and each B segment's first row (the offsets are the caller's, made by qquant).
+func qtileOK(pairs int, a, src []int32, base0, base1 int, offs []int32, sc, c []float32, ldc int) bool {
 	if pairs == 0 {
-		return
+		return false
 	}
 	_ = a[pairs*qMR-1]
 	_ = offs[pairs-1]
@@ -20,6 +19,17 @@ func qindVNNI(pairs int, a, src []int32, base0, base1 int, offs []int32, sc, c [
 	_ = c[(qMR-1)*ldc+31]
 	_ = src[base0+15]
 	_ = src[base1+15]
+	return true
+}
+
+//go:noescape
+func qind8x32VNNI(pairs int, a, b0, b1 unsafe.Pointer, offs *int32, sc *float32, c unsafe.Pointer, ldc int)
+
+// qindVNNI is the AVX-512 VNNI integer kernel (qconv_amd64.s), bit-identical to qindGo.
+func qindVNNI(pairs int, a, src []int32, base0, base1 int, offs []int32, sc, c []float32, ldc int) {
+	if !qtileOK(pairs, a, src, base0, base1, offs, sc, c, ldc) {
+		return
+	}
 	qind8x32VNNI(pairs, unsafe.Pointer(&a[0]), unsafe.Pointer(&src[base0]), unsafe.Pointer(&src[base1]), &offs[0], &sc[0], unsafe.Pointer(&c[0]), ldc)
 }
 
@@ -29,15 +39,9 @@ func qind4x16AVX2(pairs int, a, b unsafe.Pointer, offs *int32, sc *float32, c un
 // qindAVX2 is the AVX2 integer kernel (VPMADDWD), bit-identical to qindGo: the tile as four
 // 4x16 quarters.
 func qindAVX2(pairs int, a, src []int32, base0, base1 int, offs []int32, sc, c []float32, ldc int) {
-	if pairs == 0 {
+	if !qtileOK(pairs, a, src, base0, base1, offs, sc, c, ldc) {
 		return
 	}
-	_ = a[pairs*qMR-1]
-	_ = offs[pairs-1]
-	_ = sc[qMR-1]
-	_ = c[(qMR-1)*ldc+31]
-	_ = src[base0+15]
-	_ = src[base1+15]
 	for r := 0; r < qMR; r += 4 {
 		for h, base := range [2]int{base0, base1} {
 			qind4x16AVX2(pairs, unsafe.Pointer(&a[r]), unsafe.Pointer(&src[base]), &offs[0], &sc[r], unsafe.Pointer(&c[r*ldc+16*h]), ldc)
