@@ -14,7 +14,7 @@ const (
 	payloadVersion    = 6
 	minPayloadVersion = 2 // version 2 had no calibration (vae.Calib), 3 no colour scales, 4 no mixture and anchor-scale offsets
 	// firstIntVersion is the first version whose networks ran on the integer path
-	// (nn.Conv.Quantize); older payloads are decoded with every convolution in float32.
+	// (nn.Conv.SetInteger); older payloads are decoded with every convolution in float32.
 	firstIntVersion = 6
 	modeFallback    = 0
 	modeVAE         = 1

@@ -27,7 +27,7 @@ func fullModel(t testing.TB) *vae.Model {
 }
 
 // loaded returns a new model of configuration cfg as the coders get one: read from its
-// weights, with its networks on the integer path (nn.Conv.Quantize).
+// weights, with its networks on the integer path (nn.Conv.SetInteger).
 func loaded(t testing.TB, cfg vae.Config) *vae.Model {
 	m, err := vae.New(cfg, 3)
 	if err != nil {

@@ -8,6 +8,7 @@ package bbcore
 import (
 	"fmt"
 	"slices"
+	"sync"
 
 	"github.com/bitswap-codec/bitswap/rans"
 	"github.com/bitswap-codec/bitswap/vae"
@@ -218,7 +219,13 @@ func (s *Step) pushStage(st int, P *nn.Tensor) {
 		n := len(gis)
 		base := len(sf)
 		sf = slices.Grow(sf, 3*n)[:base+3*n]
-		ps := make([]vae.PixelState, n)
+		psp := pixelStates.Get().(*[]vae.PixelState)
+		defer pixelStates.Put(psp)
+		if cap(*psp) < n {
+			*psp = make([]vae.PixelState, n)
+		}
+		ps := (*psp)[:n]
+		clear(ps)
 		for c := 0; c < 3; c++ {
 			for j := range gis {
 				lg, mx, isMix := s.pixelDist(st, P, gis[j], b, poss[j], xys[j], c, &comp, &ps[j])
@@ -235,6 +242,10 @@ func (s *Step) pushStage(st int, P *nn.Tensor) {
 		return sf
 	})
 }
+
+// pixelStates recycles the encoder's per-pixel states (a patch's stage has up to 256
+// pixels, a few hundred bytes each): pushStage runs once per patch and stage, on any worker.
+var pixelStates = sync.Pool{New: func() any { return new([]vae.PixelState) }}
 
 // padPatches rebuilds the padding of the decoded patches in X by edge replication.
 func (s *Step) padPatches() {

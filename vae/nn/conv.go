@@ -105,10 +105,7 @@ func ConvForward(ctx *Ctx, s ConvShape, in *Tensor, w *PackedA, bias []float32, 
 	if w.M != s.Cout || w.K != s.K() {
 		panic("nn: packed weights do not match the conv shape")
 	}
-	t := &ctx.fillT
-	t.out, t.n, t.bias = out.Data, in.N(), bias
-	ctx.run(s.Cout, 1, t)
-	t.out, t.bias = nil, nil
+	ctx.fillBias(out, bias)
 	convAccumulate(ctx, s, in, w, out)
 }
 
@@ -405,6 +402,14 @@ func fill(x []float32, v float32) {
 	for n := 1; n < len(x); n *= 2 {
 		copy(x[n:], x[:n])
 	}
+}
+
+// fillBias sets every output channel of out to its bias (nil: zero).
+func (c *Ctx) fillBias(out *Tensor, bias []float32) {
+	t := &c.fillT
+	t.out, t.n, t.bias = out.Data, out.N(), bias
+	c.run(out.C, 1, t)
+	t.out, t.bias = nil, nil
 }
 
 // fillTask fills output channels [lo, hi) of a conv with their biases.

@@ -14,7 +14,7 @@ type Config struct {
 	// Kernel is the GEMM micro-kernel; the zero Kernel is the best one on this CPU.
 	Kernel Kernel
 	// Float32 runs every convolution in float32, also those with integer weights
-	// (Conv.Quantize): the arithmetic of files coded before the integer path. Unlike the
+	// (Conv.SetInteger): the arithmetic of files coded before the integer path. Unlike the
 	// other fields, it changes what a pass computes.
 	Float32 bool
 }

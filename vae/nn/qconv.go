@@ -4,7 +4,7 @@ import (
 	"math"
 )
 
-// The integer path: a convolution whose weights were quantized (Conv.Quantize) runs its
+// The integer path: a convolution whose weights were quantized (Conv.SetInteger, SetQuantized) runs its
 // forward pass on 16-bit integers. Integer dot products are exact in any order, so the
 // kernels may use whatever instructions a CPU has (VPDPWSSD, VPMADDWD, plain Go) and still
 // give the same bits, at twice the float32 kernels' multiply-adds per cycle on AVX-512 VNNI.
@@ -31,9 +31,9 @@ const (
 
 // qweights are a convolution's weights as 16-bit pairs, packed in panels of qMR rows.
 type qweights struct {
-	cout, pairs int
-	a           []int32 // a[(r*pairs+p)*qMR+i]: low half channel 2c, high half 2c+1
-	we          []int   // per row (padded to whole panels)
+	pairs int
+	a     []int32 // a[(r*pairs+p)*qMR+i]: low half channel 2c, high half 2c+1
+	we    []int   // per row (padded to whole panels)
 }
 
 // qround rounds x (|x| < 2^51) to the nearest integer, ties to even: adding and taking away
@@ -49,7 +49,7 @@ func quantizeWeights(s ConvShape, w []float32) *qweights {
 	cp := (s.Cin + 1) / 2
 	pairs := cp * taps
 	panels := (s.Cout + qMR - 1) / qMR
-	q := &qweights{cout: s.Cout, pairs: pairs, a: make([]int32, panels*pairs*qMR), we: make([]int, panels*qMR)}
+	q := &qweights{pairs: pairs, a: make([]int32, panels*pairs*qMR), we: make([]int, panels*qMR)}
 	K := s.K()
 	// wp holds a row's weights in pair-step order, (channel 2c, channel 2c+1) per step.
 	wp := make([]float64, 2*pairs)
@@ -292,10 +292,7 @@ func qindGo(pairs int, a, src []int32, base0, base1 int, offs []int32, sc, c []f
 // qconvForward computes out = bias + conv(in, w) on the integer path (16-pixel rows).
 func qconvForward(ctx *Ctx, s ConvShape, in *Tensor, q *qweights, bias []float32, out *Tensor) {
 	s.check(in, out)
-	t := &ctx.fillT
-	t.out, t.n, t.bias = out.Data, in.N(), bias
-	ctx.run(s.Cout, 1, t)
-	t.out, t.bias = nil, nil
+	ctx.fillBias(out, bias)
 	ctx.grow()
 	t2 := &ctx.qconvT
 	*t2 = qconvTask{ctx: ctx, s: s, in: in, q: q, out: out, p: ctx.qquant(s, in), f: ctx.qkernel()}
@@ -351,5 +348,6 @@ func (t *qconvTask) run(wk, lo, hi int) {
 	}
 }
 
-// qOK reports whether the integer path can run conv s on in.
+// qOK reports whether the integer path can take the input in: 16-pixel rows, an even
+// number of them per patch (a 32-column panel is two rows of one patch).
 func qOK(in *Tensor) bool { return in.W == 16 && in.H%2 == 0 }

@@ -92,7 +92,7 @@ func TestQConv(t *testing.T) {
 		}
 		ref := NewTensor(s.Cout, 3, 16, 16)
 		c.Forward(NewCtx(Config{}), in, ref)
-		c.Quantize()
+		c.SetInteger(true)
 		var first *Tensor
 		for _, k := range Kernels() {
 			for _, w := range []int{1, 2, 3} {
@@ -173,7 +173,7 @@ func BenchmarkQConv3x3w64(b *testing.B) {
 			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 		b.Run("int16-"+k.String(), func(b *testing.B) {
-			c.Quantize()
+			c.SetInteger(true)
 			for b.Loop() {
 				c.Forward(ctx, in, out)
 			}

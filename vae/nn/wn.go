@@ -117,26 +117,22 @@ func (c *Conv) Pack() {
 	PackBackwardData(c.Shape, c.W, &c.bwd)
 }
 
-// SetQuantized is SetEffective followed by Quantize, for a conv that will mostly run on the
+// SetQuantized is SetEffective followed by SetInteger(true), for a conv that will mostly run on the
 // integer path: its float32 packing is made only if a pass asks for float32.
 func (c *Conv) SetQuantized(w, bias []float32) {
 	if len(w) != c.Shape.WeightLen() || len(bias) != c.Shape.Cout {
 		panic("nn: SetQuantized: wrong sizes")
 	}
 	c.W, c.Bias = w, bias
-	c.q = quantizeWeights(c.Shape, c.W)
+	c.SetInteger(true)
 	c.fpack = new(sync.Once)
 }
 
-// Quantize makes c's forward passes run on the integer path (qconv.go) from its effective
-// weights as they are now, unless a pass's Config says Float32. For a model loaded for
-// inference; Refresh (training) goes back to float32.
-func (c *Conv) Quantize() { c.q = quantizeWeights(c.Shape, c.W) }
-
-// SetInteger sets whether c's forward passes run on the integer path from now on, its
-// weights quantized again by every Refresh: for training the networks with the arithmetic
-// they will be coded with (the backward passes stay float32: the quantization's gradient
-// is taken as the identity).
+// SetInteger sets whether c's forward passes run on the integer path (qconv.go) from now
+// on, unless a pass's Config says Float32, its weights quantized again by every Refresh:
+// for a model loaded for inference, and for training the networks with the arithmetic they
+// will be coded with (the backward passes stay float32: the quantization's gradient is
+// taken as the identity).
 func (c *Conv) SetInteger(on bool) {
 	c.keepQ = on
 	c.q = nil
