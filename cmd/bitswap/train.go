@@ -49,6 +49,7 @@ EMA weights, with latent bins fitted on DATA/train) instead of training.`,
 			&cli.Float64Flag{Name: "lr", Value: d.LR, Usage: "peak learning rate"},
 			&cli.Float64Flag{Name: "skip-lr", Value: d.SkipLR, Usage: "learning-rate factor of the stage skips (linear interpolators)"},
 			&cli.Float64Flag{Name: "fine-lr", Value: d.FineLR, Usage: "learning-rate factor of what upgrades add late: the residual blocks of --fine-blocks (in every stage --fine-stages gives them) and the stage networks' weights on the context-scale channels"},
+			&cli.Float64Flag{Name: "area-power", Value: d.AreaPower, Usage: "draw training images by their area to this power (1: every crop position equally often; 0: every image)"},
 			&cli.BoolFlag{Name: "integer-nets", Value: d.IntegerNets, Usage: "run the networks' forward passes on the coders' 16-bit integer path (faster; false: float32)"},
 			&cli.IntFlag{Name: "val-every", Value: d.ValEvery, Usage: "validate every `N` steps"},
 			&cli.IntFlag{Name: "val-patches", Value: d.ValPatches, Usage: "size of the fixed validation subset"},
@@ -82,6 +83,7 @@ func runTrain(c *cli.Context) error {
 	o.SkipLR = c.Float64("skip-lr")
 	o.FineLR = c.Float64("fine-lr")
 	o.IntegerNets = c.Bool("integer-nets")
+	o.AreaPower = c.Float64("area-power")
 	o.ValEvery = c.Int("val-every")
 	o.ValPatches = c.Int("val-patches")
 	o.CkptEvery = c.Duration("ckpt-every")
@@ -138,7 +140,7 @@ func runExport(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	s := data.NewSampler(imgs)
+	s := data.NewSampler(imgs, 1)
 	if ck.Config.PosChannels {
 		s.Align = vae.PosAlign
 	}

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"math"
 	"math/rand/v2"
 	"sort"
 
@@ -18,12 +19,16 @@ type Sampler struct {
 	Align int
 }
 
-// NewSampler makes a sampler over imgs.
-func NewSampler(imgs []*RGB) *Sampler {
+// NewSampler makes a sampler over imgs that draws an image with a probability proportional
+// to its number of crop positions raised to areaPower: 1 draws every crop position of every
+// image equally often, so that the large images dominate; 0 draws every image equally often,
+// as a user's images count one each whatever their size (and the validation score is a
+// mean over images); values between trade one for the other.
+func NewSampler(imgs []*RGB, areaPower float64) *Sampler {
 	s := &Sampler{imgs: imgs}
 	t := 0.0
 	for _, im := range imgs {
-		t += float64(im.W-vae.PatchSize+1) * float64(im.H-vae.PatchSize+1)
+		t += math.Pow(float64(im.W-vae.PatchSize+1)*float64(im.H-vae.PatchSize+1), areaPower)
 		s.cum = append(s.cum, t)
 	}
 	return s
@@ -84,6 +89,22 @@ func GridPatches(imgs []*RGB, stride, limit int) []PatchRef {
 				}
 				k++
 			}
+		}
+	}
+	return refs
+}
+
+// BalancedPatches lists up to limit full aligned patches, the same number from every image
+// (all of an image that has fewer), spread evenly over each image in raster order and
+// grouped by image: a validation subset whose scores can be averaged per image.
+func BalancedPatches(imgs []*RGB, limit int) []PatchRef {
+	per := max(1, limit/max(1, len(imgs)))
+	var refs []PatchRef
+	for i, im := range imgs {
+		n := (im.W / vae.PatchSize) * (im.H / vae.PatchSize)
+		for k := range min(n, per) {
+			j := k * n / min(n, per) // evenly spread indices in [0, n)
+			refs = append(refs, PatchRef{i, j % (im.W / vae.PatchSize) * vae.PatchSize, j / (im.W / vae.PatchSize) * vae.PatchSize})
 		}
 	}
 	return refs

@@ -16,7 +16,7 @@ func TestSamplerAlign(t *testing.T) {
 			im.Pix[im.W*im.H+y*im.W+x] = uint8(y) // G: row
 		}
 	}
-	s := NewSampler([]*RGB{im})
+	s := NewSampler([]*RGB{im}, 1)
 	s.Align = 8
 	bt := vae.NewBatch(64)
 	s.Fill(bt, rand.New(rand.NewPCG(1, 1)))
@@ -40,7 +40,7 @@ func TestSamplerContext(t *testing.T) {
 	for i := range im.Pix {
 		im.Pix[i] = uint8(i * 7)
 	}
-	s := NewSampler([]*RGB{im})
+	s := NewSampler([]*RGB{im}, 1)
 	s.Align = vae.PosAlign
 	bt := vae.NewBatch(400)
 	s.Fill(bt, rand.New(rand.NewPCG(1, 1)))
@@ -73,5 +73,59 @@ func TestBatchOf(t *testing.T) {
 		if got := bt.Plane(0, k)[0]; got != want[k] || bt.Ctx.Has[k] != has[k] {
 			t.Errorf("patch %d (%+v): pixel %d, context %d; want %d, %d", k, refs[k], got, bt.Ctx.Has[k], want[k], has[k])
 		}
+	}
+}
+
+// TestSamplerAreaPower: with area power 1 an image is drawn as often as its share of the
+// crop positions, with 0 as often as any other image.
+func TestSamplerAreaPower(t *testing.T) {
+	big := &RGB{W: 32 + 99, H: 32, Pix: make([]uint8, 3*131*32)} // 100 positions
+	small := &RGB{W: 32, H: 32, Pix: make([]uint8, 3*32*32)}     // 1 position
+	for i := range small.Pix {
+		small.Pix[i] = 255
+	}
+	for _, c := range []struct {
+		power    float64
+		lo, high int // draws of the small image out of 4000
+	}{{1, 10, 70}, {0, 1800, 2200}, {0.5, 250, 480}} {
+		s := NewSampler([]*RGB{big, small}, c.power)
+		bt := vae.NewBatch(4000)
+		s.Fill(bt, rand.New(rand.NewPCG(2, 2)))
+		n := 0
+		for b := 0; b < bt.B; b++ {
+			if bt.Plane(0, b)[0] == 255 {
+				n++
+			}
+		}
+		if n < c.lo || n > c.high {
+			t.Errorf("area power %g: the small image drawn %d times of 4000, want %d-%d", c.power, n, c.lo, c.high)
+		}
+	}
+}
+
+// TestBalancedPatches: the same number of distinct patches from every image that has that
+// many, all of a smaller one, grouped by image.
+func TestBalancedPatches(t *testing.T) {
+	imgs := []*RGB{{W: 320, H: 320}, {W: 64, H: 32}, {W: 96, H: 200}}
+	refs := BalancedPatches(imgs, 30)
+	count := map[int]int{}
+	seen := map[PatchRef]bool{}
+	for k, r := range refs {
+		if k > 0 && r.Img < refs[k-1].Img {
+			t.Fatalf("refs not grouped by image: %v", refs)
+		}
+		im := imgs[r.Img]
+		if seen[r] || r.X0%32 != 0 || r.Y0%32 != 0 || r.X0+32 > im.W || r.Y0+32 > im.H {
+			t.Fatalf("bad or repeated patch %+v", r)
+		}
+		seen[r] = true
+		count[r.Img]++
+	}
+	if count[0] != 10 || count[1] != 2 || count[2] != 10 {
+		t.Fatalf("patches per image %v, want 10, 2, 10", count)
+	}
+	// The first image's ten patches are spread over its 100, not its first rows.
+	if last := refs[9]; last.Y0 < 200 {
+		t.Fatalf("the first image's last patch is at %+v", last)
 	}
 }

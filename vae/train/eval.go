@@ -30,27 +30,43 @@ func newValidation(m *vae.Model, imgs []*data.RGB, refs []data.PatchRef) (*valid
 	return v, nil
 }
 
-// run returns the -ELBO of the model with the parameters params.
+// run returns the -ELBO of the model with the parameters params: the mean over the
+// validation images of each one's mean over its patches.
 func (v *validation) run(params [][]float32) vae.Stats {
 	for i := range v.params {
 		copy(v.params[i], params[i])
 	}
 	v.m.Refresh()
-	return Evaluate(v.m, v.imgs, v.refs, 64, 12345)
+	p := v.m.NewPass()
+	total := vae.Stats{KL: make([]float64, v.m.Cfg.Layers)}
+	images := 0
+	for i := 0; i < len(v.refs); images++ {
+		j := i + 1
+		for j < len(v.refs) && v.refs[j].Img == v.refs[i].Img {
+			j++
+		}
+		total.Add(evaluate(p, v.imgs, v.refs[i:j], 64, 12345), 1)
+		i = j
+	}
+	total.Scale(1 / float64(max(1, images)))
+	return total
 }
 
 // Evaluate returns the mean -ELBO statistics of model m over the given patches, in batches,
 // with latent noise from a fixed seed.
 func Evaluate(m *vae.Model, imgs []*data.RGB, refs []data.PatchRef, batch int, seed uint64) vae.Stats {
-	p := m.NewPass()
+	return evaluate(m.NewPass(), imgs, refs, batch, seed)
+}
+
+func evaluate(p *vae.Pass, imgs []*data.RGB, refs []data.PatchRef, batch int, seed uint64) vae.Stats {
 	rng := rand.New(rand.NewPCG(seed, 77))
-	total := vae.Stats{KL: make([]float64, m.Cfg.Layers)}
+	total := vae.Stats{}
 	for done := 0; done < len(refs); {
 		n := min(batch, len(refs)-done)
 		total.Add(p.Loss(data.BatchOf(imgs, refs[done:done+n]), rng), float64(n))
 		done += n
 	}
-	total.Scale(1 / float64(len(refs)))
+	total.Scale(1 / float64(max(1, len(refs))))
 	return total
 }
 
@@ -92,9 +108,11 @@ func EvaluateImages(m *vae.Model, imgs []*data.RGB, stride int, progress func(do
 	return out
 }
 
-// valFingerprint identifies a validation set by its images' names and sizes.
+// valFingerprint identifies a validation set by its images' names and sizes (and how it is
+// scored: a mean over images since run s6's session 13).
 func valFingerprint(imgs []*data.RGB) string {
 	h := sha256.New()
+	fmt.Fprintf(h, "mean over images\n")
 	for _, im := range imgs {
 		fmt.Fprintf(h, "%s %d %d\n", im.Name, im.W, im.H)
 	}

@@ -42,6 +42,9 @@ type Options struct {
 	// integer path the coders use (vae.Model.SetIntegerNets): 2.2x faster convolutions, and
 	// the model is trained and validated with the arithmetic it is coded with.
 	IntegerNets bool
+	// AreaPower weighs the training images by their area to this power (data.NewSampler):
+	// 1 draws every crop position equally often, 0 every image.
+	AreaPower float64
 	Steps       int           // stop after this many steps in total (0: no limit)
 	Duration    time.Duration // stop after this much wall time in this run (0: no limit)
 	CkptEvery   time.Duration // checkpoint interval
@@ -54,7 +57,7 @@ type Options struct {
 // DefaultOptions are the settings of the shipped model's training.
 func DefaultOptions() Options {
 	return Options{
-		Config: vae.DefaultConfig(), Batch: 32, LR: 4e-4, Warmup: 500, Decay: 0.99993, EMA: 0.999, SkipLR: 0.1, FineLR: 1, IntegerNets: true,
+		Config: vae.DefaultConfig(), Batch: 32, LR: 4e-4, Warmup: 500, Decay: 0.99993, EMA: 0.999, SkipLR: 0.1, FineLR: 1, IntegerNets: true, AreaPower: 1,
 		CkptEvery: 5 * time.Minute, ValEvery: 1000, ValPatches: 2048, Seed: 1, Log: io.Discard,
 	}
 }
@@ -244,9 +247,9 @@ func (r *run) loadData(start time.Time) error {
 		return err
 	}
 	nv := data.CountGridPatches(valImgs)
-	stride := max(1, nv/max(1, o.ValPatches))
-	valRefs := data.GridPatches(valImgs, stride, o.ValPatches)
-	r.logf("data: %d train images, %d val images (%d val patches, %d in the fixed subset), %.1fs", len(trainImgs), len(valImgs), nv, len(valRefs), time.Since(start).Seconds())
+	valRefs := data.BalancedPatches(valImgs, o.ValPatches)
+	r.logf("data: %d train images (area power %g), %d val images (%d val patches, %d in the fixed subset, scored as a mean over images), %.1fs",
+		len(trainImgs), o.AreaPower, len(valImgs), nv, len(valRefs), time.Since(start).Seconds())
 	if vs := valFingerprint(valImgs); vs != r.ck.ValSet {
 		// A best score measured on other images is no yardstick: the next validation sets it.
 		if !math.IsInf(r.ck.BestVal, 1) {
@@ -254,7 +257,7 @@ func (r *run) loadData(start time.Time) error {
 		}
 		r.ck.ValSet, r.ck.BestVal = vs, math.Inf(1)
 	}
-	r.sampler = data.NewSampler(trainImgs)
+	r.sampler = data.NewSampler(trainImgs, o.AreaPower)
 	if r.m.Cfg.PosChannels {
 		r.sampler.Align = vae.PosAlign
 	}

@@ -89,7 +89,7 @@ func TestRunResumeExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := data.NewSampler(imgs)
+	s := data.NewSampler(imgs, 1)
 	s.Align = vae.PosAlign
 	m, err := Export(saved, s, 64, false)
 	if err != nil {
@@ -183,5 +183,37 @@ func TestLRScales(t *testing.T) {
 	sh := ins[0].Shape
 	if arrays != len(ins) || seven != len(ins)*sh.Cout*3*sh.KH*sh.KW {
 		t.Fatalf("%d arrays with element factors, %d elements at 7", arrays, seven)
+	}
+}
+
+// TestValidationMeanOverImages: the validation score is the mean over images of each image's
+// mean over its patches, so an image with few patches counts as much as a large one.
+func TestValidationMeanOverImages(t *testing.T) {
+	dir := t.TempDir()
+	writeImages(t, dir, 2)
+	imgs, err := data.LoadDir(dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imgs[1].W, imgs[1].H = 32, 32 // one patch of the second image
+	imgs[1].Pix = imgs[1].Pix[:3*32*32]
+	m, err := vae.New(contextConfig(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := data.BalancedPatches(imgs, 12)
+	if len(refs) != 7 {
+		t.Fatalf("%d validation patches, want 6 + 1", len(refs))
+	}
+	v, err := newValidation(m, imgs, refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := m.Params()
+	got := v.run(p).BPD
+	a := Evaluate(v.m, imgs, refs[:6], 64, 12345).BPD
+	b := Evaluate(v.m, imgs, refs[6:], 64, 12345).BPD
+	if math.Abs(got-(a+b)/2) > 1e-9 || math.Abs(a-b) < 1e-3 {
+		t.Fatalf("validation %.6f, image means %.6f and %.6f", got, a, b)
 	}
 }
