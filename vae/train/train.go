@@ -44,14 +44,14 @@ type Options struct {
 	IntegerNets bool
 	// AreaPower weighs the training images by their area to this power (data.NewSampler):
 	// 1 draws every crop position equally often, 0 every image.
-	AreaPower float64
-	Steps       int           // stop after this many steps in total (0: no limit)
-	Duration    time.Duration // stop after this much wall time in this run (0: no limit)
-	CkptEvery   time.Duration // checkpoint interval
-	ValEvery    int           // validate every this many steps
-	ValPatches  int           // fixed validation subset size
-	Seed        uint64
-	Log         io.Writer // progress lines
+	AreaPower  float64
+	Steps      int           // stop after this many steps in total (0: no limit)
+	Duration   time.Duration // stop after this much wall time in this run (0: no limit)
+	CkptEvery  time.Duration // checkpoint interval
+	ValEvery   int           // validate every this many steps
+	ValPatches int           // fixed validation subset size
+	Seed       uint64
+	Log        io.Writer // progress lines
 }
 
 // DefaultOptions are the settings of the shipped model's training.
