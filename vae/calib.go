@@ -2,6 +2,7 @@ package vae
 
 import (
 	"math"
+	"slices"
 
 	"github.com/bitswap-codec/bitswap/vae/nn"
 )
@@ -126,6 +127,32 @@ const CalibPatches = 32
 // one in 32 (46 patches) took appleflower d2's file from -6.7% to -7.5% against the fallback
 // coder, its time before coding from 22% to 23% of the encode.
 func CalibPatchesFor(P int) int { return min(2*CalibPatches, max(CalibPatches, P/32)) }
+
+// SpreadPatches returns n distinct patch indices (raster order over a grid of rows x cols
+// patches; all of them if n >= rows*cols), in increasing order, spread evenly over both the
+// rows and the columns: sample i lies in row (i+1/2)·rows/n, at the column that the golden
+// ratio's multiples give (a Kronecker lattice). Indices spread evenly in raster order alias
+// with the grid's width: one patch in 6 of a 12-column grid is two columns only, and one
+// in 4 of a 60-column grid a quarter of the columns, the same ones in every row.
+func SpreadPatches(rows, cols, n int) []int {
+	P := rows * cols
+	n = max(0, min(n, P))
+	used := make([]bool, P)
+	out := make([]int, 0, n)
+	const phi = 0.6180339887498949
+	for i := range n {
+		t := (float64(i) + 0.5) / float64(n)
+		f := (float64(i) + 0.5) * phi
+		p := int(t*float64(rows))*cols + int((f-math.Floor(f))*float64(cols))
+		for used[p] { // taken: the next free index (only when n is close to P)
+			p = (p + 1) % P
+		}
+		used[p] = true
+		out = append(out, p)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // CalibResult is what Calibrate found for a set of patches.
 type CalibResult struct {

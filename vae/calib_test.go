@@ -2,6 +2,7 @@ package vae
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/bitswap-codec/bitswap/vae/nn"
@@ -134,6 +135,34 @@ func TestPatchCostsAnyBatching(t *testing.T) {
 			if got[i] != all[i] {
 				t.Errorf("patch %d: %v evaluated with %d patches on 1 worker, %v with 40 on 3", i, got[i], n, all[i])
 			}
+		}
+	}
+}
+
+// TestSpreadPatches: n distinct indices in increasing order, as many in every row as the
+// others give or take one, over most of the columns; all patches when n >= rows*cols.
+func TestSpreadPatches(t *testing.T) {
+	for _, c := range []struct{ rows, cols, n int }{{16, 12, 32}, {33, 60, 64}, {16, 12, 48}, {3, 5, 15}, {3, 5, 40}, {1, 7, 3}, {20, 1, 6}, {9, 9, 80}} {
+		got := SpreadPatches(c.rows, c.cols, c.n)
+		want := min(c.n, c.rows*c.cols)
+		if len(got) != want {
+			t.Fatalf("%+v: %d indices, want %d", c, len(got), want)
+		}
+		perRow := make([]int, c.rows)
+		cols := map[int]bool{}
+		for i, p := range got {
+			if p < 0 || p >= c.rows*c.cols || i > 0 && p <= got[i-1] {
+				t.Fatalf("%+v: indices %v not distinct, increasing and in range", c, got)
+			}
+			perRow[p/c.cols]++
+			cols[p%c.cols] = true
+		}
+		lo, hi := slices.Min(perRow), slices.Max(perRow)
+		if want < c.rows*c.cols && hi-lo > 1 && c.n <= c.rows*c.cols/2 {
+			t.Errorf("%+v: %d to %d samples per row", c, lo, hi)
+		}
+		if want >= 2*c.cols && len(cols) < c.cols*3/4 {
+			t.Errorf("%+v: only %d of %d columns sampled", c, len(cols), c.cols)
 		}
 	}
 }

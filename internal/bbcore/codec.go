@@ -196,7 +196,7 @@ func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid, whole func() ([]b
 		fbBits, wholeBits = costs, float64(8*len(out))
 		return err == nil && len(costs) == P
 	}
-	if sample := probeSample(P); sample != nil && !cd.AllVAE {
+	if sample := probeSample(grid); sample != nil && !cd.AllVAE {
 		model := cd.probeCoder().modelBits(img, grid, sample, vae.Calib{})
 		if !prices() || gain(sample, model, fbBits, 1-calibAllowance)*float64(P)/float64(len(sample)) < minGain*wholeBits {
 			return all()
@@ -312,7 +312,7 @@ func predictCosts(g imageio.Grid, fbBits []float64, sample []int, costs []float6
 // Calibrate returns the calibration the encoder chooses for an 8-bit RGB(A) image.
 func Calibrate(m *vae.Model, img *imageio.Image) vae.Calib {
 	grid := imageio.NewGrid(img.Width, img.Height)
-	x, cx := patchBatch(img, grid, make([]bool, grid.Len()), spread(grid.Len(), vae.CalibPatchesFor(grid.Len())))
+	x, cx := patchBatch(img, grid, make([]bool, grid.Len()), vae.SpreadPatches(grid.Rows, grid.Cols, vae.CalibPatchesFor(grid.Len())))
 	return m.Calibrate(x, cx, len(cx.Has)).Calib
 }
 
@@ -342,14 +342,15 @@ const (
 	minGain = 0.02
 )
 
-// probeSample returns evenly spread patch indices to probe, or nil if the image is too small
-// for a probe to save anything.
-func probeSample(P int) []int {
+// probeSample returns patches to probe spread over the grid's rows and columns, or nil if
+// the image is too small for a probe to save anything.
+func probeSample(g imageio.Grid) []int {
+	P := g.Len()
 	n := min(maxProbe, max(minProbe, P/probeEvery))
 	if P < 2*n {
 		return nil
 	}
-	return spread(P, n)
+	return vae.SpreadPatches(g.Rows, g.Cols, n)
 }
 
 // gain returns what giving the model the patches ps where it wins would save, in bits:

@@ -83,20 +83,22 @@ type ImageStats struct {
 }
 
 // EvaluateImages returns the -ELBO of m on every image (cropped to multiples of 32). With
-// stride > 1 only every stride-th patch of each image is used.
+// stride > 1 only one patch in stride of each image is used, spread over its rows and
+// columns (vae.SpreadPatches); the calibration is chosen on the patches the encoder
+// chooses it on.
 func EvaluateImages(m *vae.Model, imgs []*data.RGB, stride int, progress func(done, total int)) []ImageStats {
 	var out []ImageStats
 	for i, im := range imgs {
 		one := []*data.RGB{im}
-		refs := data.GridPatches(one, stride, 0)
+		all := data.GridPatches(one, 1, 0)
+		rows, cols := im.H/vae.PatchSize, im.W/vae.PatchSize
+		refs := pick(all, vae.SpreadPatches(rows, cols, (len(all)+stride-1)/stride))
 		if len(refs) == 0 {
 			continue
 		}
 		n := len(refs)
 		bt := data.BatchOf(one, refs)
-		all := data.GridPatches(one, 1, 0)
-		nc := vae.CalibPatchesFor(len(all))
-		sample := data.BatchOf(one, data.GridPatches(one, max(1, len(all)/nc), nc))
+		sample := data.BatchOf(one, pick(all, vae.SpreadPatches(rows, cols, vae.CalibPatchesFor(len(all)))))
 		cal := m.Calibrate(sample.X, sample.Ctx, sample.B)
 		st := ImageStats{Name: im.Name, Patches: n, Stats: m.NegELBO(bt.X, bt.Ctx, n), Calib: cal.Calib}
 		st.Calibrated = m.NegELBOCalibrated(bt.X, bt.Ctx, n, cal.Calib).BPD
@@ -104,6 +106,15 @@ func EvaluateImages(m *vae.Model, imgs []*data.RGB, stride int, progress func(do
 		if progress != nil {
 			progress(i+1, len(imgs))
 		}
+	}
+	return out
+}
+
+// pick returns refs[i] for each i of idx.
+func pick(refs []data.PatchRef, idx []int) []data.PatchRef {
+	out := make([]data.PatchRef, len(idx))
+	for k, i := range idx {
+		out[k] = refs[i]
 	}
 	return out
 }
