@@ -43,7 +43,10 @@ type Options struct {
 	// the model is trained and validated with the arithmetic it is coded with.
 	IntegerNets bool
 	// AreaPower weighs the training images by their area to this power (data.NewSampler):
-	// 1 draws every crop position equally often, 0 every image.
+	// 1 draws every crop position equally often, 0 every image. 0.5 since session 13: the
+	// small photographs (most of them once heavily compressed) are where the model lost
+	// most, and the score is a mean over images; it took the balanced validation subset
+	// from 2.6496 to 2.6403 in 3,700 steps, where the last 3,700 at 1 had gained 0.002.
 	AreaPower  float64
 	Steps      int           // stop after this many steps in total (0: no limit)
 	Duration   time.Duration // stop after this much wall time in this run (0: no limit)
@@ -57,7 +60,7 @@ type Options struct {
 // DefaultOptions are the settings of the shipped model's training.
 func DefaultOptions() Options {
 	return Options{
-		Config: vae.DefaultConfig(), Batch: 32, LR: 4e-4, Warmup: 500, Decay: 0.99993, EMA: 0.999, SkipLR: 0.1, FineLR: 1, IntegerNets: true, AreaPower: 1,
+		Config: vae.DefaultConfig(), Batch: 32, LR: 4e-4, Warmup: 500, Decay: 0.99993, EMA: 0.999, SkipLR: 0.1, FineLR: 1, IntegerNets: true, AreaPower: 0.5,
 		CkptEvery: 5 * time.Minute, ValEvery: 1000, ValPatches: 2048, Seed: 1, Log: io.Discard,
 	}
 }
