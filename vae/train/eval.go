@@ -58,6 +58,7 @@ func Evaluate(m *vae.Model, imgs []*data.RGB, refs []data.PatchRef, batch int, s
 	return evaluate(m.NewPass(), imgs, refs, batch, seed)
 }
 
+// evaluate is Evaluate on the pass p.
 func evaluate(p *vae.Pass, imgs []*data.RGB, refs []data.PatchRef, batch int, seed uint64) vae.Stats {
 	rng := rand.New(rand.NewPCG(seed, 77))
 	total := vae.Stats{}
@@ -84,8 +85,9 @@ type ImageStats struct {
 
 // EvaluateImages returns the -ELBO of m on every image (cropped to multiples of 32). With
 // stride > 1 only one patch in stride of each image is used, spread over its rows and
-// columns (vae.SpreadPatches); the calibration is chosen on the patches the encoder
-// chooses it on.
+// columns (vae.SpreadPatches); the calibration is chosen on a sample picked the way the
+// encoder picks its own (CalibPatchesFor patches, SpreadPatches; the encoder's grid is
+// the padded image's).
 func EvaluateImages(m *vae.Model, imgs []*data.RGB, stride int, progress func(done, total int)) []ImageStats {
 	var out []ImageStats
 	for i, im := range imgs {
