@@ -100,3 +100,20 @@ func TestPredictCosts(t *testing.T) {
 		}
 	}
 }
+
+// TestNetGain: the probe's estimate counts the patches where the model loses against those
+// where it wins; the sum of the wins alone (gain) would see a saving in noise.
+func TestNetGain(t *testing.T) {
+	ps := []int{0, 1, 2, 3}
+	fb := []float64{1000, 1000, 1000, 1000}
+	model := []float64{960, 1100, 970, 1090} // 3% better on two, 9.5% worse on two
+	if g := gain(ps, model, fb, 1); g != 70 {
+		t.Fatalf("gain %v, want 70", g)
+	}
+	if g := netGain(ps, model, fb, 1); g != -120 {
+		t.Fatalf("net gain %v, want -120", g)
+	}
+	if g := netGain(ps, model, fb, 0.5); g != 4000-2060 {
+		t.Fatalf("net gain at factor 0.5: %v", g)
+	}
+}
