@@ -212,7 +212,7 @@ func (cd *Coder) choose(img *imageio.Image, grid imageio.Grid, whole func() ([]b
 		return all()
 	}
 	costs = predictCosts(grid, fbBits, sample, costs)
-	if gain(spread(P, P), costs, fbBits, 1) < minGain*wholeBits {
+	if gain(allPatches(P), costs, fbBits, 1) < minGain*wholeBits {
 		return all()
 	}
 	for p := 0; p < P; p++ {
@@ -243,7 +243,7 @@ const choiceSmall = 24
 func choiceSample(g imageio.Grid) []int {
 	P := g.Len()
 	if P <= choiceSmall {
-		return spread(P, P)
+		return allPatches(P)
 	}
 	var s []int
 	for p := 0; p < P; p++ {
@@ -316,12 +316,12 @@ func Calibrate(m *vae.Model, img *imageio.Image) vae.Calib {
 	return m.Calibrate(x, cx, len(cx.Has)).Calib
 }
 
-// spread returns n patch indices spread evenly over P patches (all of them if n >= P).
-func spread(P, n int) []int {
-	n = min(n, P)
-	s := make([]int, n)
+// allPatches returns the indices of all P patches. (Samples of some patches are spread
+// over the grid's rows and columns by vae.SpreadPatches.)
+func allPatches(P int) []int {
+	s := make([]int, P)
 	for i := range s {
-		s[i] = (2*i + 1) * P / (2 * n)
+		s[i] = i
 	}
 	return s
 }

@@ -28,7 +28,7 @@ func TestTrainerPatchesAreCoderPatches(t *testing.T) {
 		}
 	}
 	grid := imageio.NewGrid(w, h)
-	ps := spread(grid.Len(), grid.Len())
+	ps := allPatches(grid.Len())
 	x, cx := patchBatch(img, grid, make([]bool, grid.Len()), ps)
 	imgs := []*data.RGB{rgb}
 	bt := data.BatchOf(imgs, data.GridPatches(imgs, 1, 0))

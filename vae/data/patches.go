@@ -96,7 +96,9 @@ func GridPatches(imgs []*RGB, stride, limit int) []PatchRef {
 
 // BalancedPatches lists up to limit full aligned patches, the same number from every image
 // (all of an image that has fewer), spread evenly over each image in raster order and
-// grouped by image: a validation subset whose scores can be averaged per image.
+// grouped by image: a validation subset whose scores can be averaged per image. (The
+// spread is in raster order, which can favour some columns, unlike vae.SpreadPatches; it
+// stays so because checkpoints compare their best score with scores on these patches.)
 func BalancedPatches(imgs []*RGB, limit int) []PatchRef {
 	per := max(1, limit/max(1, len(imgs)))
 	var refs []PatchRef
