@@ -14,7 +14,13 @@
 #                      WebP: train/ has only their downscales, val/ the originals.
 #   OUTDIR/photos-d2   val/: the validation photographs downscaled 2x (not decoded JPEGs).
 #   OUTDIR/photos-nj   links: photos/train without its JPEG originals, photos-d2/val (the
-#                      data of the shipped model since run p3).
+#                      data of the shipped model from run p3 to s6).
+#   OUTDIR/photos-lj   photos-nj plus the JPEG originals of photos/train decoded by libjpeg
+#                      (djpeg: smooth chroma upsampling, as most tools decode a JPEG), in
+#                      photos-lj/train/*.lj.png (the data of run s7 on).
+#   OUTDIR/photos-dec  val/: the validation photographs as most software decodes them
+#                      (JPEG by libjpeg, WebP by libwebp, both with smooth chroma; the PNGs
+#                      as they are): the model's inputs when a decoded JPEG arrives as PNG.
 #   OUTDIR/wallpapers  the secondary set: every raster image of the wallpaper packages.
 #
 # Splits are by *group* (all sizes, light/dark variants and downscales of one picture), listed
@@ -32,6 +38,12 @@ wallpkgs=(mate-backgrounds=1.26.0-1 plasma-workspace-wallpapers=4:5.27.5-2
 photopkgs=(enlightenment-data=0.25.4-2 gcompris-qt-data=3.1-2 lxqt-themes=1.2.0-1
            tuxpaint-data=1:0.9.28-sdl2-1 digikam-data=4:7.9.0-1 palapeli-data=4:22.12.3-1
            sddm-theme-maldives=0.19.0-5)
+# Tools, not images: libjpeg-turbo's djpeg and libwebp's dwebp decode photographs the way most
+# software does (unpacked here, not installed). Their outputs do not change between patch
+# releases, which security updates replace on the mirrors: if a pinned one is gone, the
+# current one is taken (packages.txt records which).
+toolpkgs=(libjpeg-turbo-progs=1:2.1.5-2 libjpeg62-turbo=1:2.1.5-2 webp=1.2.4-0.2+deb12u1
+          libwebp7=1.2.4-0.2+deb12u1 libwebpdemux2=1.2.4-0.2+deb12u1 libpng16-16)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -43,6 +55,10 @@ if ! (cd "$work" && apt-get download "${wallpkgs[@]}" "${photopkgs[@]}" >/dev/nu
   echo "apt-get download failed; running apt-get update first" >&2
   apt-get update >/dev/null
   (cd "$work" && apt-get download "${wallpkgs[@]}" "${photopkgs[@]}" >/dev/null)
+fi
+if ! (cd "$work" && apt-get download "${toolpkgs[@]}" >/dev/null 2>&1); then
+  echo "a pinned decoder package is gone from the mirror; taking the current ones" >&2
+  (cd "$work" && apt-get download "${toolpkgs[@]%%=*}" >/dev/null)
 fi
 for deb in "$work"/*.deb; do
   pkg=$(dpkg-deb -f "$deb" Package)
@@ -175,9 +191,48 @@ for f in "$out/photos-d2/val/"*; do
   ln -s "../../photos-d2/val/$(basename "$f")" "$out/photos-nj/val/"
 done
 
+# photos-nj plus the JPEG training originals decoded by libjpeg (default settings: smooth
+# "fancy" chroma upsampling, the accurate integer IDCT). Go's decoder repeats each chroma
+# sample over its block, so those images go through their Y'CbCr planes and never reach the
+# model; a JPEG turned into PNG by almost any other software is decoded like this, and does.
+rm -rf "$out/photos-lj" "$out/lj-src"
+mkdir -p "$out/photos-lj/train" "$out/photos-lj/val" "$out/lj-src"
+djpeg=$work/x/libjpeg-turbo-progs/usr/bin/djpeg
+dwebp=$work/x/webp/usr/bin/dwebp
+libs=$(printf '%s:' "$work"/x/{libjpeg62-turbo,libwebp7,libwebpdemux2,libpng16-16}/usr/lib/*/)
+export LD_LIBRARY_PATH="${libs%:}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+for f in "$out/photos-nj/train/"*; do
+  ln -s "../../photos-nj/train/$(basename "$f")" "$out/photos-lj/train/"
+done
+for f in "$out/photos/train/"*.jpg; do
+  b=$(basename "$f" .jpg)
+  "$djpeg" -outfile "$work/lj.ppm" "$f"
+  "$dt" ppm "$work/lj.ppm" "$out/lj-src/$b.lj.png"
+  ln -s "../../lj-src/$b.lj.png" "$out/photos-lj/train/"
+  g=$(awk -F'\t' -v n="$b.jpg" '$3 == n {print $2}' "$out/photos/groups.tsv")
+  printf '%s\t%s\t%s\n' train "$g" "$b.lj.png" >> "$out/photos-lj/groups.tsv"
+done
+for f in "$out/photos-d2/val/"*; do
+  ln -s "../../photos-d2/val/$(basename "$f")" "$out/photos-lj/val/"
+done
+
+# The validation photographs as most software decodes them.
+rm -rf "$out/photos-dec"
+mkdir -p "$out/photos-dec/val" "$out/photos-dec/train"
+for f in "$out/photos/val/"*; do
+  b=$(basename "$f")
+  case $b in
+    *.jpg) "$djpeg" -outfile "$work/lj.ppm" "$f";;
+    *.webp) "$dwebp" -quiet -ppm "$f" -o "$work/lj.ppm";;
+    *) ln -s "../../photos/val/$b" "$out/photos-dec/val/"; continue;;
+  esac
+  "$dt" ppm "$work/lj.ppm" "$out/photos-dec/val/${b%.*}.dec.png"
+done
+rm -f "$work/lj.ppm"
+
 sort -u "$work/versions" > "$work/versions.sorted"
 cp "$work/versions.sorted" "$out/wallpapers/packages.txt"
 cp "$work/versions.sorted" "$out/photos/packages.txt"
-for s in wallpapers photos photos-d2 photos-nj; do
+for s in wallpapers photos photos-d2 photos-nj photos-lj photos-dec; do
   echo "$s: $(ls "$out/$s/train" | wc -l) train, $(ls "$out/$s/val" | wc -l) val images in $out/$s" >&2
 done

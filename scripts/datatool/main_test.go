@@ -1,0 +1,44 @@
+package main
+
+import (
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestPPM(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "a.ppm"), filepath.Join(dir, "a.png")
+	// 2x1: a comment in the header, then red and a grey whose samples are whitespace bytes.
+	src := append([]byte("P6\n# djpeg\n2 1\n255\n"), 255, 0, 0, ' ', '\n', '#')
+	if err := os.WriteFile(in, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ppm(in, out); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range [][3]uint32{{255, 0, 0}, {' ', '\n', '#'}} {
+		r, g, b, _ := img.At(i, 0).RGBA()
+		if got := [3]uint32{r >> 8, g >> 8, b >> 8}; got != want {
+			t.Errorf("pixel %d: %v, want %v", i, got, want)
+		}
+	}
+	for _, bad := range []string{"P5\n2 1\n255\n\x00\x00", "P6\n2 1\n65535\n", "P6\n2 1\n255\n\x00\x00\x00", "P6\n-2 1\n255\n", ""} {
+		if err := os.WriteFile(in, []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := ppm(in, out); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}
