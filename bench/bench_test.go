@@ -630,6 +630,17 @@ func TestInputsAndLoad(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "c.jpg"), []byte("not a jpeg"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A link to an image counts; a dangling link and a link to a directory do not.
+	other := t.TempDir()
+	linked := filepath.Join(other, "d.png")
+	if err := os.WriteFile(linked, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, target := range map[string]string{"d.png": linked, "e.png": filepath.Join(other, "gone.png"), "f.png": other} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Skip("no symbolic links here:", err)
+		}
+	}
 	in, err := Inputs([]string{dir})
 	if err != nil {
 		t.Fatal(err)
@@ -638,7 +649,7 @@ func TestInputsAndLoad(t *testing.T) {
 	for _, i := range in {
 		names = append(names, i.Name)
 	}
-	if !reflect.DeepEqual(names, []string{"a.PNG", "b.png", "c.jpg"}) {
+	if !reflect.DeepEqual(names, []string{"a.PNG", "b.png", "c.jpg", "d.png"}) {
 		t.Fatalf("inputs %v", names)
 	}
 	g, err := in[0].Load()

@@ -14,9 +14,20 @@ import (
 var imageExts = map[string]bool{".png": true, ".jpg": true, ".jpeg": true, ".webp": true, ".gif": true,
 	".bmp": true, ".tif": true, ".tiff": true, ".ppm": true, ".pgm": true}
 
+// isFile tells whether the directory entry e at path is a regular file or a symbolic link to
+// one.
+func isFile(path string, e os.DirEntry) bool {
+	if e.Type()&os.ModeSymlink == 0 {
+		return e.Type().IsRegular()
+	}
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}
+
 // Inputs expands command-line arguments into inputs: a file stands for itself, a directory
-// for the image files directly inside it (by extension, sorted by name; subdirectories are
-// not searched). A missing path, or a directory without images, is an error.
+// for the image files directly inside it (by extension, sorted by name, symbolic links to
+// files included, as a shell's glob would list them; subdirectories are not searched). A
+// missing path, or a directory without images, is an error.
 func Inputs(args []string) ([]Input, error) {
 	if len(args) == 0 {
 		return nil, fmt.Errorf("bench: no images given")
@@ -37,7 +48,7 @@ func Inputs(args []string) ([]Input, error) {
 		}
 		var names []string
 		for _, e := range ents {
-			if e.Type().IsRegular() && imageExts[strings.ToLower(filepath.Ext(e.Name()))] {
+			if imageExts[strings.ToLower(filepath.Ext(e.Name()))] && isFile(filepath.Join(a, e.Name()), e) {
 				names = append(names, e.Name())
 			}
 		}
