@@ -40,6 +40,7 @@ EMA weights, with latent bins fitted on DATA/train) instead of training.`,
 			&cli.BoolFlag{Name: "upgrade", Usage: "convert the --resume checkpoint to the current default architecture, keeping what it learned"},
 			&cli.StringFlag{Name: "export", Usage: "write the weights `FILE` of --resume and stop"},
 			&cli.BoolFlag{Name: "raw", Usage: "with --export: the current weights, not the best averaged ones"},
+			&cli.BoolFlag{Name: "latest", Usage: "with --export: the latest averaged weights, not the best validated ones (when the run's data changed, its best score no longer compares)"},
 			&cli.StringFlag{Name: "eval", Usage: "evaluate the weights `FILE` on DATA/val (every aligned patch) and stop"},
 			&cli.IntFlag{Name: "eval-stride", Value: 1, Usage: "with --eval: use one patch in `N`, spread over each image's rows and columns"},
 			&cli.IntFlag{Name: "steps", Usage: "stop at this many steps in total (0: no limit)"},
@@ -144,7 +145,14 @@ func runExport(c *cli.Context) error {
 	if ck.Config.PosChannels {
 		s.Align = vae.PosAlign
 	}
-	m, err := train.Export(ck, s, 8192, c.Bool("raw"))
+	which := train.BestEMA
+	if c.Bool("latest") {
+		which = train.LatestEMA
+	}
+	if c.Bool("raw") {
+		which = train.Raw
+	}
+	m, err := train.Export(ck, s, 8192, which)
 	if err != nil {
 		return err
 	}

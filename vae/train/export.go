@@ -8,15 +8,28 @@ import (
 	"github.com/bitswap-codec/bitswap/vae/data"
 )
 
-// Export builds the model to ship from a checkpoint: the best validated EMA weights (or the
-// current EMA weights when no validation has run), with bin references fitted on n training
-// patches drawn by s. With raw, it takes the current (not averaged) weights instead.
-func Export(ck *Checkpoint, s *data.Sampler, n int, raw bool) (*vae.Model, error) {
+// Which weights of a checkpoint Export takes.
+type Which int
+
+const (
+	// BestEMA: the averaged weights at the best validation score (the latest averaged ones
+	// when no validation has run).
+	BestEMA Which = iota
+	// LatestEMA: the latest averaged weights, for when the score that picked the best no
+	// longer says which is better (the run's data changed, for one).
+	LatestEMA
+	// Raw: the latest weights, not averaged.
+	Raw
+)
+
+// Export builds the model to ship from a checkpoint: the weights w says, with bin
+// references fitted on n training patches drawn by s.
+func Export(ck *Checkpoint, s *data.Sampler, n int, w Which) (*vae.Model, error) {
 	params := ck.BestEMA
-	if params == nil {
+	if params == nil || w == LatestEMA {
 		params = ck.EMA
 	}
-	if params == nil || raw {
+	if params == nil || w == Raw {
 		params = ck.Params
 	}
 	m, err := vae.ModelFromParams(ck.Config, params, nil)

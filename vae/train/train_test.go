@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -91,9 +92,28 @@ func TestRunResumeExport(t *testing.T) {
 	}
 	s := data.NewSampler(imgs, 1)
 	s.Align = vae.PosAlign
-	m, err := Export(saved, s, 64, false)
+	m, err := Export(saved, s, 64, BestEMA)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Each kind of weights comes from its own parameters: make the best ones differ from
+	// the latest averaged ones (which they equal when the last validation was the best).
+	alt := *saved
+	alt.BestEMA = make([][]float32, len(saved.EMA))
+	for i, p := range saved.EMA {
+		alt.BestEMA[i] = slices.Clone(p)
+	}
+	alt.BestEMA[0][0] += 0.5
+	ids := map[[8]byte]bool{}
+	for _, w := range []Which{BestEMA, LatestEMA, Raw} {
+		o, err := Export(&alt, s, 64, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[vae.ModelID(o.MarshalWeights())] = true
+	}
+	if len(ids) != 3 {
+		t.Errorf("best, latest and raw weights: %d distinct models", len(ids))
 	}
 	if m.Bins[0] == (vae.BinRef{M: 0, S: 1}) {
 		t.Fatal("bins not fitted")
