@@ -24,6 +24,8 @@ import (
 	"strings"
 	"unicode/utf16"
 
+	"github.com/bitswap-codec/bitswap/imageio"
+
 	_ "golang.org/x/image/webp"
 )
 
@@ -215,50 +217,18 @@ func down(in, outPrefix string, min int) error {
 	return nil
 }
 
-// ppm converts a binary PPM (P6, maxval 255, as djpeg writes it) into a PNG.
+// ppm converts a binary PPM (P6, maxval 255, as djpeg writes it) into a PNG, through
+// imageio's PNM decoder and exact PNG writer.
 func ppm(in, out string) error {
-	b, err := os.ReadFile(in)
+	img, format, err := imageio.DecodeFile(in, nil)
 	if err != nil {
 		return err
 	}
-	// The header: "P6", width, height, maxval, separated by whitespace (and # comments),
-	// then one whitespace byte and the samples.
-	var f [4]string
-	n := 0
-	for k := range f {
-		for n < len(b) && (b[n] == ' ' || b[n] == '\t' || b[n] == '\n' || b[n] == '\r' || b[n] == '#') {
-			if b[n] == '#' {
-				for n < len(b) && b[n] != '\n' {
-					n++
-				}
-				continue
-			}
-			n++
-		}
-		s := n
-		for n < len(b) && n-s < 12 && b[n] > ' ' {
-			n++
-		}
-		f[k] = string(b[s:n])
-	}
-	var w, h, maxv int
-	_, e1 := fmt.Sscan(f[1], &w)
-	_, e2 := fmt.Sscan(f[2], &h)
-	_, e3 := fmt.Sscan(f[3], &maxv)
-	if f[0] != "P6" || e1 != nil || e2 != nil || e3 != nil || maxv != 255 || w <= 0 || h <= 0 {
+	if format != imageio.FormatPNM || img.Color != imageio.RGB || img.Depth != 8 {
 		return fmt.Errorf("%s: not an 8-bit binary PPM", in)
 	}
-	n++ // the single whitespace byte after maxval
-	if len(b)-n < 3*w*h {
-		return fmt.Errorf("%s: truncated PPM", in)
-	}
-	dst := image.NewNRGBA(image.Rect(0, 0, w, h))
-	for i := 0; i < w*h; i++ {
-		copy(dst.Pix[4*i:4*i+3], b[n+3*i:n+3*i+3])
-		dst.Pix[4*i+3] = 255
-	}
 	var buf bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, dst); err != nil {
+	if err := imageio.EncodePNG(&buf, img); err != nil {
 		return err
 	}
 	return os.WriteFile(out, buf.Bytes(), 0o644)
