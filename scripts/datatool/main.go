@@ -217,15 +217,15 @@ func down(in, outPrefix string, min int) error {
 	return nil
 }
 
-// ppm converts a binary PPM (P6, maxval 255, as djpeg writes it) into a PNG, through
-// imageio's PNM decoder and exact PNG writer.
+// ppm converts an 8-bit binary PPM or PGM (P6 or P5, maxval 255: djpeg writes a grayscale
+// JPEG as P5) into a PNG, through imageio's PNM decoder and exact PNG writer.
 func ppm(in, out string) error {
 	img, format, err := imageio.DecodeFile(in, nil)
 	if err != nil {
 		return err
 	}
-	if format != imageio.FormatPNM || img.Color != imageio.RGB || img.Depth != 8 {
-		return fmt.Errorf("%s: not an 8-bit binary PPM", in)
+	if format != imageio.FormatPNM || (img.Color != imageio.RGB && img.Color != imageio.Gray) || img.Depth != 8 {
+		return fmt.Errorf("%s: not an 8-bit binary PPM or PGM", in)
 	}
 	var buf bytes.Buffer
 	if err := imageio.EncodePNG(&buf, img); err != nil {

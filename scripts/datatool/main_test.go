@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"image"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -33,7 +35,21 @@ func TestPPM(t *testing.T) {
 			t.Errorf("pixel %d: %v, want %v", i, got, want)
 		}
 	}
-	for _, bad := range []string{"P5\n2 1\n255\n\x00\x00", "P6\n2 1\n65535\n", "P6\n2 1\n255\n\x00\x00\x00", "P6\n-2 1\n255\n", ""} {
+	// djpeg writes a grayscale JPEG as a PGM.
+	if err := os.WriteFile(in, []byte("P5\n2 1\n255\n\x07\xf0"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := ppm(in, out); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(out); err != nil {
+		t.Fatal(err)
+	} else if img, err := png.Decode(bytes.NewReader(b)); err != nil {
+		t.Fatal(err)
+	} else if g, ok := img.(*image.Gray); !ok || g.Pix[0] != 7 || g.Pix[1] != 0xf0 {
+		t.Errorf("PGM: got %T %v, want gray [7 240]", img, img)
+	}
+	for _, bad := range []string{"P5\n2 1\n65535\n\x00\x00\x00\x00", "P5\n2 1\n255\n\x00", "P6\n2 1\n65535\n", "P6\n2 1\n255\n\x00\x00\x00", "P6\n-2 1\n255\n", ""} {
 		if err := os.WriteFile(in, []byte(bad), 0o644); err != nil {
 			t.Fatal(err)
 		}
