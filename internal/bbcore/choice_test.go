@@ -117,3 +117,31 @@ func TestNetGain(t *testing.T) {
 		t.Fatalf("net gain at factor 0.5: %v", g)
 	}
 }
+
+// TestProbePasses: the probe sends on an image where the model promises a clear saving, not
+// one where it loses or where its saving would be a close call around minGain.
+func TestProbePasses(t *testing.T) {
+	const P, n = 480, 10
+	sample := make([]int, n)
+	fbBits := make([]float64, P)
+	for p := range fbBits {
+		fbBits[p] = 1000
+	}
+	for i := range sample {
+		sample[i] = i * P / n
+	}
+	whole := 1000.0 * P
+	for _, c := range []struct {
+		saving float64 // the calibrated model's saving on the sample
+		want   bool
+	}{{-0.05, false}, {0, false}, {minGain, false}, {minGain + probeMargin/2, false}, {minGain + 1.5*probeMargin, true}, {0.2, true}} {
+		// uncalibrated costs such that (1-calibAllowance) times them saves c.saving
+		model := make([]float64, n)
+		for i := range model {
+			model[i] = 1000 * (1 - c.saving) / (1 - calibAllowance)
+		}
+		if got := probePasses(sample, model, fbBits, P, whole); got != c.want {
+			t.Errorf("saving %.3f: probe passes %v, want %v", c.saving, got, c.want)
+		}
+	}
+}

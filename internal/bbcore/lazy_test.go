@@ -9,7 +9,8 @@ import (
 )
 
 // TestModelLoadedOnlyWhenNeeded: a CodecCoder parses its model only for an image the model
-// may code; gray images, decoded JPEGs (mode 2) and the model id need only the weights file.
+// may code; gray images, decoded JPEGs (mode 2), RGB images too small to try the model on
+// (minModelPatches) and the model id need only the weights file.
 func TestModelLoadedOnlyWhenNeeded(t *testing.T) {
 	m := engineTestModel(t)
 	loads := 0
@@ -39,16 +40,28 @@ func TestModelLoadedOnlyWhenNeeded(t *testing.T) {
 	if loads != 0 {
 		t.Fatalf("model loaded %d times for a gray image and a decoded JPEG", loads)
 	}
-	noise := imageio.New(64, 48, imageio.RGB, 8)
-	for c, pl := range noise.Planes {
-		for i := range pl {
-			pl[i] = uint16((i*(c+5) + i*i) % 251)
+	noise := func(w, h int) *imageio.Image {
+		img := imageio.New(w, h, imageio.RGB, 8)
+		for c, pl := range img.Planes {
+			for i := range pl {
+				pl[i] = uint16((i*(c+5) + i*i) % 251)
+			}
 		}
+		return img
 	}
-	if _, err := cc.Encode(noise, nil); err != nil {
-		t.Fatal(err)
+	side := imageio.PatchSize * 16 // 256 patches
+	if 16*16 < minModelPatches || 16*15 >= minModelPatches {
+		t.Fatalf("minModelPatches %d: the sizes below need changing", minModelPatches)
 	}
-	if loads != 1 {
-		t.Fatalf("model loaded %d times after an RGB image, want 1", loads)
+	for _, c := range []struct {
+		img   *imageio.Image
+		loads int
+	}{{noise(64, 48), 0}, {noise(side, side-imageio.PatchSize), 0}, {noise(side, side), 1}} {
+		if _, err := cc.Encode(c.img, nil); err != nil {
+			t.Fatal(err)
+		}
+		if loads != c.loads {
+			t.Fatalf("model loaded %d times after a %dx%d RGB image, want %d", loads, c.img.Width, c.img.Height, c.loads)
+		}
 	}
 }
