@@ -555,7 +555,7 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 		return nil, err
 	}
 	if in.YCC {
-		return decodeYCC(h, rest)
+		return decodeYCC(h, rest, in.conv)
 	}
 	img := imageio.New(h.Width, h.Height, h.Color, h.Depth)
 	if !in.VAE {

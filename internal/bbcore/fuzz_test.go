@@ -10,6 +10,7 @@ import (
 	"github.com/bitswap-codec/bitswap/container"
 	"github.com/bitswap-codec/bitswap/imageio"
 	"github.com/bitswap-codec/bitswap/internal/bbcore"
+	"github.com/bitswap-codec/bitswap/internal/ycc"
 )
 
 // Bounds of the fuzzed header: up to 7x7 patches, so that every execution is fast.
@@ -94,9 +95,9 @@ func FuzzDecode(f *testing.F) {
 		smoothImage(7*32, 7*32-5, imageio.RGB, 7), // 49 patches: several chains
 		deepImage(40, 33),
 	}
-	for _, img := range []*imageio.Image{jpegImage(f, smoothImage(64, 40, imageio.RGB, 2)), jpegImage(f, smoothImage(33, 17, imageio.RGBA, 4))} {
+	for _, img := range []*imageio.Image{jpegImage(f, smoothImage(64, 40, imageio.RGB, 2)), jpegImage(f, smoothImage(33, 17, imageio.RGBA, 4)), decodedImage(smoothImage(40, 24, imageio.RGB, 8), ycc.LibJPEG), decodedImage(smoothImage(40, 24, imageio.RGB, 9), ycc.LibWebP)} {
 		payload, err := (&bbcore.Coder{Model: m, Scheme: fuzzSchemes[0]}).Encode(img, nil)
-		if err != nil || payload[1] != 2 {
+		if err != nil || payload[1] < 2 || payload[1] > 4 {
 			f.Fatalf("Y'CbCr seed: mode %d, %v", payload[1], err)
 		}
 		w, h, color, depth := fuzzArgs(img)

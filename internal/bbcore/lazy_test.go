@@ -22,7 +22,7 @@ func TestModelLoadedOnlyWhenNeeded(t *testing.T) {
 		t.Fatal("wrong model id")
 	}
 	gray := imageio.New(40, 40, imageio.Gray, 8)
-	p := ycc.New(64, 48, ycc.Ratio{DX: 2, DY: 2})
+	p := ycc.New(64, 48, ycc.Ratio{DX: 2, DY: 2}, ycc.Go)
 	for i := range p.Y {
 		p.Y[i] = uint8(i * 7 % 251)
 	}

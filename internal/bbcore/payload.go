@@ -3,9 +3,11 @@ package bbcore
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/bitswap-codec/bitswap/fallback"
 	"github.com/bitswap-codec/bitswap/imageio"
+	"github.com/bitswap-codec/bitswap/internal/ycc"
 	"github.com/bitswap-codec/bitswap/vae"
 )
 
@@ -19,14 +21,17 @@ const (
 	modeFallback    = 0
 	modeVAE         = 1
 	modeYCC         = 2 // see ycc.go
+	modeYCCLibJPEG  = 3 // mode 2 with libjpeg's conversion (ycc.LibJPEG)
+	modeYCCLibWebP  = 4 // mode 2 with libwebp's conversion (ycc.LibWebP)
 )
 
 // Info is the header of a payload: everything before the rANS message. Encode writes it
 // with Append, Decode and Inspect read it with parseInfo.
 type Info struct {
 	Version      byte
-	VAE          bool // false: the whole image went through the fallback coder
-	YCC          bool // the fallback coder coded the image's Y'CbCr planes (mode 2)
+	VAE          bool     // false: the whole image went through the fallback coder
+	YCC          bool     // the fallback coder coded the image's Y'CbCr planes (mode 2 or 3)
+	conv         ycc.Conv // with YCC: the planes' conversion into pixels
 	LatentBits   int
 	Lanes        int
 	Clean        int    // patches coded by the fallback coder (their stream seeds the stack)
@@ -86,8 +91,9 @@ func parseInfo(payload []byte, patches int) (Info, []byte, error) {
 	switch payload[1] {
 	case modeFallback:
 		return in, payload[2:], nil
-	case modeYCC:
+	case modeYCC, modeYCCLibJPEG, modeYCCLibWebP:
 		in.YCC = true
+		in.conv = ycc.Conv(slices.Index(yccModes[:], payload[1]))
 		return in, payload[2:], nil
 	case modeVAE:
 	default:

@@ -3,7 +3,9 @@ package bbcore_test
 import (
 	"bytes"
 	"image"
+	"image/color"
 	"image/jpeg"
+	"slices"
 	"testing"
 
 	"github.com/bitswap-codec/bitswap/bitswap"
@@ -11,6 +13,7 @@ import (
 	"github.com/bitswap-codec/bitswap/fallback"
 	"github.com/bitswap-codec/bitswap/imageio"
 	"github.com/bitswap-codec/bitswap/internal/bbcore"
+	"github.com/bitswap-codec/bitswap/internal/ycc"
 )
 
 // jpegImage returns img's RGB through Go's JPEG encoder (4:2:0) and decoder, as imageio
@@ -60,19 +63,75 @@ func TestYCCRoundTrip(t *testing.T) {
 	}
 }
 
-// TestYCCHostile: mode-2 payloads with a bad subsampling, cut short or with trailing bytes
-// fail with ErrCorrupt, and so does one for a gray header.
+// decodedImage returns img's RGB as libjpeg or libwebp (conv) would decode a 4:4:4 image of
+// it: each pixel's Y'CbCr (Go's rounding) converted back by conv's arithmetic, which Go's
+// conversion does not reproduce.
+func decodedImage(img *imageio.Image, conv ycc.Conv) *imageio.Image {
+	out := imageio.New(img.Width, img.Height, imageio.RGB, 8)
+	for i := range img.Planes[0] {
+		y, cb, cr := color.RGBToYCbCr(uint8(img.Planes[0][i]), uint8(img.Planes[1][i]), uint8(img.Planes[2][i]))
+		r, g, b := conv.RGB(y, cb, cr)
+		out.Planes[0][i], out.Planes[1][i], out.Planes[2][i] = uint16(r), uint16(g), uint16(b)
+	}
+	return out
+}
+
+// TestYCCLibRoundTrip: an image decoded by libjpeg (libwebp) is coded through its 4:4:4
+// Y'CbCr planes under that library's conversion (payload mode 3, 4), smaller than the
+// fallback coder on RGB, and decodes exactly; the same payload read with Go's conversion
+// (mode 2) gives other pixels.
+func TestYCCLibRoundTrip(t *testing.T) {
+	cd := &bbcore.Coder{Model: smallModel(t), Scheme: bitswap.Scheme{}}
+	for mode, conv := range map[byte]ycc.Conv{3: ycc.LibJPEG, 4: ycc.LibWebP} {
+		img := decodedImage(smoothImage(77, 45, imageio.RGB, 11), conv)
+		payload := roundTrip(t, cd, img)
+		if payload[1] != mode {
+			t.Fatalf("%v: payload mode %d, want %d", conv, payload[1], mode)
+		}
+		rgb, err := fallback.Encode(nil, img.Planes, img.Width, img.Height, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(payload) >= len(rgb) {
+			t.Fatalf("%v: %d bytes through Y'CbCr, %d through the fallback coder on RGB", conv, len(payload), len(rgb))
+		}
+		t.Logf("%v: %d bytes, fallback on RGB %d", conv, len(payload), len(rgb))
+		h := &container.Header{Coder: container.BitSwap, Color: imageio.RGB, Depth: 8, Width: img.Width, Height: img.Height}
+		asGo := append([]byte(nil), payload...)
+		asGo[1] = 2
+		got, err := cd.Decode(h, asGo, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		same := true
+		for c := range 3 {
+			same = same && slices.Equal(got.Planes[c], img.Planes[c])
+		}
+		if same {
+			t.Fatalf("%v: the planes give the same pixels under Go's conversion: the test image proves nothing", conv)
+		}
+	}
+}
+
+// TestYCCHostile: mode-2 and mode-3 payloads with a bad subsampling, cut short or with
+// trailing bytes fail, and so do they for a gray header.
 func TestYCCHostile(t *testing.T) {
 	cd := &bbcore.Coder{Model: smallModel(t), Scheme: bitswap.Scheme{}}
-	img := jpegImage(t, smoothImage(40, 24, imageio.RGB, 12))
+	src := smoothImage(40, 24, imageio.RGB, 12)
+	for mode, img := range map[byte]*imageio.Image{2: jpegImage(t, src), 3: decodedImage(src, ycc.LibJPEG), 4: decodedImage(src, ycc.LibWebP)} {
+		yccHostile(t, cd, img, mode)
+	}
+}
+
+func yccHostile(t *testing.T, cd *bbcore.Coder, img *imageio.Image, mode byte) {
 	payload, err := cd.Encode(img, nil)
-	if err != nil || payload[1] != 2 {
-		t.Fatalf("encode: mode %d, %v", payload[1], err)
+	if err != nil || payload[1] != mode {
+		t.Fatalf("encode: mode %d, %v, want mode %d", payload[1], err, mode)
 	}
 	h := &container.Header{Coder: container.BitSwap, Color: imageio.RGB, Depth: 8, Width: img.Width, Height: img.Height}
 	bad := func(name string, p []byte, hh *container.Header) {
 		if _, err := cd.Decode(hh, p, nil); err == nil {
-			t.Errorf("%s: decoded", name)
+			t.Errorf("mode %d, %s: decoded", mode, name)
 		}
 	}
 	ratio := append([]byte(nil), payload...)
