@@ -52,6 +52,8 @@ var goldens = []golden{
 	{"rgba-fallback", container.Fallback, "rgba-fallback.png", picosRGBA, 0, false},
 	{"gray16-fallback", container.Fallback, "gray16-fallback.png", picosGray16, 0, false},
 	{"rgb-jpeg-bitswap", container.BitSwap, "rgb-jpeg.png", picosJPEG, 0, true},
+	{"rgb-djpeg-bitswap", container.BitSwap, "rgb-djpeg.png", cupsDjpeg, 0, true},
+	{"rgb-dwebp-bitswap", container.BitSwap, "rgb-dwebp.png", cupsDwebp, 0, true},
 }
 
 // TestGolden decodes the fixtures made by an earlier version of the code and compares them
@@ -292,3 +294,10 @@ func picosJPEG(t *testing.T) *imageio.Image {
 	}
 	return img
 }
+
+// cupsDjpeg is testdata's crop of a JPEG decoded by libjpeg-turbo's djpeg: the bitswap
+// coder codes it through its 4:4:4 Y'CbCr planes under libjpeg's conversion (payload mode 3).
+func cupsDjpeg(t *testing.T) *imageio.Image { return loadTestdata(t, "cups-64x48.djpeg.png") }
+
+// cupsDwebp is testdata's lossy WebP decoded by libwebp's dwebp (payload mode 4).
+func cupsDwebp(t *testing.T) *imageio.Image { return loadTestdata(t, "cups-64x48.dwebp.png") }

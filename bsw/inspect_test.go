@@ -14,7 +14,8 @@ import (
 // TestInspect: the header, size and payload mode of each golden file, with the model-coded
 // patches counted from the payload's bitmap.
 func TestInspect(t *testing.T) {
-	modes := map[string]bsw.Mode{"rgb-bitswap": bsw.ModeModel, "rgb-bbans": bsw.ModeModel, "rgb-jpeg-bitswap": bsw.ModeYCC}
+	modes := map[string]bsw.Mode{"rgb-bitswap": bsw.ModeModel, "rgb-bbans": bsw.ModeModel, "rgb-jpeg-bitswap": bsw.ModeYCC,
+		"rgb-djpeg-bitswap": bsw.ModeYCC, "rgb-dwebp-bitswap": bsw.ModeYCC}
 	for _, g := range goldens {
 		data := readFile(t, g.name+".bsw")
 		in, err := bsw.Inspect(bytes.NewReader(data), nil)
