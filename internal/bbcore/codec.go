@@ -407,7 +407,7 @@ func probePasses(sample []int, model, fbBits []float64, P int, wholeBits float64
 // the estimate found 1.98%, and the encode took 2.6 times the fallback coder's for the same
 // bytes (issue 14 asks for at most 1.5 times). The photographs where the model wins probed
 // at 4.1% (Valendas), 4.2% and 8.6% (appleflower and its 2x downscale) and 6.6% (the
-// downscaled Foggy-Trees); the next highest below LadyBird, at 1.6%.
+// downscaled Foggy-Trees); the highest of the others was 1.6%.
 const probeMargin = 0.01
 
 // calibAllowance is what the calibration (vae.Calib) typically saves on photographs that

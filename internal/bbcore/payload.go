@@ -30,7 +30,7 @@ const (
 type Info struct {
 	Version      byte
 	VAE          bool     // false: the whole image went through the fallback coder
-	YCC          bool     // the fallback coder coded the image's Y'CbCr planes (mode 2 or 3)
+	YCC          bool     // the fallback coder coded the image's Y'CbCr planes (modes 2-4)
 	conv         ycc.Conv // with YCC: the planes' conversion into pixels
 	LatentBits   int
 	Lanes        int
