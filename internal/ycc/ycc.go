@@ -332,45 +332,49 @@ func (p *Planes) tryChroma(rgb [3][]uint16, x0, y0, x1, y1 int, cb, cr uint8) bo
 	return true
 }
 
-// lumaFor returns a Y' with c.RGB(Y', cb, cr) = (r, g, b), if there is one. Every channel
-// is nondecreasing in Y', so an unclamped one pins Y' down to a run of one or two values
-// (LibWebP scales Y' by 1.164), found by bisection; with every channel clamped, Y' can be
-// anywhere.
+// lumaFor returns a Y' with c.RGB(Y', cb, cr) = (r, g, b), if there is one. Each unclamped
+// channel suggests a Y' (lumaEst) that is off by rounding only; the search tries those and
+// their neighbours. With every channel clamped, Y' can be anywhere.
 func (c Conv) lumaFor(r, g, b, cb, cr uint8) (uint8, bool) {
 	want := [3]uint8{r, g, b}
-	at := func(y int) [3]uint8 {
+	hit := func(y int) bool {
 		r, g, b := c.RGB(uint8(y), cb, cr)
-		return [3]uint8{r, g, b}
+		return [3]uint8{r, g, b} == want
 	}
+	unclamped := false
 	for _, ch := range [...]int{1, 0, 2} {
 		if clamped(want[ch]) {
 			continue
 		}
-		lo, hi := 0, 256 // the first Y' whose channel ch reaches want[ch]
-		for lo < hi {
-			if mid := (lo + hi) / 2; at(mid)[ch] < want[ch] {
-				lo = mid + 1
-			} else {
-				hi = mid
-			}
-		}
-		for y := lo; y < 256; y++ {
-			got := at(y)
-			if got[ch] != want[ch] {
-				break
-			}
-			if got == want {
+		unclamped = true
+		e := c.lumaEst(ch, want[ch], cb, cr)
+		for _, d := range [...]int{0, 1, -1, 2, -2} {
+			if y := e + d; y >= 0 && y <= 255 && hit(y) {
 				return uint8(y), true
 			}
 		}
-		return 0, false
 	}
-	for y := 0; y < 256; y++ {
-		if at(y) == want {
-			return uint8(y), true
+	if !unclamped { // every channel clamped: Y' can be far from all of them
+		for y := 0; y < 256; y++ {
+			if hit(y) {
+				return uint8(y), true
+			}
 		}
 	}
 	return 0, false
+}
+
+// lumaEst estimates the Y' whose channel ch (0 R, 1 G, 2 B) converts to v under chroma
+// (cb, cr): Y' = R - 1.402 Cr', G + 0.344 Cb' + 0.714 Cr', B - 1.772 Cb' for the full-range
+// conversions, and the same through libwebp's scale and offsets.
+func (c Conv) lumaEst(ch int, v, cb, cr uint8) int {
+	if c == LibWebP {
+		u, w := int(cb), int(cr)
+		t := [3]int{w*26149>>8 - 14234, 8708 - u*6419>>8 - w*13320>>8, u*33050>>8 - 17685}[ch]
+		return ((int(v)*64+32-t)<<8 + 19077/2) / 19077
+	}
+	k, cb1, cr1 := c.coefs(), int(cb)-128, int(cr)-128
+	return int(v) - [3]int{k.rCr * cr1, -(k.gCb*cb1 + k.gCr*cr1), k.bCb * cb1}[ch]/65536
 }
 
 func abs(v int) int {
