@@ -21,6 +21,10 @@
 #   OUTDIR/photos-dec  val/: the validation photographs as most software decodes them
 #                      (JPEG by libjpeg, WebP by libwebp, both with smooth chroma; the PNGs
 #                      as they are): the model's inputs when a decoded JPEG arrives as PNG.
+#   OUTDIR/photos-ycc  the Y'CbCr planes (datatool ycc: R = Y', G = Cb, B = Cr, chroma repeated
+#                      over its block) of every JPEG and WebP original of the photographic split,
+#                      gcompris' training WebPs included: what payload mode 2 codes, the data of
+#                      a model of those planes (run y1 on).
 #   OUTDIR/wallpapers  the secondary set: every raster image of the wallpaper packages.
 #
 # Splits are by *group* (all sizes, light/dark variants and downscales of one picture), listed
@@ -147,6 +151,8 @@ printf 'digikam-data/body-background\t%s\n' "$work/x/digikam-data/usr/share/digi
 printf 'sddm-theme-maldives/background\t%s\n' "$work/x/sddm-theme-maldives/usr/share/sddm/themes/maldives/background.jpg" >> "$photos"
 
 # ---- the photographic split, with downscales on the training side ----
+rm -rf "$out/photos-ycc"
+mkdir -p "$out/photos-ycc/train" "$out/photos-ycc/val"
 while IFS=$'\t' read -r g f; do
   split=train
   grep -qxF "$g" "$here/photo-validation.txt" && split=val
@@ -160,6 +166,12 @@ while IFS=$'\t' read -r g f; do
     cp "$f" "$out/photos/$split/$name"
     printf '%s\t%s\t%s\n' "$split" "$g" "$name" >> "$out/photos/groups.tsv"
   fi
+  case $f in
+    *.jpg|*.jpeg|*.webp) # grayscale and CMYK JPEGs have no such planes: skipped
+      if "$dt" ycc "$f" "$out/photos-ycc/$split/${name%.*}.ycc.png" 2>/dev/null; then
+        printf '%s\t%s\t%s\n' "$split" "$g" "${name%.*}.ycc.png" >> "$out/photos-ycc/groups.tsv"
+      fi;;
+  esac
   if [[ $split == train ]]; then
     "$dt" down "$f" "$out/photos/train/${name%.*}" 256
     for d in "$out/photos/train/${name%.*}".d?.png; do
@@ -233,6 +245,7 @@ rm -f "$work/lj.ppm"
 sort -u "$work/versions" > "$work/versions.sorted"
 cp "$work/versions.sorted" "$out/wallpapers/packages.txt"
 cp "$work/versions.sorted" "$out/photos/packages.txt"
-for s in wallpapers photos photos-d2 photos-nj photos-lj photos-dec; do
+cp "$work/versions.sorted" "$out/photos-ycc/packages.txt"
+for s in wallpapers photos photos-d2 photos-nj photos-lj photos-dec photos-ycc; do
   echo "$s: $(ls "$out/$s/train" | wc -l) train, $(ls "$out/$s/val" | wc -l) val images in $out/$s" >&2
 done

@@ -8,6 +8,10 @@
 //	                                     >= MINSIDE, as OUTDIR/PREFIX + its base name
 //	datatool down IN OUTPREFIX MINSIDE   2x and 4x area-filtered copies (8-bit PNG) of IN whose
 //	                                     shorter side stays >= MINSIDE: OUTPREFIX.d2.png, .d4.png
+//	datatool ppm IN.ppm OUT.png          a binary PPM or PGM (djpeg's, dwebp's output) as PNG
+//	datatool ycc IN OUT.png              the Y'CbCr planes of a JPEG or lossy WebP as Go decodes
+//	                                     them, as an RGB PNG: R = Y', G = Cb, B = Cr, each
+//	                                     chroma sample repeated over its block
 package main
 
 import (
@@ -46,8 +50,10 @@ func main() {
 		}
 	case len(os.Args) == 4 && os.Args[1] == "ppm":
 		err = ppm(os.Args[2], os.Args[3])
+	case len(os.Args) == 4 && os.Args[1] == "ycc":
+		err = yccPlanes(os.Args[2], os.Args[3])
 	default:
-		err = errors.New("usage: datatool eet FILE OUT | rcc FILE OUTDIR PREFIX MINSIDE | down IN OUTPREFIX MINSIDE | ppm IN OUT")
+		err = errors.New("usage: datatool eet FILE OUT | rcc FILE OUTDIR PREFIX MINSIDE | down IN OUTPREFIX MINSIDE | ppm IN OUT | ycc IN OUT")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "datatool:", err)
@@ -229,6 +235,44 @@ func ppm(in, out string) error {
 	}
 	var buf bytes.Buffer
 	if err := imageio.EncodePNG(&buf, img); err != nil {
+		return err
+	}
+	return os.WriteFile(out, buf.Bytes(), 0o644)
+}
+
+// yccPlanes writes the Y'CbCr planes behind a JPEG or lossy WebP as an RGB PNG (R = Y', G = Cb,
+// B = Cr, chroma repeated over its block as Go's decoders repeat it): the data of a model of
+// the planes that payload mode 2 codes. Other images (PNG, grayscale or CMYK JPEG) are an
+// error.
+func yccPlanes(in, out string) error {
+	f, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	m, _, err := image.Decode(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	var y *image.YCbCr
+	switch v := m.(type) {
+	case *image.YCbCr:
+		y = v
+	case *image.NYCbCrA:
+		y = &v.YCbCr
+	default:
+		return fmt.Errorf("%s: a %T, not Y'CbCr planes", in, m)
+	}
+	b := y.Rect
+	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for yy := b.Min.Y; yy < b.Max.Y; yy++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			yi, ci := y.YOffset(x, yy), y.COffset(x, yy)
+			dst.SetRGBA(x-b.Min.X, yy-b.Min.Y, color.RGBA{y.Y[yi], y.Cb[ci], y.Cr[ci], 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, dst); err != nil {
 		return err
 	}
 	return os.WriteFile(out, buf.Bytes(), 0o644)

@@ -58,3 +58,46 @@ func TestPPM(t *testing.T) {
 		}
 	}
 }
+
+func TestYCC(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "p.png")
+	// A 4:2:0 lossy WebP: 64x48 Y', 32x24 chroma, each sample over a 2x2 block.
+	if err := yccPlanes("../../testdata/cups-64x48.lossy.webp", out); err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.Open("../../testdata/cups-64x48.lossy.webp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	m, _, err := image.Decode(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := m.(*image.YCbCr)
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Bounds() != want.Rect {
+		t.Fatalf("bounds %v, want %v", got.Bounds(), want.Rect)
+	}
+	for y := 0; y < 48; y++ {
+		for x := 0; x < 64; x++ {
+			r, g, bl, _ := got.At(x, y).RGBA()
+			c := want.COffset(x, y)
+			if w := [3]uint32{uint32(want.Y[want.YOffset(x, y)]), uint32(want.Cb[c]), uint32(want.Cr[c])}; [3]uint32{r >> 8, g >> 8, bl >> 8} != w {
+				t.Fatalf("pixel (%d,%d): %v, want %v", x, y, [3]uint32{r >> 8, g >> 8, bl >> 8}, w)
+			}
+		}
+	}
+	// A PNG has no planes.
+	if err := yccPlanes("../../testdata/cups-64x48.png", out); err == nil {
+		t.Error("PNG: no error")
+	}
+}
