@@ -54,6 +54,8 @@ var goldens = []golden{
 	{"rgb-jpeg-bitswap", container.BitSwap, "rgb-jpeg.png", picosJPEG, 0, true},
 	{"rgb-djpeg-bitswap", container.BitSwap, "rgb-djpeg.png", cupsDjpeg, 0, true},
 	{"rgb-dwebp-bitswap", container.BitSwap, "rgb-dwebp.png", cupsDwebp, 0, true},
+	{"rgb-djpeg420-bitswap", container.BitSwap, "rgb-djpeg420.png", cups420Djpeg, 0, true},
+	{"rgb-dwebp420-bitswap", container.BitSwap, "rgb-dwebp420.png", cups420Dwebp, 0, true},
 }
 
 // TestGolden decodes the fixtures made by an earlier version of the code and compares them
@@ -298,6 +300,13 @@ func picosJPEG(t *testing.T) *imageio.Image {
 // cupsDjpeg is testdata's crop of a JPEG decoded by libjpeg-turbo's djpeg: the bitswap
 // coder codes it through its 4:4:4 Y'CbCr planes under libjpeg's conversion (payload mode 3).
 func cupsDjpeg(t *testing.T) *imageio.Image { return loadTestdata(t, "cups-64x48.djpeg.png") }
+
+// cups420Djpeg is testdata's small 4:2:0 JPEG decoded by djpeg, whole (payload mode 5: the
+// subsampled chroma behind libjpeg's interpolation).
+func cups420Djpeg(t *testing.T) *imageio.Image { return loadTestdata(t, "cups-61x45.420.djpeg.png") }
+
+// cups420Dwebp is testdata's small lossy WebP decoded by dwebp (payload mode 6).
+func cups420Dwebp(t *testing.T) *imageio.Image { return loadTestdata(t, "cups-61x45.dwebp.png") }
 
 // cupsDwebp is testdata's lossy WebP decoded by libwebp's dwebp (payload mode 4).
 func cupsDwebp(t *testing.T) *imageio.Image { return loadTestdata(t, "cups-64x48.dwebp.png") }

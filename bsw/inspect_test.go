@@ -15,7 +15,7 @@ import (
 // patches counted from the payload's bitmap.
 func TestInspect(t *testing.T) {
 	modes := map[string]bsw.Mode{"rgb-bitswap": bsw.ModeModel, "rgb-bbans": bsw.ModeModel, "rgb-jpeg-bitswap": bsw.ModeYCC,
-		"rgb-djpeg-bitswap": bsw.ModeYCC, "rgb-dwebp-bitswap": bsw.ModeYCC}
+		"rgb-djpeg-bitswap": bsw.ModeYCC, "rgb-dwebp-bitswap": bsw.ModeYCC, "rgb-djpeg420-bitswap": bsw.ModeYCC, "rgb-dwebp420-bitswap": bsw.ModeYCC}
 	for _, g := range goldens {
 		data := readFile(t, g.name+".bsw")
 		in, err := bsw.Inspect(bytes.NewReader(data), nil)

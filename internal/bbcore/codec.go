@@ -95,7 +95,7 @@ func (cd *Coder) Encode(img *imageio.Image, progress func(done, total int)) ([]b
 	}
 	if cd.force == nil && !cd.AllVAE {
 		if p := splitYCC(img); p != nil {
-			return smallerOf(func() ([]byte, error) { return encodeYCC(img, p) }, wholeFn)
+			return smallerOf(func() ([]byte, error) { return encodePlanes(img, p) }, wholeFn)
 		}
 	}
 	grid := imageio.NewGrid(img.Width, img.Height)
@@ -555,7 +555,7 @@ func (cd *Coder) Decode(h *container.Header, payload []byte, progress func(done,
 		return nil, err
 	}
 	if in.YCC {
-		return decodeYCC(h, rest, in.conv)
+		return decodeYCC(h, rest, in.conv, in.filter)
 	}
 	img := imageio.New(h.Width, h.Height, h.Color, h.Depth)
 	if !in.VAE {

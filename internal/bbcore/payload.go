@@ -23,15 +23,18 @@ const (
 	modeYCC         = 2 // see ycc.go
 	modeYCCLibJPEG  = 3 // mode 2 with libjpeg's conversion (ycc.LibJPEG)
 	modeYCCLibWebP  = 4 // mode 2 with libwebp's conversion (ycc.LibWebP)
+	modeFancyJPEG   = 5 // mode 3 with libjpeg's chroma interpolation (ycc.Fancy) and a residual
+	modeFancyWebP   = 6 // mode 4 with libwebp's chroma interpolation and a residual
 )
 
 // Info is the header of a payload: everything before the rANS message. Encode writes it
 // with Append, Decode and Inspect read it with parseInfo.
 type Info struct {
 	Version      byte
-	VAE          bool     // false: the whole image went through the fallback coder
-	YCC          bool     // the fallback coder coded the image's Y'CbCr planes (modes 2-4)
-	conv         ycc.Conv // with YCC: the planes' conversion into pixels
+	VAE          bool       // false: the whole image went through the fallback coder
+	YCC          bool       // the fallback coder coded the image's Y'CbCr planes (modes 2-6)
+	conv         ycc.Conv   // with YCC: the planes' conversion into pixels
+	filter       ycc.Filter // with YCC: how the chroma spreads over the pixels
 	LatentBits   int
 	Lanes        int
 	Clean        int    // patches coded by the fallback coder (their stream seeds the stack)
@@ -94,6 +97,10 @@ func parseInfo(payload []byte, patches int) (Info, []byte, error) {
 	case modeYCC, modeYCCLibJPEG, modeYCCLibWebP:
 		in.YCC = true
 		in.conv = ycc.Conv(slices.Index(yccModes[:], payload[1]))
+		return in, payload[2:], nil
+	case modeFancyJPEG, modeFancyWebP:
+		in.YCC, in.filter = true, ycc.Fancy
+		in.conv = ycc.Conv(slices.Index(fancyModes[:], payload[1]))
 		return in, payload[2:], nil
 	case modeVAE:
 	default:

@@ -2,9 +2,11 @@ package bbcore_test
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -113,12 +115,56 @@ func TestYCCLibRoundTrip(t *testing.T) {
 	}
 }
 
-// TestYCCHostile: mode-2 and mode-3 payloads with a bad subsampling, cut short or with
-// trailing bytes fail, and so do they for a gray header.
+// libraryImage reads testdata's decode of a small JPEG (WebP) by djpeg (dwebp), with the
+// library's interpolated chroma (see testdata/README.md).
+func libraryImage(t testing.TB, file string) *imageio.Image {
+	t.Helper()
+	img, _, err := imageio.DecodeFile(filepath.Join("..", "..", "testdata", file), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// TestYCCFancyRoundTrip: a JPEG (WebP) that libjpeg (libwebp) decoded with its interpolated
+// chroma is coded through the subsampled chroma behind it (payload mode 5, 6), smaller than
+// through its 4:4:4 planes (mode 3, 4), and decodes exactly.
+func TestYCCFancyRoundTrip(t *testing.T) {
+	cd := &bbcore.Coder{Model: smallModel(t), Scheme: bitswap.Scheme{}}
+	for _, c := range []struct {
+		file string
+		conv ycc.Conv
+		mode byte
+	}{
+		{"cups-61x45.420.djpeg.png", ycc.LibJPEG, 5},
+		{"cups-61x45.422.djpeg.png", ycc.LibJPEG, 5},
+		{"cups-61x45.dwebp.png", ycc.LibWebP, 6},
+	} {
+		img := libraryImage(t, c.file)
+		payload := roundTrip(t, cd, img)
+		if payload[1] != c.mode {
+			t.Fatalf("%s: payload mode %d, want %d", c.file, payload[1], c.mode)
+		}
+		full := ycc.Split([3][]uint16{img.Planes[0], img.Planes[1], img.Planes[2]}, img.Width, img.Height, ycc.Ratio{DX: 1, DY: 1}, c.conv)
+		p444, err := bbcore.EncodeYCC(img, full)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(payload) >= len(p444) {
+			t.Errorf("%s: %d bytes through the subsampled chroma, %d through the 4:4:4 planes", c.file, len(payload), len(p444))
+		}
+		t.Logf("%s: %d bytes, %d through the 4:4:4 planes", c.file, len(payload), len(p444))
+	}
+}
+
+// TestYCCHostile: mode-2 to 6 payloads with a bad subsampling, cut short or with trailing
+// bytes fail, and so do they for a gray header; so does a mode-5 or 6 payload at 4:4:4 (no
+// interpolation there) or, for mode 6, 4:2:2 (libwebp has none).
 func TestYCCHostile(t *testing.T) {
 	cd := &bbcore.Coder{Model: smallModel(t), Scheme: bitswap.Scheme{}}
 	src := smoothImage(40, 24, imageio.RGB, 12)
-	for mode, img := range map[byte]*imageio.Image{2: jpegImage(t, src), 3: decodedImage(src, ycc.LibJPEG), 4: decodedImage(src, ycc.LibWebP)} {
+	for mode, img := range map[byte]*imageio.Image{2: jpegImage(t, src), 3: decodedImage(src, ycc.LibJPEG), 4: decodedImage(src, ycc.LibWebP),
+		5: libraryImage(t, "cups-61x45.420.djpeg.png"), 6: libraryImage(t, "cups-61x45.dwebp.png")} {
 		yccHostile(t, cd, img, mode)
 	}
 }
@@ -134,9 +180,14 @@ func yccHostile(t *testing.T, cd *bbcore.Coder, img *imageio.Image, mode byte) {
 			t.Errorf("mode %d, %s: decoded", mode, name)
 		}
 	}
-	ratio := append([]byte(nil), payload...)
-	ratio[2] = 3
-	bad("ratio 3x1", ratio, h)
+	for _, r := range [][2]byte{{3, 1}, {1, 1}, {2, 1}} {
+		if mode < 5 && r != [2]byte{3, 1} || mode == 5 && r == [2]byte{2, 1} {
+			continue // valid there
+		}
+		ratio := append([]byte(nil), payload...)
+		ratio[2], ratio[3] = r[0], r[1]
+		bad(fmt.Sprintf("ratio %dx%d", r[0], r[1]), ratio, h)
+	}
 	bad("cut short", payload[:len(payload)-5], h)
 	bad("trailing byte", append(append([]byte(nil), payload...), 0), h)
 	gray := *h

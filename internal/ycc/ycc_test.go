@@ -193,27 +193,7 @@ func TestSplitJPEG(t *testing.T) {
 // not under Go's: the conversions are the libraries'.
 func TestSplitLibraryOutput(t *testing.T) {
 	for file, conv := range map[string]Conv{"cups-64x48.djpeg.png": LibJPEG, "cups-64x48.dwebp.png": LibWebP} {
-		f, err := os.Open(filepath.Join("..", "..", "testdata", file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := png.Decode(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b := m.Bounds()
-		w, h := b.Dx(), b.Dy()
-		var rgb [3][]uint16
-		for c := range rgb {
-			rgb[c] = make([]uint16, w*h)
-		}
-		for y := 0; y < h; y++ {
-			for x := 0; x < w; x++ {
-				r, g, bl, _ := m.At(b.Min.X+x, b.Min.Y+y).RGBA()
-				rgb[0][y*w+x], rgb[1][y*w+x], rgb[2][y*w+x] = uint16(r>>8), uint16(g>>8), uint16(bl>>8)
-			}
-		}
+		rgb, w, h := loadRGB(t, file)
 		for _, other := range Convs {
 			if other != conv && Split(rgb, w, h, Ratio{1, 1}, other) != nil {
 				t.Errorf("%s splits under %v too", file, other)
@@ -230,4 +210,30 @@ func TestSplitLibraryOutput(t *testing.T) {
 			}
 		}
 	}
+}
+
+// loadRGB reads testdata/file, a PNG, as 8-bit RGB planes.
+func loadRGB(t *testing.T, file string) (rgb [3][]uint16, w, h int) {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "..", "testdata", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := png.Decode(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := m.Bounds()
+	w, h = b.Dx(), b.Dy()
+	for c := range rgb {
+		rgb[c] = make([]uint16, w*h)
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			r, g, bl, _ := m.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			rgb[0][y*w+x], rgb[1][y*w+x], rgb[2][y*w+x] = uint16(r>>8), uint16(g>>8), uint16(bl>>8)
+		}
+	}
+	return rgb, w, h
 }
