@@ -21,7 +21,7 @@ const (
 	// others (the clean bits that start the bits-back chain).
 	ModeModel Mode = 1
 	// ModeYCC: the fallback coder coded the Y'CbCr planes behind the pixels (of a decoded
-	// JPEG or WebP image; payload mode 2, or 3 for libjpeg's conversion).
+	// JPEG or WebP image; payload modes 2 to 6, docs/format.md).
 	ModeYCC Mode = 2
 )
 

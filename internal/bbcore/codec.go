@@ -29,6 +29,7 @@ import (
 //	    uvarint chains C | C x uvarint start step of each chain |
 //	    uvarint fallback stream length | uvarint message length | rANS message |
 //	    fallback stream of the planes after RGB (alpha), if any
+//	modes 2 to 6 (RGB(A) through the Y'CbCr planes behind it): see ycc.go
 //
 // Every patch of the image (imageio.Grid raster order) is coded either by the VAE or by the
 // fallback coder. The encoder estimates both costs per patch and gives the fallback coder the
