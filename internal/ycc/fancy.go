@@ -35,10 +35,13 @@ func HasFilter(c Conv, r Ratio, f Filter) bool {
 	return false
 }
 
+// repeats tells whether libjpeg repeats these planes' chroma instead of interpolating it:
+// it interpolates horizontally subsampled chroma only from 3 samples a row on.
+func (p *Planes) repeats() bool { return p.DX == 2 && p.CW <= 2 && p.Conv == LibJPEG }
+
 // chromaAt returns the chroma of pixel (x, y).
 func (p *Planes) chromaAt(x, y int) (cb, cr uint8) {
-	if p.Filter == Nearest || (p.DX == 2 && p.CW <= 2 && p.Conv == LibJPEG) {
-		// libjpeg interpolates horizontally subsampled chroma only from 3 samples a row on.
+	if p.Filter == Nearest || p.repeats() {
 		i := (y/p.DY)*p.CW + x/p.DX
 		return p.Cb[i], p.Cr[i]
 	}
@@ -122,7 +125,7 @@ func Subsample(full *Planes, r Ratio) *Planes {
 	}
 	p := New(full.W, full.H, r, full.Conv)
 	p.Filter = Fancy
-	if p.DX == 2 && p.CW <= 2 && p.Conv == LibJPEG {
+	if p.repeats() {
 		return nil // nearest there: Split's job
 	}
 	a := newAlts(full)
@@ -472,8 +475,8 @@ func (c Conv) unclampedHit(r, g, b uint8, cb, cr int) bool {
 	return false
 }
 
-// ResidualShare is the share of pixels whose chroma the residual corrects.
-func (p *Planes) ResidualShare() float64 {
+// residualShare is the share of pixels whose chroma the residual corrects.
+func (p *Planes) residualShare() float64 {
 	if p.Res[0] == nil {
 		return 0
 	}
@@ -521,7 +524,7 @@ func FancyRatio(band *Planes) (Ratio, bool) {
 		}
 		p := New(band.W, band.H, r, band.Conv)
 		p.Filter = Fancy
-		if p.DX == 2 && p.CW <= 2 && p.Conv == LibJPEG {
+		if p.repeats() {
 			continue
 		}
 		miss := 0

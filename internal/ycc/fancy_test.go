@@ -73,7 +73,7 @@ func TestSubsample(t *testing.T) {
 				t.Fatalf("%s %v: plane %d differs", c.file, c.r, ch)
 			}
 		}
-		share := p.ResidualShare()
+		share := p.residualShare()
 		t.Logf("%s %v: residual at %.2f%% of the pixels", c.file, c.r, 100*share)
 		if share > c.maxShare {
 			t.Errorf("%s %v: residual at %.2f%% of the pixels, want at most %.0f%%", c.file, c.r, 100*share, 100*c.maxShare)
