@@ -20,10 +20,18 @@ const (
 	CtxLeftOffset = 2 * PatchSize
 )
 
-// Has flags of a patch's context.
+// Has flags of a patch's context: which sides of it are there and what else the coder
+// knows of the patch besides its pixels.
 const (
 	CtxUp   = 1 // the two rows above are there
 	CtxLeft = 2 // the two columns to the left are there
+	// RepX and RepY: the patch's G and B (the Cb and Cr of Y'CbCr planes) are copies over
+	// each horizontal (RepX) or vertical (RepY) pair of pixels starting at even coordinates,
+	// as subsampled chroma spread by repetition is (datatool ycc, payload mode 2's planes).
+	// The copies carry no information: the loss leaves them out (chromaCopy), as a coder of
+	// such planes copies them instead of coding them. See ChromaRepeats.
+	RepX = 4
+	RepY = 8
 )
 
 // Context is the context of a batch of n patches: Pix[b*CtxLen:] for patch b (see CtxLen),

@@ -75,6 +75,35 @@ func TestGradientFiniteDifference(t *testing.T) {
 		cfg.PosChannels, cfg.Context, cfg.Mixture, cfg.Anchors = true, true, true, true
 		testGradient(t, tinyModelOf(t, cfg), runsBatch())
 	})
+	t.Run("anchors,repeated chroma", func(t *testing.T) {
+		cfg := tinyConfig(DeepStages)
+		cfg.PosChannels, cfg.Context, cfg.Mixture, cfg.Anchors = true, true, true, true
+		bt := runsBatch()
+		bt.Ctx.Has[0] |= RepX | RepY
+		bt.Ctx.Has[1] |= RepY
+		testGradient(t, tinyModelOf(t, cfg), bt)
+	})
+}
+
+// TestRepeatedChromaLeftOut: chroma repetition flags lower exactly the terms of the stages
+// whose sub-position holds copied chroma (chromaCopy), and leave the others' alone.
+func TestRepeatedChromaLeftOut(t *testing.T) {
+	cfg := tinyConfig(DeepStages)
+	cfg.PosChannels, cfg.Context, cfg.Mixture, cfg.Anchors = true, true, true, true
+	m := tinyModelOf(t, cfg)
+	for _, rep := range []uint8{RepX, RepY, RepX | RepY} {
+		bt := runsBatch()
+		base := m.NewPass().Loss(bt, rand.New(rand.NewPCG(11, 2)))
+		bt.Ctx.Has[0] |= rep
+		bt.Ctx.Has[1] |= rep
+		cut := m.NewPass().Loss(bt, rand.New(rand.NewPCG(11, 2)))
+		for s, v := range cut.RecStages {
+			k := StageGroups(DeepStages, s)[0]
+			if chromaCopy(rep, k) != (v < base.RecStages[s]) || v > base.RecStages[s] {
+				t.Errorf("flags %d, stage %d (sub-position %d): %.6f bits, %.6f without the flags", rep, s, k, v, base.RecStages[s])
+			}
+		}
+	}
 }
 
 // runsBatch is contextBatch with content that repeats down the columns (runs of 1-6
@@ -495,7 +524,7 @@ func TestPixelComponentsMatchLoss(t *testing.T) {
 				if !InStage(StageParity(S, s), pos) {
 					continue
 				}
-				want := pixelLoss(P, nil, xq, r.anc[s], 0, k, B, b, pos, false, 0)
+				want := pixelLoss(P, nil, xq, r.anc[s], 0, k, B, b, pos, 3, false, 0)
 				var x [3]uint8
 				for c := 0; c < 3; c++ {
 					x[c] = xq[((4*c+k)*B+b)*hw+pos]
@@ -527,6 +556,14 @@ func TestPixelComponentsMatchLoss(t *testing.T) {
 						p += comp.W[j] * discProb(int(x[c]), comp.Mu[j], comp.S[j])
 					}
 					got -= math.Log(p)
+					if c == 0 {
+						// Y' alone, as the loss takes a pixel whose chroma is a copy
+						// (chromaCopy): the coders' first colour.
+						want1 := pixelLoss(P, nil, xq, r.anc[s], 0, k, B, b, pos, 1, false, 0)
+						if math.Abs(got-want1) > 1e-6*math.Max(1, want1) {
+							t.Fatalf("stage %d, patch %d, position %d: coders %.9f nats for R, loss %.9f", s, b, pos, got, want1)
+						}
+					}
 					if c == 2 && comp.W[0]+comp.W[1] < 0.5 {
 						copies++ // mostly a copy by the time B is coded
 					}

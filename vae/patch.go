@@ -50,3 +50,46 @@ func PutContext[S uint8 | uint16](dst []uint8, planes [][]S, w, h, x0, y0 int, w
 	}
 	return has
 }
+
+// ChromaRepeats returns the repetition flags of the R, G, B planes of a w x h image: RepX if
+// G and B repeat over every horizontal pair and R does not, RepY likewise vertically (an
+// image enlarged by repetition repeats all three and is not Y'CbCr planes).
+func ChromaRepeats(planes [][]uint8, w, h int) uint8 {
+	rep := uint8(0)
+	if pairsEqual(planes[1], w, h, 1, 0) && pairsEqual(planes[2], w, h, 1, 0) && !pairsEqual(planes[0], w, h, 1, 0) {
+		rep |= RepX
+	}
+	if pairsEqual(planes[1], w, h, 0, 1) && pairsEqual(planes[2], w, h, 0, 1) && !pairsEqual(planes[0], w, h, 0, 1) {
+		rep |= RepY
+	}
+	return rep
+}
+
+// pairsEqual reports whether the w x h plane p holds equal values at (x, y) and (x+dx, y+dy)
+// for every even x (dx = 1) or even y (dy = 1) whose pair lies inside the plane.
+func pairsEqual(p []uint8, w, h, dx, dy int) bool {
+	for y := 0; y+dy < h; y += 1 + dy {
+		for x := 0; x+dx < w; x += 1 + dx {
+			if p[y*w+x] != p[(y+dy)*w+x+dx] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// chromaCopy reports whether, under the repetition flags rep, the chroma of sub-position k
+// (pixel (k/2, k%2) of each 2x2 block) is a copy of that of a sub-position coded before it
+// (subOrder): the first of a repeated group is coded, the rest are copies.
+func chromaCopy(rep uint8, k int) bool {
+	for _, e := range subOrder {
+		if e == k {
+			return false
+		}
+		sameRow, sameCol := e/2 == k/2, e%2 == k%2
+		if (sameRow || rep&RepY != 0) && (sameCol || rep&RepX != 0) {
+			return true
+		}
+	}
+	return false
+}

@@ -204,6 +204,10 @@ func (m *Model) pixelTerm(t *trainer, bt *Batch, grad bool, norm float64, stages
 		t.xq = make([]uint8, 12*B*hw)
 	}
 	squeezeU8(bt.X, B, t.xq)
+	t.has = nil
+	if bt.Ctx != nil {
+		t.has = bt.Ctx.Has
+	}
 	if len(t.sp) != S {
 		t.sp = make([]nn.Tensor, S)
 		t.sin = make([]nn.Tensor, S)
@@ -323,7 +327,7 @@ func (m *Model) stageTerm(t *trainer, s int, in *nn.Tensor, featC int, grad bool
 	return t.parallelSum(B, func(lo, hi int) float64 {
 		acc := 0.0
 		for b := lo; b < hi; b++ {
-			v := stageLoss(P, &t.dsp, t.xq, anc, groups, parity, B, b, grad, norm)
+			v := stageLoss(P, &t.dsp, t.xq, anc, groups, parity, B, b, t.repOf(b), grad, norm)
 			acc += v
 			if parts != nil {
 				parts[s*B+b] = v
@@ -335,25 +339,40 @@ func (m *Model) stageTerm(t *trainer, s int, in *nn.Tensor, featC int, grad bool
 	})
 }
 
+// repOf returns patch b's chroma repetition flags (RepX, RepY).
+func (t *trainer) repOf(b int) uint8 {
+	if t.has == nil {
+		return 0
+	}
+	return t.has[b] & (RepX | RepY)
+}
+
 // stageLoss returns -log p of the pixels of patch b in the given groups (in the blocks of
 // the given parity) under the stage parameters P (and anchor values anc, nil: none; see
-// Model.anchors), and with grad writes their gradients (times norm) into dP.
-func stageLoss(P, dP *nn.Tensor, xq []uint8, anc []float32, groups []int, parity, B, b int, grad bool, norm float64) float64 {
+// Model.anchors), leaving out the chroma that the repetition flags rep make a copy, and
+// with grad writes their gradients (times norm) into dP.
+func stageLoss(P, dP *nn.Tensor, xq []uint8, anc []float32, groups []int, parity, B, b int, rep uint8, grad bool, norm float64) float64 {
 	total := 0.0
 	for gi, k := range groups {
+		nc := 3
+		if chromaCopy(rep, k) {
+			nc = 1
+		}
 		for pos := 0; pos < hw; pos++ {
 			if InStage(parity, pos) {
-				total += pixelLoss(P, dP, xq, anc, gi, k, B, b, pos, grad, norm)
+				total += pixelLoss(P, dP, xq, anc, gi, k, B, b, pos, nc, grad, norm)
 			}
 		}
 	}
 	return total
 }
 
-// pixelLoss is stageLoss for the pixel at squeezed position pos of sub-position k (group
-// gi of the stage); for a Mixture model under the two-component mixture, and with anchors
-// under the mixture over whole pixels of that base and the anchor components (Config.Anchors).
-func pixelLoss(P, dP *nn.Tensor, xq []uint8, anc []float32, gi, k, B, b, pos int, grad bool, norm float64) float64 {
+// pixelLoss is stageLoss for the first nc colours (3, or 1 when the chroma is a copy) of the
+// pixel at squeezed position pos of sub-position k (group gi of the stage); for a Mixture
+// model under the two-component mixture, and with anchors under the mixture over whole
+// pixels of that base and the anchor components (Config.Anchors). Leaving out the last
+// colours marginalizes them: each of them is conditioned only on those before it.
+func pixelLoss(P, dP *nn.Tensor, xq []uint8, anc []float32, gi, k, B, b, pos, nc int, grad bool, norm float64) float64 {
 	n := B * hw
 	gp := paramsPerGroup(P)
 	ch := func(i int) int { return (gp*gi+i)*n + b*hw }
@@ -375,7 +394,7 @@ func pixelLoss(P, dP *nn.Tensor, xq []uint8, anc []float32, gi, k, B, b, pos int
 	// The base component per colour: log-probability lp and its derivatives by the mean,
 	// the log-scale and (mixture) the second log-scale and the weight logit.
 	var lp, dmu, dls, dls2, dt [3]float64
-	for c := 0; c < 3; c++ {
+	for c := 0; c < nc; c++ {
 		ls := float64(P.Data[at(1, c)+pos])
 		clamped := ls < logScaleLo
 		if clamped {
@@ -424,6 +443,9 @@ func pixelLoss(P, dP *nn.Tensor, xq []uint8, anc []float32, gi, k, B, b, pos int
 			}
 			inva[c] = math.Exp(-lsa[c]) // shared by the colour's anchor components
 		}
+		for c := nc; c < 3; c++ {
+			lsaClamped[c] = true // no gradient for a colour left out
+		}
 		// Anchors often share a value (neighbours that agree): a colour's log-probability
 		// under an anchor at value v is computed once per distinct v.
 		var seenV [AnchorTaps][3]float32
@@ -438,7 +460,7 @@ func pixelLoss(P, dP *nn.Tensor, xq []uint8, anc []float32, gi, k, B, b, pos int
 			known[i] = true
 			lg[i+1] = float64(P.Data[ch(anchorLogits+i)+pos])
 			u[i+1] = lg[i+1]
-			for c := 0; c < 3; c++ {
+			for c := 0; c < nc; c++ {
 				v := anc[(i*3+c)*n+b*hw+pos]
 				var l, d float64
 				j := 0

@@ -30,6 +30,7 @@ type RGB struct {
 	Name string
 	W, H int
 	Pix  []uint8
+	Rep  uint8 // chroma repetition flags (vae.ChromaRepeats), set by LoadDir
 }
 
 // FromImage converts any image.Image to planar 8-bit RGB (alpha is dropped: the colour of
@@ -123,6 +124,7 @@ func LoadDir(dir string, workers int) ([]*RGB, error) {
 			return nil, errs[i]
 		}
 		if im.W >= vae.PatchSize && im.H >= vae.PatchSize {
+			im.Rep = vae.ChromaRepeats(im.Planes(), im.W, im.H)
 			imgs = append(imgs, im)
 		}
 	}

@@ -137,4 +137,7 @@ func put(bt *vae.Batch, b int, im *RGB, x0, y0 int, flip bool, want uint8) {
 	pl := im.Planes()
 	vae.PutPatch(bt.X, bt.B, b, pl, im.W, im.H, x0, y0, flip)
 	bt.Ctx.Has[b] = vae.PutContext(bt.Ctx.Patch(b), pl, im.W, im.H, x0, y0, want)
+	if !flip && x0%2 == 0 && y0%2 == 0 {
+		bt.Ctx.Has[b] |= im.Rep // the pairs sit on the image's
+	}
 }

@@ -129,3 +129,47 @@ func TestBalancedPatches(t *testing.T) {
 		t.Fatalf("the first image's last patch is at %+v", last)
 	}
 }
+
+// TestRepeatFlags: crops of an image with repeated chroma carry its flags exactly when they
+// sit on its 2x2 grid (grid patches, aligned crops, unaligned crops at even positions that
+// are not flipped).
+func TestRepeatFlags(t *testing.T) {
+	im := &RGB{W: 96, H: 64, Pix: make([]uint8, 3*96*64), Rep: vae.RepX | vae.RepY}
+	for y := 0; y < im.H; y++ {
+		for x := 0; x < im.W; x++ {
+			im.Pix[y*im.W+x] = uint8(x)           // R: column
+			im.Pix[im.W*im.H+y*im.W+x] = uint8(y) // G: row
+		}
+	}
+	const rep = vae.RepX | vae.RepY
+	bt := BatchOf([]*RGB{im}, GridPatches([]*RGB{im}, 1, 0))
+	for b, h := range bt.Ctx.Has {
+		if h&rep != rep {
+			t.Fatalf("grid patch %d: flags %d", b, h)
+		}
+	}
+	s := NewSampler([]*RGB{im}, 1)
+	bt = vae.NewBatch(200)
+	s.Fill(bt, rand.New(rand.NewPCG(3, 3)))
+	with := 0
+	for b, h := range bt.Ctx.Has {
+		r, g := bt.Plane(0, b), bt.Plane(1, b)
+		onGrid := r[0]%2 == 0 && g[0]%2 == 0 && r[1] == r[0]+1
+		if (h&rep == rep) != onGrid {
+			t.Fatalf("crop %d at (%d,%d), next column %d: flags %d", b, r[0], g[0], r[1], h)
+		}
+		if onGrid {
+			with++
+		}
+	}
+	if with == 0 || with == bt.B {
+		t.Fatalf("%d of %d unaligned crops on the grid", with, bt.B)
+	}
+	s.Align = vae.PosAlign
+	s.Fill(bt, rand.New(rand.NewPCG(3, 3)))
+	for b, h := range bt.Ctx.Has {
+		if h&rep != rep {
+			t.Fatalf("aligned crop %d: flags %d", b, h)
+		}
+	}
+}
