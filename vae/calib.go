@@ -299,7 +299,7 @@ func (t *trainer) calibrate(s int, anc []float32, groups []int, parity, B int) {
 		t.ctx.Parallel(B, max(1, B/(4*nw)), func(_, lo, hi int) {
 			for b := lo; b < hi; b++ {
 				acc := &parts[b]
-				acc[0] += stageLoss(&t.calibP, &t.calibD, t.xq, anc, groups, parity, B, b, t.repOf(b), true, 1)
+				acc[0] += stageLoss(&t.calibP, &t.calibD, t.xq, anc, groups, parity, B, b, t.flagsOf(b), true, 1)
 				// d(-log p)/d(offset): the sums of the gradients of the channels it shifts
 				// (see shiftParams), in the offset's unit.
 				sum := func(i, ch int, unit float64) { acc[1+i] += sumPatch(t.calibD.Data, ch*n+b*hw) / unit }

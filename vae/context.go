@@ -32,6 +32,10 @@ const (
 	// such planes copies them instead of coding them. See ChromaRepeats.
 	RepX = 4
 	RepY = 8
+	// ChromaKnown: the patch's G and B (Cb and Cr) are known before its R (Y'): coded on
+	// their own, as planes, before the model codes Y' conditioned on them. The loss then
+	// takes R alone (its marginal given the earlier stages' pixels, all three colours).
+	ChromaKnown = 16
 )
 
 // Context is the context of a batch of n patches: Pix[b*CtxLen:] for patch b (see CtxLen),

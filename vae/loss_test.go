@@ -80,18 +80,19 @@ func TestGradientFiniteDifference(t *testing.T) {
 		cfg.PosChannels, cfg.Context, cfg.Mixture, cfg.Anchors = true, true, true, true
 		bt := runsBatch()
 		bt.Ctx.Has[0] |= RepX | RepY
-		bt.Ctx.Has[1] |= RepY
+		bt.Ctx.Has[1] |= ChromaKnown
 		testGradient(t, tinyModelOf(t, cfg), bt)
 	})
 }
 
 // TestRepeatedChromaLeftOut: chroma repetition flags lower exactly the terms of the stages
-// whose sub-position holds copied chroma (chromaCopy), and leave the others' alone.
+// whose sub-position holds copied chroma (chromaCopy), and leave the others' alone;
+// ChromaKnown lowers every stage's.
 func TestRepeatedChromaLeftOut(t *testing.T) {
 	cfg := tinyConfig(DeepStages)
 	cfg.PosChannels, cfg.Context, cfg.Mixture, cfg.Anchors = true, true, true, true
 	m := tinyModelOf(t, cfg)
-	for _, rep := range []uint8{RepX, RepY, RepX | RepY} {
+	for _, rep := range []uint8{RepX, RepY, RepX | RepY, ChromaKnown} {
 		bt := runsBatch()
 		base := m.NewPass().Loss(bt, rand.New(rand.NewPCG(11, 2)))
 		bt.Ctx.Has[0] |= rep
@@ -99,7 +100,8 @@ func TestRepeatedChromaLeftOut(t *testing.T) {
 		cut := m.NewPass().Loss(bt, rand.New(rand.NewPCG(11, 2)))
 		for s, v := range cut.RecStages {
 			k := StageGroups(DeepStages, s)[0]
-			if chromaCopy(rep, k) != (v < base.RecStages[s]) || v > base.RecStages[s] {
+			left := chromaCopy(rep, k) || rep&ChromaKnown != 0
+			if left != (v < base.RecStages[s]) || v > base.RecStages[s] {
 				t.Errorf("flags %d, stage %d (sub-position %d): %.6f bits, %.6f without the flags", rep, s, k, v, base.RecStages[s])
 			}
 		}

@@ -327,7 +327,7 @@ func (m *Model) stageTerm(t *trainer, s int, in *nn.Tensor, featC int, grad bool
 	return t.parallelSum(B, func(lo, hi int) float64 {
 		acc := 0.0
 		for b := lo; b < hi; b++ {
-			v := stageLoss(P, &t.dsp, t.xq, anc, groups, parity, B, b, t.repOf(b), grad, norm)
+			v := stageLoss(P, &t.dsp, t.xq, anc, groups, parity, B, b, t.flagsOf(b), grad, norm)
 			acc += v
 			if parts != nil {
 				parts[s*B+b] = v
@@ -339,23 +339,24 @@ func (m *Model) stageTerm(t *trainer, s int, in *nn.Tensor, featC int, grad bool
 	})
 }
 
-// repOf returns patch b's chroma repetition flags (RepX, RepY).
-func (t *trainer) repOf(b int) uint8 {
+// flagsOf returns patch b's flags that decide which colours the loss takes (RepX, RepY,
+// ChromaKnown).
+func (t *trainer) flagsOf(b int) uint8 {
 	if t.has == nil {
 		return 0
 	}
-	return t.has[b] & (RepX | RepY)
+	return t.has[b] & (RepX | RepY | ChromaKnown)
 }
 
 // stageLoss returns -log p of the pixels of patch b in the given groups (in the blocks of
 // the given parity) under the stage parameters P (and anchor values anc, nil: none; see
-// Model.anchors), leaving out the chroma that the repetition flags rep make a copy, and
-// with grad writes their gradients (times norm) into dP.
-func stageLoss(P, dP *nn.Tensor, xq []uint8, anc []float32, groups []int, parity, B, b int, rep uint8, grad bool, norm float64) float64 {
+// Model.anchors), leaving out the chroma that the flags make known (ChromaKnown) or a copy
+// (RepX, RepY), and with grad writes their gradients (times norm) into dP.
+func stageLoss(P, dP *nn.Tensor, xq []uint8, anc []float32, groups []int, parity, B, b int, flags uint8, grad bool, norm float64) float64 {
 	total := 0.0
 	for gi, k := range groups {
 		nc := 3
-		if chromaCopy(rep, k) {
+		if flags&ChromaKnown != 0 || chromaCopy(flags, k) {
 			nc = 1
 		}
 		for pos := 0; pos < hw; pos++ {

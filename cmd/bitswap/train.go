@@ -51,6 +51,7 @@ EMA weights, with latent bins fitted on DATA/train) instead of training.`,
 			&cli.Float64Flag{Name: "skip-lr", Value: d.SkipLR, Usage: "learning-rate factor of the stage skips (linear interpolators)"},
 			&cli.Float64Flag{Name: "fine-lr", Value: d.FineLR, Usage: "learning-rate factor of what upgrades add late: the residual blocks of --fine-blocks (in every stage --fine-stages gives them) and the stage networks' weights on the context-scale channels"},
 			&cli.Float64Flag{Name: "area-power", Value: d.AreaPower, Usage: "draw training images by their area to this power (1: every crop position equally often; 0: every image)"},
+			&cli.BoolFlag{Name: "luma-only", Usage: "train, validate and --eval on R alone: the Y' of Y'CbCr planes (datatool ycc) whose chroma is coded before it"},
 			&cli.BoolFlag{Name: "integer-nets", Value: d.IntegerNets, Usage: "run the networks' forward passes on the coders' 16-bit integer path (faster; false: float32)"},
 			&cli.IntFlag{Name: "val-every", Value: d.ValEvery, Usage: "validate every `N` steps"},
 			&cli.IntFlag{Name: "val-patches", Value: d.ValPatches, Usage: "size of the fixed validation subset"},
@@ -84,6 +85,7 @@ func runTrain(c *cli.Context) error {
 	o.SkipLR = c.Float64("skip-lr")
 	o.FineLR = c.Float64("fine-lr")
 	o.IntegerNets = c.Bool("integer-nets")
+	o.LumaOnly = c.Bool("luma-only")
 	o.AreaPower = c.Float64("area-power")
 	o.ValEvery = c.Int("val-every")
 	o.ValPatches = c.Int("val-patches")
@@ -178,6 +180,9 @@ func runEval(c *cli.Context) error {
 	imgs, err := data.LoadDir(filepath.Join(c.String("data"), "val"), 2)
 	if err != nil {
 		return err
+	}
+	if c.Bool("luma-only") {
+		data.MarkChromaKnown(imgs)
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "model %x: -ELBO in bits/subpixel on %s/val (cropped to multiples of 32)\n", vae.ModelID(mw), c.String("data"))

@@ -30,7 +30,9 @@ type RGB struct {
 	Name string
 	W, H int
 	Pix  []uint8
-	Rep  uint8 // chroma repetition flags (vae.ChromaRepeats), set by LoadDir
+	// Flags are context flags for its crops: RepX and RepY (vae.ChromaRepeats, set by
+	// LoadDir) for crops on its 2x2 grid, ChromaKnown for every crop.
+	Flags uint8
 }
 
 // FromImage converts any image.Image to planar 8-bit RGB (alpha is dropped: the colour of
@@ -124,7 +126,7 @@ func LoadDir(dir string, workers int) ([]*RGB, error) {
 			return nil, errs[i]
 		}
 		if im.W >= vae.PatchSize && im.H >= vae.PatchSize {
-			im.Rep = vae.ChromaRepeats(im.Planes(), im.W, im.H)
+			im.Flags = vae.ChromaRepeats(im.Planes(), im.W, im.H)
 			imgs = append(imgs, im)
 		}
 	}
@@ -162,4 +164,12 @@ func loadCached(path string) (*RGB, error) {
 		_ = atomicfile.WriteFile(cpath, append(buf, im.Pix...)) // best effort
 	}
 	return im, nil
+}
+
+// MarkChromaKnown flags every crop of imgs (Y'CbCr planes) as having its chroma known before
+// its Y' (vae.ChromaKnown): a model of Y' alone, given chroma coded on its own.
+func MarkChromaKnown(imgs []*RGB) {
+	for _, im := range imgs {
+		im.Flags |= vae.ChromaKnown
+	}
 }

@@ -136,8 +136,8 @@ func BatchOf(imgs []*RGB, refs []PatchRef) *vae.Batch {
 func put(bt *vae.Batch, b int, im *RGB, x0, y0 int, flip bool, want uint8) {
 	pl := im.Planes()
 	vae.PutPatch(bt.X, bt.B, b, pl, im.W, im.H, x0, y0, flip)
-	bt.Ctx.Has[b] = vae.PutContext(bt.Ctx.Patch(b), pl, im.W, im.H, x0, y0, want)
+	bt.Ctx.Has[b] = vae.PutContext(bt.Ctx.Patch(b), pl, im.W, im.H, x0, y0, want) | im.Flags&vae.ChromaKnown
 	if !flip && x0%2 == 0 && y0%2 == 0 {
-		bt.Ctx.Has[b] |= im.Rep // the pairs sit on the image's
+		bt.Ctx.Has[b] |= im.Flags & (vae.RepX | vae.RepY) // the pairs sit on the image's
 	}
 }

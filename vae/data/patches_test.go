@@ -134,7 +134,7 @@ func TestBalancedPatches(t *testing.T) {
 // sit on its 2x2 grid (grid patches, aligned crops, unaligned crops at even positions that
 // are not flipped).
 func TestRepeatFlags(t *testing.T) {
-	im := &RGB{W: 96, H: 64, Pix: make([]uint8, 3*96*64), Rep: vae.RepX | vae.RepY}
+	im := &RGB{W: 96, H: 64, Pix: make([]uint8, 3*96*64), Flags: vae.RepX | vae.RepY}
 	for y := 0; y < im.H; y++ {
 		for x := 0; x < im.W; x++ {
 			im.Pix[y*im.W+x] = uint8(x)           // R: column

@@ -48,7 +48,10 @@ type Options struct {
 	// most, and the score is a mean over images. Resumed at 0.5, run s6 gained 0.0013 per
 	// 500 steps on the balanced validation subset at first (2.6496 -> 2.6403 in 3,700),
 	// where at 1 it had been gaining 0.0005 per 500 on the pixel-weighted one.
-	AreaPower  float64
+	AreaPower float64
+	// LumaOnly trains (and validates) on R alone, the Y' of Y'CbCr planes whose chroma is
+	// coded on its own before it (data.MarkChromaKnown).
+	LumaOnly   bool
 	Steps      int           // stop after this many steps in total (0: no limit)
 	Duration   time.Duration // stop after this much wall time in this run (0: no limit)
 	CkptEvery  time.Duration // checkpoint interval
@@ -249,6 +252,10 @@ func (r *run) loadData(start time.Time) error {
 	valImgs, err := data.LoadDir(filepath.Join(o.DataDir, "val"), 2)
 	if err != nil {
 		return err
+	}
+	if o.LumaOnly {
+		data.MarkChromaKnown(trainImgs)
+		data.MarkChromaKnown(valImgs)
 	}
 	nv := data.CountGridPatches(valImgs)
 	valRefs := data.BalancedPatches(valImgs, o.ValPatches)
