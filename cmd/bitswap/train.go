@@ -186,12 +186,13 @@ func runEval(c *cli.Context) error {
 	}
 	w := c.App.Writer
 	fmt.Fprintf(w, "model %x: -ELBO in bits/subpixel on %s/val (cropped to multiples of 32)\n", vae.ModelID(mw), c.String("data"))
-	fmt.Fprintf(w, "%-72s %7s %7s %7s %7s  %s\n", "image", "patches", "-ELBO", "calib.", "rec", "rec by pixel stage; calibration")
+	fmt.Fprintf(w, "%-72s %7s %7s %7s %8s %7s  %s\n", "image", "patches", "-ELBO", "calib.", "fallback", "rec", "rec by pixel stage; calibration")
 	stats := train.EvaluateImages(m, imgs, max(1, c.Int("eval-stride")), nil)
-	var mean, cmean, wsum, cwsum float64
+	var mean, cmean, fmean, wsum, cwsum float64
 	wn := 0
 	for _, s := range stats {
-		fmt.Fprintf(w, "%-72s %7d %7.4f %7.4f %7.4f  %.3f; %v\n", s.Name, s.Patches, s.BPD, s.Calibrated, s.Rec, s.RecStages, s.Calib)
+		fmt.Fprintf(w, "%-72s %7d %7.4f %7.4f %8.4f %7.4f  %.3f; %v\n", s.Name, s.Patches, s.BPD, s.Calibrated, s.Fallback, s.Rec, s.RecStages, s.Calib)
+		fmean += s.Fallback
 		mean += s.BPD
 		cmean += s.Calibrated
 		wsum += s.BPD * float64(s.Patches)
@@ -199,8 +200,8 @@ func runEval(c *cli.Context) error {
 		wn += s.Patches
 	}
 	k := float64(len(stats))
-	fmt.Fprintf(w, "mean over images %.4f, pixel-weighted %.4f; calibrated %.4f, %.4f (%d images, %d patches)\n",
-		mean/k, wsum/float64(wn), cmean/k, cwsum/float64(wn), len(stats), wn)
+	fmt.Fprintf(w, "mean over images %.4f, pixel-weighted %.4f; calibrated %.4f, %.4f; the fallback coder %.4f (%d images, %d patches)\n",
+		mean/k, wsum/float64(wn), cmean/k, cwsum/float64(wn), fmean/k, len(stats), wn)
 	return nil
 }
 

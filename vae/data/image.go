@@ -30,8 +30,12 @@ type RGB struct {
 	Name string
 	W, H int
 	Pix  []uint8
-	// Flags are context flags for its crops: RepX and RepY (vae.ChromaRepeats, set by
-	// LoadDir) for crops on its 2x2 grid, ChromaKnown for every crop.
+	// YCC: R, G, B hold Y', Cb, Cr planes (datatool ycc, whose files LoadDir knows by
+	// their names, *.ycc.png).
+	YCC bool
+	// Flags are context flags for its crops: RepX and RepY (for Y'CbCr planes,
+	// vae.ChromaRepeats, set by LoadDir) for crops on its 2x2 grid, ChromaKnown for every
+	// crop.
 	Flags uint8
 }
 
@@ -126,7 +130,9 @@ func LoadDir(dir string, workers int) ([]*RGB, error) {
 			return nil, errs[i]
 		}
 		if im.W >= vae.PatchSize && im.H >= vae.PatchSize {
-			im.Flags = vae.ChromaRepeats(im.Planes(), im.W, im.H)
+			if im.YCC = strings.HasSuffix(im.Name, ".ycc.png"); im.YCC {
+				im.Flags = vae.ChromaRepeats(im.Planes(), im.W, im.H)
+			}
 			imgs = append(imgs, im)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/bitswap-codec/bitswap/fallback"
 	"github.com/bitswap-codec/bitswap/vae"
 	"github.com/bitswap-codec/bitswap/vae/data"
 )
@@ -81,6 +82,53 @@ type ImageStats struct {
 	// CalibPatchesFor spread patches (as the encoder does).
 	Calibrated float64
 	Calib      vae.Calib
+	// Fallback is the fallback coder's bits per subpixel on the same crop (FallbackBPD).
+	Fallback float64
+}
+
+// FallbackBPD returns the bits per subpixel of the fallback coder on im cropped to
+// multiples of 32, coded as the payloads code it: RGB planes together (mode 1), Y'CbCr
+// planes as mode 2 does, Y' on its own, then Cb and Cr at the resolution their repetition
+// flags give, and with ChromaKnown Y' alone (still per subpixel of all three colours, the
+// unit of the model's -ELBO).
+func FallbackBPD(im *data.RGB) float64 {
+	w, h := im.W/vae.PatchSize*vae.PatchSize, im.H/vae.PatchSize*vae.PatchSize
+	plane := func(c, dx, dy int) []uint16 {
+		src := im.Planes()[c]
+		cw, ch := (w+dx-1)/dx, (h+dy-1)/dy
+		p := make([]uint16, 0, cw*ch)
+		for y := 0; y < h; y += dy {
+			for x := 0; x < w; x += dx {
+				p = append(p, uint16(src[y*im.W+x]))
+			}
+		}
+		return p
+	}
+	bits := 0
+	code := func(planes [][]uint16, dx, dy int) {
+		b, err := fallback.Encode(nil, planes, (w+dx-1)/dx, (h+dy-1)/dy, 8)
+		if err != nil {
+			panic(err) // the sizes are valid
+		}
+		bits += 8 * len(b)
+	}
+	switch {
+	case !im.YCC:
+		code([][]uint16{plane(0, 1, 1), plane(1, 1, 1), plane(2, 1, 1)}, 1, 1)
+	default:
+		code([][]uint16{plane(0, 1, 1)}, 1, 1)
+		if im.Flags&vae.ChromaKnown == 0 {
+			dx, dy := 1, 1
+			if im.Flags&vae.RepX != 0 {
+				dx = 2
+			}
+			if im.Flags&vae.RepY != 0 {
+				dy = 2
+			}
+			code([][]uint16{plane(1, dx, dy), plane(2, dx, dy)}, dx, dy)
+		}
+	}
+	return float64(bits) / float64(3*w*h)
 }
 
 // EvaluateImages returns the -ELBO of m on every image (cropped to multiples of 32). With
@@ -104,6 +152,7 @@ func EvaluateImages(m *vae.Model, imgs []*data.RGB, stride int, progress func(do
 		cal := m.Calibrate(sample.X, sample.Ctx, sample.B)
 		st := ImageStats{Name: im.Name, Patches: n, Stats: m.NegELBO(bt.X, bt.Ctx, n), Calib: cal.Calib}
 		st.Calibrated = m.NegELBOCalibrated(bt.X, bt.Ctx, n, cal.Calib).BPD
+		st.Fallback = FallbackBPD(im)
 		out = append(out, st)
 		if progress != nil {
 			progress(i+1, len(imgs))
