@@ -67,6 +67,9 @@ type sqCtx struct {
 	B        int
 	up, left []float32
 	has      []uint8
+	// chroma[b]: patch b's G and B are known before its R (ChromaKnown), all of them
+	// entering its stage inputs.
+	chroma []bool
 }
 
 // squeeze sets q to the squeezed context of c for B patches whose valid parts are valid
@@ -79,18 +82,20 @@ func (q *sqCtx) squeeze(c *Context, B int, valid [][2]int) {
 	}
 	q.up, q.left = q.up[:n], q.left[:n]
 	if cap(q.has) < B {
-		q.has = make([]uint8, B)
+		q.has, q.chroma = make([]uint8, B), make([]bool, B)
 	}
-	q.has = q.has[:B]
+	q.has, q.chroma = q.has[:B], q.chroma[:B]
 	clear(q.up)
 	clear(q.left)
 	clear(q.has)
+	clear(q.chroma)
 	if c == nil {
 		return
 	}
 	for b := 0; b < B; b++ {
 		h := c.Has[b] & (CtxUp | CtxLeft)
 		q.has[b] = h
+		q.chroma[b] = c.Has[b]&ChromaKnown != 0
 		vw, vh := PatchSize, PatchSize
 		if valid != nil {
 			vw, vh = valid[b][0], valid[b][1]

@@ -582,3 +582,53 @@ func TestPixelComponentsMatchLoss(t *testing.T) {
 		t.Fatalf("checked %d pixels, %d of them mostly copies", checked, copies)
 	}
 }
+
+// TestChromaKnownInput: with ChromaKnown every stage's input holds all of the patch's
+// chroma (every sub-position, every position), without it only that of the earlier stages;
+// Y' stays that of the earlier stages either way.
+func TestChromaKnownInput(t *testing.T) {
+	cfg := tinyConfig(DeepStages)
+	cfg.PosChannels, cfg.Context, cfg.Mixture, cfg.Anchors = true, true, true, true
+	m := tinyModelOf(t, cfg)
+	bt := runsBatch()
+	bt.B, bt.X = 1, bt.X[:Subpixels] // one patch: squeezedPatch's
+	xs := squeezedPatch(bt)
+	feat := nn.NewTensor(m.Cfg.Width, 1, LatentHW, LatentHW)
+	for _, flags := range []uint8{0, ChromaKnown} {
+		ctx := NewContext(1)
+		ctx.Has[0] = flags
+		var q sqCtx
+		q.squeeze(ctx, 1, nil)
+		for s := 1; s < DeepStages; s++ {
+			var in nn.Tensor
+			m.stageInput(s, feat, xs, &in, &q)
+			known := 0
+			for ch := 0; ch < 12; ch++ {
+				for pos := 0; pos < hw; pos++ {
+					if v := in.Data[(feat.C+ch)*hw+pos]; v != 0 {
+						if v != xs.Data[ch*hw+pos] {
+							t.Fatalf("flags %d, stage %d, channel %d, position %d: %v, want %v", flags, s, ch, pos, v, xs.Data[ch*hw+pos])
+						}
+						known++
+					}
+				}
+			}
+			// runsBatch's values are rarely exactly 127.5 (0 in [-1, 1]): count known ones.
+			luma := 0
+			for t2 := 0; t2 < s; t2++ {
+				for pos := 0; pos < hw; pos++ {
+					if InStage(StageParity(DeepStages, t2), pos) {
+						luma++
+					}
+				}
+			}
+			want := 3 * luma
+			if flags != 0 {
+				want = luma + 2*4*hw
+			}
+			if known < want*95/100 || known > want {
+				t.Errorf("flags %d, stage %d: %d known values in the input, want about %d", flags, s, known, want)
+			}
+		}
+	}
+}

@@ -148,6 +148,10 @@ func (m *Model) stageInputPar(s int, feat, xs, dst *nn.Tensor, cx *sqCtx, ip *in
 				d := dst.Data[(W+4*c+k)*n : (W+4*c+k+1)*n]
 				src := xs.Data[(4*c+k)*n : (4*c+k+1)*n]
 				for b := 0; b < B; b++ {
+					if c > 0 && m.Cfg.Context && cx.chroma[b] {
+						copy(d[b*hw:(b+1)*hw], src[b*hw:(b+1)*hw]) // all known
+						continue
+					}
 					for pos, v := range known[k] {
 						if v != 0 {
 							d[b*hw+pos] = src[b*hw+pos]
