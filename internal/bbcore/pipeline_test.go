@@ -100,3 +100,71 @@ func TestPipelineStopsOnError(t *testing.T) {
 		t.Fatalf("%d goroutines after the failed steps, %d before", n, before)
 	}
 }
+
+// A step codes R alone for the entries whose chroma is known (vae.ChromaKnown): the decoder
+// leaves their G and B as the coder put them, takes fewer bits, and encoding the decoded
+// patches gives back the message, pipelined or not.
+func TestStepChromaKnown(t *testing.T) {
+	ws := randomWords(40000, 3)
+	known := func(s *Step) *Step {
+		rng := rand.New(rand.NewPCG(8, 8))
+		B := s.B()
+		for _, b := range []int{1, 3} {
+			s.Ctx.Has[b] |= vae.ChromaKnown
+			for c := 1; c < 3; c++ {
+				pl := s.X[(c*B+b)*patchPix : (c*B+b+1)*patchPix]
+				for i := range pl {
+					pl[i] = uint8(100 + rng.IntN(20))
+				}
+				padPatch(pl, s.Valid[b][0], s.Valid[b][1]) // as the coder's patches come
+			}
+		}
+		return s
+	}
+	var left [2]int
+	var dec []uint8
+	for i, flags := range []bool{false, true} {
+		s := pipelineStep(t, rans.NewMessageFromWords(10, ws), true, false)
+		if flags {
+			s = known(s)
+		}
+		if err := s.run(testScheme{}); err != nil {
+			t.Fatal(err)
+		}
+		left[i] = len(s.Msg.Bytes())
+		dec = s.X
+	}
+	if left[1] <= left[0] {
+		t.Fatalf("%d bytes left after decoding R alone in two patches, %d after all colours: want more", left[1], left[0])
+	}
+	want := known(pipelineStep(t, rans.NewMessageFromWords(10, ws), true, false)).X
+	B := 5
+	for _, b := range []int{1, 3} {
+		for c := 1; c < 3; c++ {
+			o := (c*B + b) * patchPix
+			if !bytes.Equal(dec[o:o+patchPix], want[o:o+patchPix]) {
+				t.Fatalf("entry %d colour %d: the decoder changed the known chroma", b, c)
+			}
+		}
+	}
+	start := rans.NewMessageFromWords(10, ws).Bytes()
+	for _, piped := range []bool{false, true} {
+		s := pipelineStep(t, rans.NewMessageFromWords(10, ws), true, false)
+		s = known(s)
+		if err := s.run(testScheme{}); err != nil {
+			t.Fatal(err)
+		}
+		msg, err := rans.FromBytes(s.Msg.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := known(pipelineStep(t, msg, false, piped))
+		copy(e.X, s.X)
+		if err := e.run(testScheme{}); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(e.Msg.Bytes(), start) {
+			t.Fatalf("piped %v: encoding the decoded patches did not give back the message", piped)
+		}
+	}
+}

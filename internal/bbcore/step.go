@@ -206,9 +206,18 @@ func (s *Step) stagePixels(st, b int) (gis, poss, xys []int) {
 	return
 }
 
+// colours returns how many colours of entry b's pixels the step codes: 3, or 1 (R, the Y' of
+// Y'CbCr planes) when its chroma is known before (vae.ChromaKnown; the coder puts it in X).
+func (s *Step) colours(b int) int {
+	if s.Ctx != nil && s.Ctx.Has[b]&vae.ChromaKnown != 0 {
+		return 1
+	}
+	return 3
+}
+
 // pushStage pushes the real (unpadded) pixels of stage st of every active chain's patch
 // under the stage's parameters P: colour B, then G, then R, so that the decoder pops R
-// first. The encoder pushes the last stage first.
+// first (R alone where the chroma is known). The encoder pushes the last stage first.
 func (s *Step) pushStage(st int, P *nn.Tensor) {
 	B := s.B()
 	s.pushParallel(PixelPrec, func(b int, sf [][2]uint32) [][2]uint32 {
@@ -216,9 +225,9 @@ func (s *Step) pushStage(st int, P *nn.Tensor) {
 		var comp vae.Components
 		// The colours' distributions in the decoder's order (R, G, B, each pixel's state
 		// carried to its next colour), pushed B first.
-		n := len(gis)
+		n, nc := len(gis), s.colours(b)
 		base := len(sf)
-		sf = slices.Grow(sf, 3*n)[:base+3*n]
+		sf = slices.Grow(sf, nc*n)[:base+nc*n]
 		psp := pixelStates.Get().(*[]vae.PixelState)
 		defer pixelStates.Put(psp)
 		if cap(*psp) < n {
@@ -226,7 +235,7 @@ func (s *Step) pushStage(st int, P *nn.Tensor) {
 		}
 		ps := (*psp)[:n]
 		clear(ps)
-		for c := 0; c < 3; c++ {
+		for c := 0; c < nc; c++ {
 			for j := range gis {
 				lg, mx, isMix := s.pixelDist(st, P, gis[j], b, poss[j], xys[j], c, &comp, &ps[j])
 				v := int(s.X[(c*B+b)*patchPix+xys[j]])
@@ -236,7 +245,7 @@ func (s *Step) pushStage(st int, P *nn.Tensor) {
 				} else {
 					start, f = lg.Encode(v)
 				}
-				sf[base+(2-c)*n+j] = [2]uint32{start, f}
+				sf[base+(nc-1-c)*n+j] = [2]uint32{start, f}
 			}
 		}
 		return sf
@@ -267,11 +276,16 @@ func (s *Step) stageParams(st int) *nn.Tensor {
 }
 
 // popStage pops the pixels of stage st of every active chain's patch into X under the
-// stage's parameters P (from the step's Inference): R, then G, then B.
+// stage's parameters P (from the step's Inference): R, then G, then B (R alone where the
+// chroma is known: the coder has put it in X).
 func (s *Step) popStage(st int, P *nn.Tensor) error {
 	B := s.B()
 	if st == 0 {
-		clear(s.X)
+		for b := 0; b < B; b++ {
+			for c := 0; c < s.colours(b); c++ {
+				clear(s.X[(c*B+b)*patchPix : (c*B+b+1)*patchPix])
+			}
+		}
 	}
 	var comp vae.Components
 	var ps []vae.PixelState
@@ -282,8 +296,9 @@ func (s *Step) popStage(st int, P *nn.Tensor) error {
 		}
 		ps = ps[:len(gis)]
 		clear(ps)
-		i := 3*len(gis) - 1
-		for c := 0; c < 3; c++ {
+		nc := s.colours(b)
+		i := nc*len(gis) - 1
+		for c := 0; c < nc; c++ {
 			for j := len(gis) - 1; j >= 0; j-- {
 				lg, mx, isMix := s.pixelDist(st, P, gis[j], b, poss[j], xys[j], c, &comp, &ps[j])
 				var v int
