@@ -29,7 +29,8 @@ const (
 	// each horizontal (RepX) or vertical (RepY) pair of pixels starting at even coordinates,
 	// as subsampled chroma spread by repetition is (datatool ycc, payload mode 2's planes).
 	// The copies carry no information: the loss leaves them out (chromaCopy), as a coder of
-	// such planes copies them instead of coding them. See ChromaRepeats.
+	// such planes copies them instead of coding them. See ChromaRepeats. (Training and
+	// measurements only so far: no coder sets them, and bbcore.Step codes every colour.)
 	RepX = 4
 	RepY = 8
 	// ChromaKnown: the patch's G and B (Cb and Cr) are known before its R (Y'): coded on
