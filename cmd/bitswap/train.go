@@ -185,7 +185,11 @@ func runEval(c *cli.Context) error {
 		data.MarkChromaKnown(imgs)
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "model %x: -ELBO in bits/subpixel on %s/val (cropped to multiples of 32)\n", vae.ModelID(mw), c.String("data"))
+	what := "-ELBO"
+	if c.Bool("luma-only") {
+		what = "-ELBO of Y' given the chroma" // still per subpixel of all three colours
+	}
+	fmt.Fprintf(w, "model %x: %s in bits/subpixel on %s/val (cropped to multiples of 32)\n", vae.ModelID(mw), what, c.String("data"))
 	fmt.Fprintf(w, "%-72s %7s %7s %7s %8s %7s  %s\n", "image", "patches", "-ELBO", "calib.", "fallback", "rec", "rec by pixel stage; calibration")
 	stats := train.EvaluateImages(m, imgs, max(1, c.Int("eval-stride")), nil)
 	var mean, cmean, fmean, wsum, cwsum float64
