@@ -172,10 +172,13 @@ func loadCached(path string) (*RGB, error) {
 	return im, nil
 }
 
-// MarkChromaKnown flags every crop of imgs (Y'CbCr planes) as having its chroma known before
-// its Y' (vae.ChromaKnown): a model of Y' alone, given chroma coded on its own.
+// MarkChromaKnown flags every crop of the Y'CbCr planes among imgs as having its chroma
+// known before its Y' (vae.ChromaKnown): a model of Y' alone, given chroma coded on its own.
+// RGB images keep all three colours (a data directory may hold both).
 func MarkChromaKnown(imgs []*RGB) {
 	for _, im := range imgs {
-		im.Flags |= vae.ChromaKnown
+		if im.YCC {
+			im.Flags |= vae.ChromaKnown
+		}
 	}
 }

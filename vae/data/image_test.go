@@ -40,3 +40,12 @@ func TestLoadDirPlanes(t *testing.T) {
 		t.Fatalf("loaded %s (planes %v, flags %d), %s (planes %v, flags %d)", imgs[0].Name, imgs[0].YCC, imgs[0].Flags, imgs[1].Name, imgs[1].YCC, imgs[1].Flags)
 	}
 }
+
+// TestMarkChromaKnown: only Y'CbCr planes get their chroma known.
+func TestMarkChromaKnown(t *testing.T) {
+	planes, rgb := &RGB{YCC: true, Flags: vae.RepX}, &RGB{}
+	MarkChromaKnown([]*RGB{planes, rgb})
+	if planes.Flags != vae.RepX|vae.ChromaKnown || rgb.Flags != 0 {
+		t.Fatalf("flags %d (planes), %d (RGB)", planes.Flags, rgb.Flags)
+	}
+}

@@ -49,8 +49,8 @@ type Options struct {
 	// 500 steps on the balanced validation subset at first (2.6496 -> 2.6403 in 3,700),
 	// where at 1 it had been gaining 0.0005 per 500 on the pixel-weighted one.
 	AreaPower float64
-	// LumaOnly trains (and validates) on R alone, the Y' of Y'CbCr planes whose chroma is
-	// coded on its own before it (data.MarkChromaKnown).
+	// LumaOnly trains (and validates) on R alone for Y'CbCr planes: their Y' given their
+	// chroma, coded on its own before it (data.MarkChromaKnown; RGB images unchanged).
 	LumaOnly   bool
 	Steps      int           // stop after this many steps in total (0: no limit)
 	Duration   time.Duration // stop after this much wall time in this run (0: no limit)
