@@ -73,6 +73,9 @@ type sqCtx struct {
 	chroma []bool
 }
 
+// chromaKnown reports whether patch b's chroma is known (nil q: no context, not known).
+func (q *sqCtx) chromaKnown(b int) bool { return q != nil && b < len(q.chroma) && q.chroma[b] }
+
 // squeeze sets q to the squeezed context of c for B patches whose valid parts are valid
 // (nil: all full). A nil c gives no context.
 func (q *sqCtx) squeeze(c *Context, B int, valid [][2]int) {

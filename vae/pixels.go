@@ -148,7 +148,7 @@ func (m *Model) stageInputPar(s int, feat, xs, dst *nn.Tensor, cx *sqCtx, ip *in
 				d := dst.Data[(W+4*c+k)*n : (W+4*c+k+1)*n]
 				src := xs.Data[(4*c+k)*n : (4*c+k+1)*n]
 				for b := 0; b < B; b++ {
-					if c > 0 && m.Cfg.Context && cx.chroma[b] {
+					if c > 0 && m.Cfg.Context && cx.chromaKnown(b) {
 						copy(d[b*hw:(b+1)*hw], src[b*hw:(b+1)*hw]) // all known
 						continue
 					}
