@@ -122,7 +122,7 @@ type trainer struct {
 	// perPatch, when set (len B), receives every patch's -ELBO in nats (evaluation only).
 	perPatch []float64
 	xq       []uint8     // the batch squeezed: [12][B][256] 8-bit values
-	has      []uint8     // the batch's context flags (nil: none), for RepX and RepY
+	has      []uint8     // the batch's context flags (nil: none), for RepX, RepY and ChromaKnown
 	sin      []nn.Tensor // input of each stage net
 	sp       []nn.Tensor // saved parameters of each pixel stage
 	dsp      nn.Tensor

@@ -116,6 +116,10 @@ func LoadDir(dir string, workers int) ([]*RGB, error) {
 			defer wg.Done()
 			for i := range next {
 				out[i], errs[i] = loadCached(paths[i])
+				if im := out[i]; im != nil && strings.HasSuffix(im.Name, ".ycc.png") {
+					// Here, on the workers: a pass over every pixel of the planes.
+					im.YCC, im.Flags = true, vae.ChromaRepeats(im.Planes(), im.W, im.H)
+				}
 			}
 		}()
 	}
@@ -130,9 +134,6 @@ func LoadDir(dir string, workers int) ([]*RGB, error) {
 			return nil, errs[i]
 		}
 		if im.W >= vae.PatchSize && im.H >= vae.PatchSize {
-			if im.YCC = strings.HasSuffix(im.Name, ".ycc.png"); im.YCC {
-				im.Flags = vae.ChromaRepeats(im.Planes(), im.W, im.H)
-			}
 			imgs = append(imgs, im)
 		}
 	}
